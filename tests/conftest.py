@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vdcaudit.rulepack import Rule, load_rules
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def builtin_rules() -> dict[str, Rule]:
+    return {rule.id: rule for rule in load_rules()}
+
+
+@pytest.fixture
+def write_json(tmp_path: Path):
+    """Write a JSON document (or raw text) to a file under tmp_path and return its path."""
+    def write(name: str, content: Any) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+        return path
+    return write

@@ -1,0 +1,3 @@
+from vdcaudit.cli import main
+
+main()

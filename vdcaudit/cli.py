@@ -1,0 +1,181 @@
+"""The vdcaudit command line.
+
+Exit codes: 0 ok, 1 the --fail-on gate failed, 2 usage or input error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vdcaudit import __version__
+from vdcaudit.collectors import SOURCES, all_options
+from vdcaudit.config import load_config
+from vdcaudit.console import print_rule, print_rules, print_summary
+from vdcaudit.engine import ScanContext
+from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError
+from vdcaudit.inventory import Inventory
+from vdcaudit.model import Severity
+from vdcaudit.output import write_reports
+from vdcaudit.resources import data_path
+from vdcaudit.reports import RENDERERS
+from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
+from vdcaudit.scan import scan as run_scan
+
+
+class UserError(click.ClickException):
+    """One line on stderr, no traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"vdcaudit: error: {self.format_message()}", err=True)
+
+
+class VdcGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            raise UserError(exc.one_line()) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("VDCAUDIT_DEBUG"):
+                raise
+            raise UserError(f"internal error: {type(exc).__name__}: {exc} "
+                            "(set VDCAUDIT_DEBUG=1 for a traceback)", EXIT_INTERNAL) from None
+
+
+@click.group(cls=VdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="vdcaudit")
+def cli() -> None:
+    """Audit an Azure Virtual Datacenter (and the on-premises SDN beside it) for encryption gaps:
+    data in transit, data at rest and key management.
+
+    \b
+    Exit codes: 0 ok, 1 --fail-on gate failed, 2 usage or input error, 3 internal error.
+    """
+
+
+def _formats(value: tuple[str, ...]) -> list[str]:
+    names = [n.strip().lower() for item in value for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RENDERERS]
+    if unknown:
+        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(RENDERERS)})",
+                                 param_hint="--format")
+    return list(dict.fromkeys(names))
+
+
+def _with_source_options(command: Any) -> Any:
+    for option in reversed(all_options()):
+        command.params.insert(0, option)
+    return command
+
+
+@_with_source_options
+@cli.command()
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Extra folder of rule files (added to the built-in pack). Repeatable.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="vdcaudit.yaml: key owners and other settings.")
+@click.option("--format", "formats", multiple=True, default=("json,html",), show_default=True,
+              help=f"Comma-separated output formats: {', '.join(RENDERERS)}.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for the reports.")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity if s is not Severity.INFO]),
+              help="Exit 1 when a FAIL at or above this severity exists (default: never).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: tuple[str, ...], out_dir: Path,
+         fail_on: str | None, quiet: bool, **source_params: Any) -> None:
+    """Scan one or more sources and write reports."""
+    format_names = _formats(formats)
+    chosen = [source for source in SOURCES if source.wanted(source_params)]
+    if not chosen:
+        flags = ", ".join(option.opts[0] for option in all_options())
+        raise click.UsageError(f"choose what to scan: {flags}")
+    started = datetime.now(timezone.utc)
+    if source_params.get("demo") and config_path is None:
+        config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
+    config = load_config(config_path)
+    rules = load_rules(list(rule_dirs))
+    inventory = Inventory()
+    for source in chosen:
+        source.collect(source_params, inventory)
+    result = run_scan(inventory, rules, ScanContext(config=config), started=started)
+    written = write_reports(result, format_names, out_dir)
+    if not quiet:
+        print_summary(result, written)
+    if fail_on:
+        threshold = Severity(fail_on)
+        gate = [f for f in result.failing() if f.severity.at_least(threshold)]
+        if gate:
+            if not quiet:
+                click.echo(f"gate failed: {len(gate)} FAIL finding(s) at or above {fail_on}", err=True)
+            sys.exit(EXIT_GATE_FAILED)
+    sys.exit(EXIT_OK)
+
+
+@cli.group()
+def rules() -> None:
+    """List, describe and validate rules."""
+
+
+@rules.command("list")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Extra folder of rule files.")
+@click.option("--category", type=click.Choice(["at-rest", "in-transit", "key-management"]))
+@click.option("--framework", help="Only rules mapped to this framework (mcsb, cis, nist-800-53); "
+                                  "FRAMEWORK:CONTROL narrows to one control, e.g. nist-800-53:SC-28.")
+def rules_list(rule_dirs: tuple[Path, ...], category: str | None, framework: str | None) -> None:
+    """List the loaded rules."""
+    selected = load_rules(list(rule_dirs))
+    if category:
+        selected = [r for r in selected if r.category.value == category]
+    if framework:
+        name, _, control = framework.partition(":")
+        selected = [r for r in selected
+                    if r.frameworks().get(name.lower()) and (not control or control.upper() in
+                                                            [c.upper() for c in r.frameworks()[name.lower()]])]
+    print_rules(selected, framework.partition(":")[0].lower() if framework else None)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
+    """Describe one rule."""
+    match = [r for r in load_rules(list(rule_dirs)) if r.id.lower() == rule_id.lower()]
+    if not match:
+        raise UserError(f"no rule {rule_id} (see: vdcaudit rules list)")
+    print_rule(match[0])
+
+
+@rules.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+def rules_validate(directory: Path | None) -> None:
+    """Validate rule files against the shipped JSON Schema (default: the built-in pack)."""
+    folder = directory or data_path("rules")
+    problems, valid = [], 0
+    for path in rule_files(folder):
+        try:
+            load_rule_file(path)
+            valid += 1
+        except InputError as exc:
+            problems.append(exc.one_line())
+    for problem in problems:
+        click.echo(f"invalid: {problem}", err=True)
+    click.echo(f"{valid} valid, {len(problems)} invalid rule file(s) in {folder}")
+    if problems:
+        sys.exit(EXIT_USAGE)
+
+
+def main() -> None:
+    cli(prog_name="vdcaudit")

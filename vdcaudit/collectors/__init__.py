@@ -1,0 +1,61 @@
+"""Sources of inventory. Every source fills the same Inventory (ARM-shaped resources + coverage
+records), so every rule runs on every source.
+
+A source contributes its options to `vdcaudit scan` and collects when they are given. Adding a
+source means adding one module and one entry in SOURCES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vdcaudit.collectors.snapshot import load_snapshot
+from vdcaudit.inventory import Inventory
+from vdcaudit.resources import data_path
+
+
+@dataclass
+class Source:
+    name: str
+    options: list[click.Option]
+    wanted: Callable[[dict[str, Any]], bool]
+    collect: Callable[[dict[str, Any], Inventory], None]
+    describe: Callable[[dict[str, Any]], str] = field(default=lambda params: "")
+
+
+def _collect_snapshots(params: dict[str, Any], inventory: Inventory) -> None:
+    for path in params["snapshot"]:
+        load_snapshot(Path(path), inventory)
+
+
+def _collect_demo(params: dict[str, Any], inventory: Inventory) -> None:
+    load_snapshot(data_path("demo") / "azure", inventory)
+
+
+SOURCES: list[Source] = [
+    Source(
+        name="demo",
+        options=[click.Option(["--demo"], is_flag=True,
+                              help="Audit the bundled demo Virtual Datacenter (no account needed).")],
+        wanted=lambda p: bool(p.get("demo")),
+        collect=_collect_demo,
+    ),
+    Source(
+        name="snapshot",
+        options=[click.Option(["--snapshot"], multiple=True, metavar="PATH",
+                              type=click.Path(path_type=str),
+                              help="Offline export: a JSON file or a folder of them (az resource list, "
+                                   "az graph query, or an ARM list response). Repeatable.")],
+        wanted=lambda p: bool(p.get("snapshot")),
+        collect=_collect_snapshots,
+    ),
+]
+
+
+def all_options() -> list[click.Option]:
+    return [option for source in SOURCES for option in source.options]

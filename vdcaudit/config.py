@@ -1,0 +1,54 @@
+"""The scan configuration file (vdcaudit.yaml): who owns keys, and scan settings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from vdcaudit.errors import InputError
+from vdcaudit.resources import schema_path
+
+
+@dataclass
+class KeyOwner:
+    object_id: str
+    name: str = ""
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    # None: not declared (rules that need it report UNKNOWN); []: declared, nobody owns keys
+    key_owners: list[KeyOwner] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def is_key_owner(self, object_id: str) -> bool:
+        return any(owner.object_id.lower() == object_id.lower() for owner in self.key_owners or [])
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror or exc}", path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
+                         mark.line + 1 if mark else None) from None
+    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "config"
+        raise InputError(f"{where}: {error.message}", path)
+    owners = None
+    if "key_owners" in data:
+        owners = [KeyOwner(o, "") if isinstance(o, str) else KeyOwner(o["id"], o.get("name", ""))
+                  for o in data["key_owners"] or []]
+    return Config(path=str(path), key_owners=owners, raw=data)

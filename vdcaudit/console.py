@@ -1,0 +1,68 @@
+"""What vdcaudit prints on the terminal (rich tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, Status
+from vdcaudit.rulepack import Rule
+from vdcaudit.scan import ScanResult
+
+
+def _console() -> Console:
+    # Wide enough for rule titles when printing to a pipe or a CI log (rich assumes 80 there)
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, soft_wrap=False, width=160)
+    return console
+
+
+def print_summary(result: ScanResult, written: list[Path]) -> None:
+    """Counts by status x category x severity, then where the reports went."""
+    console = _console()
+    table = Table(title=f"vdcaudit: {result.summary['resources']} resources, {len(result.findings)} findings")
+    table.add_column("category")
+    table.add_column("severity")
+    for status in Status:
+        table.add_column(status.value, justify="right")
+    matrix = result.summary["matrix"]
+    for category in CATEGORY_ORDER:
+        for severity in SEVERITY_ORDER:
+            counts = [matrix[category.value][s.value][severity.value] for s in Status]
+            if any(counts):
+                table.add_row(category.value, severity.value, *[str(c) if c else "·" for c in counts])
+    totals = result.summary["by_status"]
+    table.add_section()
+    table.add_row("total", "", *[str(totals[s.value]) for s in Status])
+    console.print(table)
+    not_assessed = result.summary["not_assessed"]
+    if not_assessed["resources"]:
+        console.print(f"not assessed (no rule for the type): {not_assessed['resources']} resources in "
+                      f"{len(not_assessed['by_type'])} types")
+    if result.coverage:
+        console.print(f"[bold]coverage gaps:[/bold] {len(result.coverage)} (see the report)")
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def print_rules(rules: list[Rule], framework: str | None = None) -> None:
+    table = Table(title=f"{len(rules)} rules")
+    for column in ("id", "severity", "category", "resource type", "title"):
+        table.add_column(column)
+    if framework:
+        table.add_column(framework)
+    for rule in rules:
+        row = [rule.id, rule.severity.value, rule.category.value, rule.resource_type, rule.title]
+        if framework:
+            row.append(", ".join(rule.frameworks().get(framework, [])))
+        table.add_row(*row)
+    _console().print(table)
+
+
+def print_rule(rule: Rule) -> None:
+    _console().print(yaml.safe_dump({**rule.metadata(), "file": rule.file}, sort_keys=False, width=100),
+                     markup=False)

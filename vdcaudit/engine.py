@@ -1,0 +1,135 @@
+"""Apply rules to an inventory. Each rule sees only the resources of its type (the inventory is
+indexed by type), so a scan costs O(resources + rules), not O(rules x resources)."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from vdcaudit import jmes
+from vdcaudit.config import Config
+from vdcaudit.findings import finding_for, scope_finding
+from vdcaudit.inventory import META, Inventory
+from vdcaudit.model import Finding, Status
+from vdcaudit.rulepack import Rule
+
+
+@dataclass
+class ScanContext:
+    config: Config = field(default_factory=Config)
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    options: dict[str, Any] = field(default_factory=dict)  # source-specific settings, e.g. cert_warn_days
+
+
+@dataclass
+class EngineResult:
+    findings: list[Finding]
+    not_assessed: dict[str, int]  # resource type -> count of resources no rule looked at
+
+
+def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = None) -> EngineResult:
+    from vdcaudit.checks import CHECKS
+
+    context = context or ScanContext()
+    inventory.link_children()
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(_coverage_gaps(rule, inventory))
+        if rule.check:
+            try:
+                findings.extend(CHECKS[rule.check](rule, inventory, context))
+            except Exception as exc:  # a broken check must not hide the other rules' results
+                findings.append(scope_finding(rule, rule.resource_type, Status.ERROR,
+                                              f"check {rule.check} failed: {type(exc).__name__}: {exc}", "engine"))
+            continue
+        for resource in inventory.of_type(rule.resource_type):
+            if resource.get(META, {}).get("source") not in rule.sources:
+                continue
+            finding = evaluate(rule, resource)
+            if finding is not None:
+                findings.append(finding)
+    return EngineResult(findings=findings, not_assessed=_not_assessed(rules, inventory))
+
+
+def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
+    """UNKNOWN for every scope where resources of the rule's type could not be read."""
+    gaps = []
+    for record in inventory.coverage:
+        if record.resource_type is None or record.resource_type.lower() == rule.resource_type.lower():
+            what = record.resource_type or "resources"
+            gaps.append(scope_finding(
+                rule, record.scope, Status.UNKNOWN,
+                f"{what} in {record.scope} could not be read ({record.reason})"
+                + (f": {record.detail}" if record.detail else ""), record.source))
+    return gaps
+
+
+def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
+    """One JMESPath rule on one resource; None when the rule's `where` excludes the resource."""
+    assert rule.assertion is not None
+    try:
+        view, defaults_used = _with_defaults(rule, resource)
+        if rule.where is not None and not jmes.truthy(jmes.search(rule.where, view)):
+            return None
+        evidence = {path: jmes.search(expr, view) for path, expr in rule.evidence_expressions.items()}
+        notes = [f"{path} absent, Azure default {value!r} applies" for path, value in defaults_used.items()]
+        missing = [req for req in rule.requirements if not req.satisfied_by(view)]
+        if missing:
+            names = "; ".join(req.describe() for req in missing)
+            return finding_for(rule, resource, Status.UNKNOWN,
+                               f"cannot assess: {names} absent from the resource data", evidence)
+        passed = jmes.truthy(jmes.search(rule.assertion, view))
+    except Exception as exc:  # e.g. a JMESPath type error on unexpected data
+        return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
+    if passed:
+        message = f"Compliant: {rule.title}"
+    else:
+        message = rule.fail_message or f"Not compliant: {rule.title}"
+    if notes:
+        message += " (" + "; ".join(notes) + ")"
+    return finding_for(rule, resource, Status.PASS if passed else Status.FAIL, message, evidence)
+
+
+def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The resource with the rule's documented Azure defaults filled in where values are absent."""
+    used: dict[str, Any] = {}
+    view = resource
+    for path, default in rule.absent_default.items():
+        keys = path.split(".")
+        node: Any = resource
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            continue
+        if view is resource:
+            view = copy.copy(resource)
+        target = view
+        for key in keys[:-1]:
+            child = target.get(key)
+            child = dict(child) if isinstance(child, dict) else {}
+            target[key] = child
+            target = child
+        target[keys[-1]] = default
+        used[path] = default
+    return view, used
+
+
+def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:
+    """Resource types that no rule targets and that are not attached to an assessed parent."""
+    assessed = {rule.resource_type.lower() for rule in rules}
+    counts: Counter[str] = Counter()
+    spelling: dict[str, str] = {}  # ARG lower-cases types; show the ARM spelling when one was seen
+    for resource in inventory:
+        if resource["type"].lower() in assessed:
+            continue
+        parent = resource.get(META, {}).get("parent")
+        if parent and inventory.get(parent) is not None:
+            continue  # read by rules on its parent through x_vdcaudit.children
+        key = resource["type"].lower()
+        if key not in spelling or spelling[key].islower():
+            spelling[key] = resource["type"]
+        counts[key] += 1
+    return {spelling[key]: count for key, count in sorted(counts.items())}

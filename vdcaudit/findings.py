@@ -1,0 +1,39 @@
+"""Building findings from a rule and a resource: one place, so every check and the JMESPath
+engine produce exactly the same shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vdcaudit.inventory import META, parse_scope
+from vdcaudit.model import Finding, Status
+from vdcaudit.rulepack import Rule
+
+
+def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: str,
+                evidence: dict[str, Any] | None = None) -> Finding:
+    annotations = resource.get(META, {})
+    origin = annotations.get("origin") or {}
+    subscription, group = parse_scope(resource.get("id", ""))
+    return Finding(
+        rule_id=rule.id, title=rule.title,
+        resource_id=resource.get("id") or resource.get("resourceRef") or "",
+        resource_name=str(resource.get("name") or resource.get("resourceId") or ""),
+        resource_type=resource.get("type", rule.resource_type),
+        status=status, severity=rule.severity, category=rule.category, message=message,
+        evidence=evidence or {}, source=annotations.get("source", ""),
+        subscription=resource.get("subscriptionId") or subscription,
+        resource_group=resource.get("resourceGroup") or group,
+        location={k: origin[k] for k in ("file", "line") if k in origin} or None,
+    )
+
+
+def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, source: str) -> Finding:
+    """A finding about a whole scope (a subscription that could not be read, say), not a resource."""
+    subscription, group = parse_scope(scope_id)
+    return Finding(
+        rule_id=rule.id, title=rule.title, resource_id=scope_id, resource_name=scope_id,
+        resource_type=rule.resource_type, status=status, severity=rule.severity,
+        category=rule.category, message=message, source=source, subscription=subscription,
+        resource_group=group,
+    )

@@ -1,0 +1,152 @@
+"""The inventory: ARM-shaped resources from every source, indexed by type, children linked to parents.
+
+Conventions (see README "Inventory"):
+- A resource is a dict in the ARM wire shape (`id`, `name`, `type`, `location`, `properties`, ...).
+- vdcaudit's own annotations live under the reserved top-level key `x_vdcaudit`:
+  `source` (which collector produced it), `origin` (file/line for offline sources) and `children`
+  (child and extension resources found in the inventory, keyed by the lower-cased last segment of
+  their type, e.g. `children.transparentdataencryption`, `children.encryptionprotector`,
+  `children.roleassignments`). Rules reach child data through these paths.
+- Types compare case-insensitively (Resource Graph lower-cases them); the original spelling is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from vdcaudit.errors import InputError
+from vdcaudit.model import CoverageRecord
+
+META = "x_vdcaudit"
+
+# Top-level ARM envelope keys. Anything else at the top level of a resource without `properties`
+# is an az CLI "flattened" print (e.g. `az sql db tde show`) and is folded back into `properties`.
+ENVELOPE_KEYS = frozenset({
+    "id", "name", "type", "location", "tags", "sku", "kind", "identity", "plan", "zones", "etag",
+    "managedBy", "subscriptionId", "resourceGroup", "tenantId", "extendedLocation", "systemData",
+    "apiVersion", "managedByExtended", "properties", META,
+})
+
+
+def meta(resource: dict[str, Any]) -> dict[str, Any]:
+    return resource.setdefault(META, {})
+
+
+def parse_scope(resource_id: str) -> tuple[str | None, str | None]:
+    """(subscription id, resource group) named by an ARM id, either may be None."""
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    subscription = parts[lowered.index("subscriptions") + 1] if "subscriptions" in lowered[:-1] else None
+    group = parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered[:-1] else None
+    return subscription, group
+
+
+def parent_id(resource_id: str) -> str | None:
+    """The id of the resource this one belongs to: a child's parent or an extension's scope."""
+    marker = "/providers/"
+    lowered = resource_id.lower()
+    cut = lowered.rfind(marker)
+    if cut < 0:
+        return None
+    tail = resource_id[cut + len(marker):].strip("/").split("/")
+    if len(tail) > 3:  # namespace/type/name/childType/childName...
+        return resource_id.rstrip("/").rsplit("/", 2)[0]
+    if len(tail) == 3 and marker in lowered[:cut]:  # an extension resource on another resource
+        return resource_id[:cut]
+    return None
+
+
+def normalise(resource: dict[str, Any]) -> dict[str, Any]:
+    """Bring the small differences between az CLI, ARG and ARM prints to one shape (in place)."""
+    if "properties" not in resource:
+        flattened = {k: resource.pop(k) for k in list(resource) if k not in ENVELOPE_KEYS}
+        if flattened:
+            resource["properties"] = flattened
+    subscription, group = parse_scope(resource["id"])
+    if subscription and not resource.get("subscriptionId"):
+        resource["subscriptionId"] = subscription
+    if group and not resource.get("resourceGroup"):
+        resource["resourceGroup"] = group
+    return resource
+
+
+class Inventory:
+    def __init__(self) -> None:
+        self._by_id: dict[str, dict[str, Any]] = {}
+        self._by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._linked = False
+        self.coverage: list[CoverageRecord] = []
+        self.sources: list[dict[str, Any]] = []  # what was read: {"kind": ..., "location": ...}
+
+    def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
+        """Add one resource. A later resource with the same id replaces the earlier one."""
+        where = (origin or {}).get("file")
+        if not isinstance(resource, dict):
+            raise InputError(f"{_describe(origin)} is not a JSON object", where)
+        for key in ("id", "type"):
+            if not isinstance(resource.get(key), str) or not resource[key]:
+                raise InputError(f"{_describe(origin)} has no '{key}'", where)
+        resource = normalise(resource)
+        meta(resource).update({"source": source, **({"origin": origin} if origin else {})})
+        key = resource["id"].lower()
+        previous = self._by_id.get(key)
+        if previous is not None:
+            self._by_type[previous["type"].lower()].remove(previous)
+        self._by_id[key] = resource
+        self._by_type[resource["type"].lower()].append(resource)
+        self._linked = False
+
+    def add_coverage(self, record: CoverageRecord) -> None:
+        self.coverage.append(record)
+
+    def link_children(self) -> None:
+        """Attach every child/extension resource to its parent under x_vdcaudit.children."""
+        if self._linked:
+            return
+        for resource in self._by_id.values():
+            meta(resource).pop("children", None)
+            meta(resource).pop("parent", None)
+        for resource in self._by_id.values():
+            pid = parent_id(resource["id"])
+            parent = self._by_id.get(pid.lower()) if pid else None
+            if parent is None:
+                continue
+            kind = resource["type"].rsplit("/", 1)[-1].lower()
+            meta(parent).setdefault("children", {}).setdefault(kind, []).append(resource)
+            meta(resource)["parent"] = parent["id"]
+        self._linked = True
+
+    def get(self, resource_id: str) -> dict[str, Any] | None:
+        return self._by_id.get(resource_id.lower())
+
+    def of_type(self, resource_type: str) -> list[dict[str, Any]]:
+        return self._by_type.get(resource_type.lower(), [])
+
+    def type_counts(self) -> Counter[str]:
+        """Resource count per type, keyed by the first spelling seen of each type."""
+        return Counter({items[0]["type"]: len(items) for items in self._by_type.values() if items})
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def extend(self, resources: Iterable[Any], source: str, origin: dict[str, Any] | None = None) -> None:
+        for index, resource in enumerate(resources):
+            self.add(resource, source, {**(origin or {}), "index": index})
+
+
+def strip_annotations(resource: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the resource as the source printed it, without vdcaudit's annotations."""
+    clean = {k: v for k, v in resource.items() if k != META}
+    return copy.deepcopy(clean)
+
+
+def _describe(origin: dict[str, Any] | None) -> str:
+    if origin and "index" in origin:
+        return f"resource #{origin['index']}"
+    return "resource"

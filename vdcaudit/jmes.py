@@ -1,0 +1,127 @@
+"""JMESPath as vdcaudit uses it: compiled once, two case-folding helpers, and the paths an
+expression reads from its input (so a missing value gives UNKNOWN naming the path)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jmespath
+from jmespath import functions
+from jmespath.parser import ParsedResult
+
+
+class _VdcFunctions(functions.Functions):
+    """Azure enum values differ in case between sources (Az PowerShell "Get", ARM "get",
+    ARG lower-cased types), so rules compare through lower()/upper()."""
+
+    @functions.signature({"types": []})
+    def _func_lower(self, value: Any) -> Any:
+        return _map_strings(value, str.lower)
+
+    @functions.signature({"types": []})
+    def _func_upper(self, value: Any) -> Any:
+        return _map_strings(value, str.upper)
+
+
+def _map_strings(value: Any, fn: Any) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [fn(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+OPTIONS = jmespath.Options(custom_functions=_VdcFunctions())
+
+
+def compile_expression(text: str) -> ParsedResult:
+    return jmespath.compile(text)
+
+
+def search(expression: ParsedResult, data: Any) -> Any:
+    return expression.search(data, options=OPTIONS)
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath's notion of truth: false, null, empty string/array/object are false; 0 is true."""
+    return not (value is None or value is False or value in ("", [], {}))
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Values an expression needs: satisfied when at least one of the alternative paths is present
+    (`a || b` needs a or b). Each path is compiled once, here."""
+
+    alternatives: tuple[str, ...]
+    compiled: tuple[ParsedResult, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", tuple(compile_expression(p) for p in self.alternatives))
+
+    def describe(self) -> str:
+        return " or ".join(self.alternatives)
+
+    def satisfied_by(self, data: Any) -> bool:
+        return any(search(expression, data) is not None for expression in self.compiled)
+
+
+def required_paths(expression: ParsedResult) -> list[Requirement]:
+    """The root-relative paths the expression reads, grouped into requirements.
+
+    Paths read inside projections and filters are relative to each element and are not included;
+    the array they project over is. Function arguments and comparisons at the root are included.
+    """
+    found: list[Requirement] = []
+    for group in _walk(expression.parsed):
+        if group and Requirement(tuple(group)) not in found:
+            found.append(Requirement(tuple(group)))
+    return found
+
+
+def _walk(node: dict[str, Any]) -> list[list[str]]:
+    kind = node["type"]
+    path = _as_path(node)
+    if path is not None:
+        return [[path]]
+    if kind == "or_expression":
+        return [[alt for side in node["children"] for group in _walk(side) for alt in group]]
+    if kind in ("projection", "value_projection", "filter_projection", "flatten"):
+        # children[0] is evaluated at the root; the rest per element
+        return _walk(node["children"][0])
+    if kind == "subexpression":
+        # left side is root-relative (a.b where b is not a plain field, e.g. a.[x, y])
+        return _walk(node["children"][0])
+    if kind == "index_expression":
+        return _walk(node["children"][0])
+    if kind in ("literal", "current", "identity", "expref"):
+        return []
+    groups: list[list[str]] = []
+    for child in node.get("children", []):
+        if isinstance(child, dict):
+            groups.extend(_walk(child))
+    return groups
+
+
+def _as_path(node: dict[str, Any]) -> str | None:
+    """A plain path (fields and numeric indexes) as text, or None if the node is something else."""
+    kind = node["type"]
+    if kind == "field":
+        name = node["value"]
+        return name if _IDENTIFIER.match(name) else '"' + name.replace('"', '\\"') + '"'
+    if kind == "subexpression":
+        parts = [_as_path(child) for child in node["children"]]
+        if all(p is not None for p in parts):
+            return ".".join(p for p in parts if p is not None).replace(".[", "[")
+        return None
+    if kind == "index_expression":
+        left, right = node["children"]
+        left_path = _as_path(left) if left["type"] != "identity" else ""
+        if left_path is not None and right["type"] == "index":
+            return f"{left_path}[{right['value']}]"
+        return None
+    return None

@@ -1,0 +1,30 @@
+"""Read JSON files and turn every way they can be wrong into one clear InputError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from vdcaudit.errors import InputError
+
+
+def read_json(path: Path) -> Any:
+    try:
+        # utf-8-sig: PowerShell's Out-File and ConvertTo-Json > file often write a BOM
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Windows PowerShell 5.1 redirection writes UTF-16 with a BOM
+        raw = path.read_bytes()
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text = raw.decode("utf-16")
+        else:
+            raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a JSON file", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None

@@ -1,0 +1,114 @@
+"""The shapes every part of vdcaudit agrees on: statuses, severities, findings, coverage records."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    # Compliant today but needs attention soon (e.g. a certificate close to expiry), or a posture
+    # that is not a breach on its own (informational). Never counted as a failure by --fail-on.
+    WARN = "WARN"
+    UNKNOWN = "UNKNOWN"  # the data needed was absent or could not be read
+    ERROR = "ERROR"  # the evaluation itself broke
+
+
+STATUS_ORDER = [Status.FAIL, Status.UNKNOWN, Status.ERROR, Status.WARN, Status.PASS]
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_ORDER.index(self)
+
+    def at_least(self, threshold: "Severity") -> bool:
+        return self.rank <= threshold.rank
+
+
+SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+
+
+class Category(str, Enum):
+    AT_REST = "at-rest"
+    IN_TRANSIT = "in-transit"
+    KEY_MANAGEMENT = "key-management"
+
+
+CATEGORY_ORDER = [Category.AT_REST, Category.IN_TRANSIT, Category.KEY_MANAGEMENT]
+
+
+def fingerprint(rule_id: str, resource_id: str) -> str:
+    """Stable across scans and sources: the same rule on the same resource gives the same value."""
+    key = f"{rule_id.lower()}|{resource_id.lower()}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Waiver:
+    rule: str
+    resource: str
+    justification: str
+    owner: str
+    expires: str | None = None
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    title: str
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    status: Status
+    severity: Severity
+    category: Category
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    subscription: str | None = None
+    resource_group: str | None = None
+    # file and line of the resource for template / plan sources (SARIF physical locations)
+    location: dict[str, Any] | None = None
+    waiver: Waiver | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule_id, self.resource_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["severity"] = self.severity.value
+        data["category"] = self.category.value
+        data["fingerprint"] = self.fingerprint
+        return data
+
+
+@dataclass
+class CoverageRecord:
+    """Something that could not be read. Rules on what it covers report UNKNOWN, never PASS."""
+
+    source: str  # e.g. "azure", "snapshot", "sdn"
+    scope: str  # a subscription id, a controller URL, a host name, a file
+    reason: str  # e.g. "403 Forbidden", "timeout after 30s", "throttled (429), retries exhausted"
+    resource_type: str | None = None  # None: everything in the scope
+    detail: str = ""
+
+    def covers(self, scope: str | None, resource_type: str) -> bool:
+        type_matches = self.resource_type is None or self.resource_type.lower() == resource_type.lower()
+        scope_matches = scope is None or self.scope.lower() == scope.lower()
+        return type_matches and scope_matches
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,30 @@
+"""vdcaudit-findings.json: the public, versioned machine contract (fields are added, never renamed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vdcaudit.scan import ScanResult
+
+SCHEMA_VERSION = "1.0"
+
+
+def as_document(result: ScanResult) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": result.tool,
+        "scan": {
+            "started": result.started.isoformat(),
+            "finished": result.finished.isoformat(),
+            "sources": result.sources,
+        },
+        "summary": result.summary,
+        "coverage": [record.to_dict() for record in result.coverage],
+        "rules": [rule.metadata() for rule in result.rules],
+        "findings": [finding.to_dict() for finding in result.findings],
+    }
+
+
+def render_json(result: ScanResult) -> bytes:
+    return json.dumps(as_document(result), indent=2, ensure_ascii=False, default=str).encode("utf-8")

@@ -1,0 +1,169 @@
+"""Load rule files (YAML), validate them against the shipped JSON Schema, compile their JMESPath.
+
+A rule that is invalid in any way is rejected here, at load, with its file and line, so evaluation
+never meets a broken expression.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from jmespath.exceptions import JMESPathError
+from jmespath.parser import ParsedResult
+
+from vdcaudit import jmes
+from vdcaudit.errors import InputError
+from vdcaudit.model import Category, Severity
+from vdcaudit.resources import data_path, schema_path
+
+AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
+
+
+@dataclass
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    category: Category
+    resource_type: str
+    rationale: str
+    remediation: dict[str, str]
+    references: dict[str, Any]
+    sources: tuple[str, ...]
+    file: str
+    evidence: list[str] = field(default_factory=list)
+    absent_default: dict[str, Any] = field(default_factory=dict)
+    fail_message: str | None = None
+    where_text: str | None = None
+    assert_text: str | None = None
+    check: str | None = None  # name of a Python check, for rules that span resources
+    where: ParsedResult | None = None
+    assertion: ParsedResult | None = None
+    requirements: list[jmes.Requirement] = field(default_factory=list)
+    evidence_expressions: dict[str, ParsedResult] = field(default_factory=dict)
+
+    def frameworks(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.references.items() if isinstance(v, list) and k != "docs"}
+
+    def metadata(self) -> dict[str, Any]:
+        """What reports show about the rule (no compiled objects)."""
+        return {
+            "id": self.id, "title": self.title, "severity": self.severity.value,
+            "category": self.category.value, "resource_type": self.resource_type,
+            "rationale": self.rationale, "remediation": self.remediation,
+            "references": self.references, "sources": list(self.sources),
+            "kind": "check" if self.check else "jmespath",
+            **({"where": self.where_text} if self.where_text else {}),
+            **({"assert": self.assert_text} if self.assert_text else {}),
+            **({"check": self.check} if self.check else {}),
+            **({"absent_default": self.absent_default} if self.absent_default else {}),
+        }
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(schema_path("rule.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """1-based line of each top-level key, for error messages."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def load_rule_file(path: Path) -> Rule:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read rule file: {exc.strerror or exc}", path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"invalid YAML: {problem}", path, line) from None
+    lines = _key_lines(text)
+    if not isinstance(data, dict):
+        raise InputError("a rule file must be a YAML mapping", path, 1)
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        top = str(error.absolute_path[0]) if error.absolute_path else None
+        where = ".".join(str(p) for p in error.absolute_path) or "rule"
+        raise InputError(f"{where}: {_schema_message(error)}", path, lines.get(top or "", 1))
+
+    def compile_at(key: str, text_: str) -> ParsedResult:
+        try:
+            return jmes.compile_expression(text_)
+        except JMESPathError as exc:
+            first = str(exc).splitlines()[0]
+            raise InputError(f"invalid JMESPath in '{key}': {first}", path, lines.get(key)) from None
+
+    rule = Rule(
+        id=data["id"], title=data["title"], severity=Severity(data["severity"]),
+        category=Category(data["category"]), resource_type=data["resource_type"],
+        rationale=data["rationale"].strip(), remediation=data["remediation"],
+        references=data["references"],
+        sources=tuple(data.get("sources") or (("sdn",) if data["resource_type"].lower().startswith("microsoft.sdn/") else AZURE_SOURCES)),
+        file=str(path), evidence=list(data.get("evidence", [])),
+        absent_default=dict(data.get("absent_default", {})), fail_message=data.get("fail_message"),
+        where_text=data.get("where"), assert_text=data.get("assert"), check=data.get("check"),
+    )
+    if rule.where_text:
+        rule.where = compile_at("where", rule.where_text)
+    if rule.assert_text:
+        rule.assertion = compile_at("assert", rule.assert_text)
+        if "requires" in data:
+            rule.requirements = [jmes.Requirement((p,)) for p in data["requires"]]
+            for p in data["requires"]:
+                compile_at("requires", p)
+        else:
+            rule.requirements = jmes.required_paths(rule.assertion)
+    for item in rule.evidence:
+        rule.evidence_expressions[item] = compile_at("evidence", item)
+    if rule.check:
+        from vdcaudit.checks import CHECKS  # imported here: checks import this module
+
+        if rule.check not in CHECKS:
+            raise InputError(f"check '{rule.check}' is not a registered Python check", path, lines.get("check"))
+    if path.stem != rule.id:
+        raise InputError(f"file name must be the rule id ({rule.id}.yaml)", path, lines.get("id"))
+    return rule
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "oneOf" and not error.absolute_path:
+        return "needs either 'assert' (JMESPath) or 'check' (a Python check), and not both"
+    return error.message
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def load_rules(directories: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
+    """All rules from the built-in pack plus any extra directories; duplicate ids are an error."""
+    dirs = ([data_path("rules")] if include_builtin else []) + list(directories or [])
+    rules: dict[str, Rule] = {}
+    for directory in dirs:
+        if not directory.is_dir():
+            raise InputError("rule directory does not exist", directory)
+        for path in rule_files(directory):
+            rule = load_rule_file(path)
+            if rule.id in rules:
+                raise InputError(f"duplicate rule id {rule.id} (also in {rules[rule.id].file})", path)
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: r.id)

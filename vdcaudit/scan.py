@@ -1,0 +1,46 @@
+"""One scan: collect the inventory from the chosen sources, run the rules, keep the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from vdcaudit import __version__
+from vdcaudit.engine import ScanContext, run
+from vdcaudit.inventory import Inventory
+from vdcaudit.model import CoverageRecord, Finding, Status
+from vdcaudit.rulepack import Rule
+from vdcaudit.summary import summarize
+
+
+@dataclass
+class ScanResult:
+    """Everything a report shows. Renderers only format it; none recomputes results."""
+
+    started: datetime
+    finished: datetime
+    sources: list[dict[str, Any]]
+    rules: list[Rule]
+    findings: list[Finding]
+    coverage: list[CoverageRecord]
+    summary: dict[str, Any]
+    tool: dict[str, str] = field(default_factory=lambda: {"name": "vdcaudit", "version": __version__})
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.FAIL and f.waiver is None]
+
+
+def scan(inventory: Inventory, rules: list[Rule], context: ScanContext,
+         started: datetime | None = None) -> ScanResult:
+    started = started or datetime.now(timezone.utc)
+    outcome = run(rules, inventory, context)
+    findings = sorted(outcome.findings, key=lambda f: (f.rule_id, f.resource_id.lower()))
+    return ScanResult(
+        started=started, finished=datetime.now(timezone.utc), sources=list(inventory.sources),
+        rules=rules, findings=findings, coverage=list(inventory.coverage),
+        summary=summarize(findings, outcome.not_assessed, len(inventory)),
+    )
