@@ -107,9 +107,10 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: tuple[s
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
     inventory = Inventory()
+    params = {**source_params, "quiet": quiet}
     for source in chosen:
-        source.collect(source_params, inventory)
-    result = run_scan(inventory, rules, ScanContext(config=config), started=started)
+        source.collect(params, inventory)
+    result = run_scan(inventory, rules, ScanContext(config=config, options=params), started=started)
     written = write_reports(result, format_names, out_dir)
     if not quiet:
         print_summary(result, written)
@@ -175,6 +176,9 @@ def rules_validate(directory: Path | None) -> None:
     click.echo(f"{valid} valid, {len(problems)} invalid rule file(s) in {folder}")
     if problems:
         sys.exit(EXIT_USAGE)
+
+
+# Commands that live in their own modules are added here, one line each.
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from vdcaudit.engine import ScanContext, run
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord, Finding, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.sections import build_sections
 from vdcaudit.summary import summarize
 
 
@@ -25,6 +26,9 @@ class ScanResult:
     findings: list[Finding]
     coverage: list[CoverageRecord]
     summary: dict[str, Any]
+    # Per-source overviews for the reports (e.g. "sdn": encryption picture per virtual network),
+    # built by the functions registered in vdcaudit.sections.
+    sections: dict[str, Any] = field(default_factory=dict)
     tool: dict[str, str] = field(default_factory=lambda: {"name": "vdcaudit", "version": __version__})
 
     def rule(self, rule_id: str) -> Rule | None:
@@ -43,4 +47,5 @@ def scan(inventory: Inventory, rules: list[Rule], context: ScanContext,
         started=started, finished=datetime.now(timezone.utc), sources=list(inventory.sources),
         rules=rules, findings=findings, coverage=list(inventory.coverage),
         summary=summarize(findings, outcome.not_assessed, len(inventory)),
+        sections=build_sections(inventory, findings),
     )

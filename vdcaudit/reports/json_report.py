@@ -21,6 +21,7 @@ def as_document(result: ScanResult) -> dict[str, Any]:
         },
         "summary": result.summary,
         "coverage": [record.to_dict() for record in result.coverage],
+        "sections": result.sections,
         "rules": [rule.metadata() for rule in result.rules],
         "findings": [finding.to_dict() for finding in result.findings],
     }
