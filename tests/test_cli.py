@@ -1,0 +1,151 @@
+"""The command line: the demo, exit codes, the JSON contract and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vdcaudit import __version__
+from vdcaudit.cli import cli
+
+FINDING_FIELDS = {"rule_id", "title", "resource_id", "resource_type", "status", "severity", "category",
+                  "message", "evidence", "fingerprint"}
+
+
+def invoke(*args: str) -> "object":
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("demo")
+    result = invoke("scan", "--demo", "--out", str(out))
+    return out, result
+
+
+def test_demo_scan_writes_both_reports_and_a_summary(demo) -> None:
+    out, result = demo
+    assert result.exit_code == 0, result.output
+    assert (out / "vdcaudit-report.html").stat().st_size > 1000
+    assert "total" in result.output and "PASS" in result.output and "in-transit" in result.output
+    document = json.loads((out / "vdcaudit-findings.json").read_text(encoding="utf-8"))
+    assert {"tool", "scan", "summary", "coverage", "findings"} <= set(document)
+    statuses = {f["status"] for f in document["findings"]}
+    assert {"PASS", "FAIL", "UNKNOWN"} <= statuses
+    for finding in document["findings"]:
+        assert FINDING_FIELDS <= set(finding)
+    assert document["summary"]["by_status"]["FAIL"] == sum(f["status"] == "FAIL" for f in document["findings"])
+    assert document["summary"]["not_assessed"]["resources"] > 0
+
+
+def test_demo_report_shows_real_findings(demo) -> None:
+    out, _ = demo
+    html = (out / "vdcaudit-report.html").read_text(encoding="utf-8")
+    assert "stspoke1diaglogs" in html and "VDC-ST-002" in html
+    assert "Content-Security-Policy" in html
+
+
+@pytest.mark.parametrize(("threshold", "code"), [("high", 1), ("critical", 0)])
+def test_fail_on_gate(tmp_path: Path, threshold: str, code: int) -> None:
+    result = invoke("scan", "--demo", "--out", str(tmp_path), "--quiet", "--fail-on", threshold)
+    assert result.exit_code == code
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    result = invoke("scan", "--demo", "--out", str(tmp_path), "--quiet", "--format", "json")
+    assert result.exit_code == 0 and result.output == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["vdcaudit-findings.json"]
+
+
+def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("scan", "--demo", "--out", str(tmp_path), "--format", "json,pdf")
+    assert result.exit_code == 2 and "unknown format pdf" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_no_source_is_a_usage_error() -> None:
+    result = invoke("scan")
+    assert result.exit_code == 2 and "choose what to scan" in result.output
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    assert invoke("scan", "--demo", "--colour").exit_code == 2
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('[{"id": "x", "type": }]', "bad.json:1:22: malformed JSON"),
+    ('{"resources": []}', "bad.json: not an Azure snapshot"),
+    ('[{"type": "Microsoft.Storage/storageAccounts"}]', "bad.json: resource #0 has no 'id'"),
+])
+def test_bad_snapshot_gives_one_line_exit_2_and_no_report(tmp_path: Path, content: str, expected: str) -> None:
+    snapshot = tmp_path / "bad.json"
+    snapshot.write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["scan", "--snapshot", str(snapshot), "--out", str(out)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vdcaudit: error: ") and expected in lines[0]
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_bad_config_is_reported(tmp_path: Path) -> None:
+    config = tmp_path / "vdcaudit.yaml"
+    config.write_text("key_owners: 42\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", "--demo", "--config", str(config), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "vdcaudit.yaml: key_owners" in result.output
+
+
+def test_invalid_rule_folder_stops_the_scan(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "VDC-X-001.yaml").write_text("id: [", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", "--demo", "--rules", str(rules), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "VDC-X-001.yaml:1" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_rules_list_show_validate(builtin_rules) -> None:
+    listed = invoke("rules", "list")
+    assert listed.exit_code == 0 and "VDC-ST-002" in listed.output
+    nist = invoke("rules", "list", "--framework", "nist-800-53:SC-28")
+    assert "VDC-SQL-001" in nist.output and "VDC-ST-002" not in nist.output
+    shown = invoke("rules", "show", "vdc-st-002")
+    assert shown.exit_code == 0 and "minimumTlsVersion" in shown.output and "remediation" in shown.output
+    assert invoke("rules", "show", "VDC-NOPE-001").exit_code == 2
+    validated = invoke("rules", "validate")
+    assert validated.exit_code == 0 and f"{len(builtin_rules)} valid, 0 invalid" in validated.output
+
+
+def test_rules_validate_reports_each_invalid_file(tmp_path: Path) -> None:
+    (tmp_path / "VDC-A-001.yaml").write_text("id: VDC-A-001\n", encoding="utf-8")
+    (tmp_path / "VDC-B-001.yaml").write_text("::\n- [", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["rules", "validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "0 valid, 2 invalid" in result.output
+    assert "VDC-A-001.yaml" in result.output and "VDC-B-001.yaml" in result.output
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.skipif(shutil.which("vdcaudit") is None and not (Path(sys.executable).parent / "vdcaudit").exists(),
+                    reason="console script not installed")
+def test_installed_console_script_runs_from_any_directory(tmp_path: Path) -> None:
+    """The installed command finds its rules, templates and demo without the source tree."""
+    script = Path(sys.executable).parent / "vdcaudit"
+    command = [str(script)] if script.exists() else ["vdcaudit"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([*command, "scan", "--demo", "--out", "out", "--quiet"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "vdcaudit-report.html").exists()

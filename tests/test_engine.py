@@ -1,0 +1,146 @@
+"""The engine's four statuses, defaults, coverage gaps, and indexing by type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vdcaudit import engine
+from vdcaudit.engine import run
+from vdcaudit.inventory import Inventory
+from vdcaudit.model import CoverageRecord, Status, fingerprint
+from vdcaudit.rulepack import Rule, load_rule_file
+
+RULE = """\
+id: VDC-TST-001
+title: Test rule on storage TLS
+severity: high
+category: in-transit
+resource_type: Microsoft.Storage/storageAccounts
+where: "kind != 'FileStorage'"
+assert: "{assertion}"
+evidence: [properties.minimumTlsVersion]
+rationale: Because the baseline says so.
+remediation: {{summary: Fix it.}}
+references: {{baseline: test}}
+{extra}
+"""
+
+
+def make_rule(tmp_path: Path, assertion: str = "contains(['TLS1_2'], properties.minimumTlsVersion)",
+              extra: str = "") -> Rule:
+    path = tmp_path / "VDC-TST-001.yaml"
+    path.write_text(RULE.format(assertion=assertion, extra=extra), encoding="utf-8")
+    return load_rule_file(path)
+
+
+def account(name: str, properties: dict | None = None, kind: str = "StorageV2", type_: str = "Microsoft.Storage/storageAccounts") -> dict:
+    resource = {"id": f"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/{name}",
+                "name": name, "type": type_, "kind": kind}
+    if properties is not None:
+        resource["properties"] = properties
+    return resource
+
+
+def scan(rule: Rule, *resources: dict, coverage: list[CoverageRecord] | None = None) -> dict[str, object]:
+    inventory = Inventory()
+    for resource in resources:
+        inventory.add(resource, "snapshot")
+    for record in coverage or []:
+        inventory.add_coverage(record)
+    return {f.resource_name: f for f in run([rule], inventory).findings}
+
+
+def test_pass_fail_unknown_error(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, assertion="length(properties.minimumTlsVersion) > `0` && properties.minimumTlsVersion == 'TLS1_2'")
+    found = scan(rule,
+                 account("good", {"minimumTlsVersion": "TLS1_2"}),
+                 account("bad", {"minimumTlsVersion": "TLS1_0"}),
+                 account("missing", {}),
+                 account("broken", {"minimumTlsVersion": 12}))  # length() of a number: a type error
+    assert {name: f.status for name, f in found.items()} == {
+        "good": Status.PASS, "bad": Status.FAIL, "missing": Status.UNKNOWN, "broken": Status.ERROR}
+    assert "properties.minimumTlsVersion" in found["missing"].message
+    assert "invalid-type" in found["broken"].message or "TypeError" in found["broken"].message
+    assert found["bad"].evidence == {"properties.minimumTlsVersion": "TLS1_0"}
+    assert found["good"].fingerprint == fingerprint("VDC-TST-001", found["good"].resource_id)
+
+
+def test_where_excludes_resources(tmp_path: Path) -> None:
+    found = scan(make_rule(tmp_path), account("files", {"minimumTlsVersion": "TLS1_0"}, kind="FileStorage"))
+    assert found == {}
+
+
+def test_absent_default_is_applied_and_named(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}")
+    found = scan(rule, account("old", {}), account("noprops"))
+    assert found["old"].status is Status.FAIL
+    assert "properties.minimumTlsVersion absent, Azure default 'TLS1_0' applies" in found["old"].message
+    assert found["noprops"].status is Status.FAIL
+
+
+def test_absent_default_does_not_modify_the_inventory(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}")
+    resource = account("old", {"x": 1})
+    inventory = Inventory()
+    inventory.add(resource, "snapshot")
+    run([rule], inventory)
+    assert resource["properties"] == {"x": 1}
+
+
+def test_or_requirement_is_met_by_either_spelling(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, assertion="(properties.minimumTlsVersion || properties.minTls) == 'TLS1_2'")
+    found = scan(rule, account("a", {"minTls": "TLS1_2"}), account("b", {}))
+    assert found["a"].status is Status.PASS
+    assert found["b"].status is Status.UNKNOWN
+    assert "properties.minimumTlsVersion or properties.minTls" in found["b"].message
+
+
+def test_explicit_requires_overrides_derived_paths(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, assertion="!(properties.allowSharedKeyAccess)", extra="requires: []")
+    assert scan(rule, account("a", {}))["a"].status is Status.PASS
+
+
+def test_types_match_case_insensitively(tmp_path: Path) -> None:
+    found = scan(make_rule(tmp_path), account("arg", {"minimumTlsVersion": "TLS1_2"}, type_="microsoft.storage/storageaccounts"))
+    assert found["arg"].status is Status.PASS
+    assert found["arg"].resource_type == "microsoft.storage/storageaccounts"
+
+
+def test_coverage_gap_gives_unknown_for_affected_rules_only(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path)
+    gaps = [CoverageRecord("azure", "/subscriptions/s2", "403 Forbidden"),
+            CoverageRecord("azure", "/subscriptions/s3", "timeout", resource_type="Microsoft.Storage/storageAccounts"),
+            CoverageRecord("azure", "/subscriptions/s4", "timeout", resource_type="Microsoft.Sql/servers")]
+    found = scan(rule, account("good", {"minimumTlsVersion": "TLS1_2"}), coverage=gaps)
+    assert found["good"].status is Status.PASS
+    assert found["/subscriptions/s2"].status is Status.UNKNOWN and "403 Forbidden" in found["/subscriptions/s2"].message
+    assert found["/subscriptions/s3"].status is Status.UNKNOWN
+    assert "/subscriptions/s4" not in found
+
+
+def test_rules_only_see_resources_of_their_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluated: list[str] = []
+    original = engine.evaluate
+
+    def counting(rule: Rule, resource: dict):
+        evaluated.append(resource["type"])
+        return original(rule, resource)
+
+    monkeypatch.setattr(engine, "evaluate", counting)
+    others = [{"id": f"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Sql/servers/s{i}",
+               "type": "Microsoft.Sql/servers"} for i in range(50)]
+    scan(make_rule(tmp_path), account("a", {"minimumTlsVersion": "TLS1_2"}), *others)
+    assert evaluated == ["Microsoft.Storage/storageAccounts"]
+
+
+def test_not_assessed_types_are_counted(tmp_path: Path) -> None:
+    inventory = Inventory()
+    inventory.add(account("a", {"minimumTlsVersion": "TLS1_2"}), "snapshot")
+    inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/w", "type": "microsoft.web/sites"}, "snapshot")
+    inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/w2", "type": "Microsoft.Web/sites"}, "snapshot")
+    # a child of an assessed parent is read through the parent, not "not assessed"
+    inventory.add({"id": account("a")["id"] + "/blobServices/default", "type": "Microsoft.Storage/storageAccounts/blobServices"}, "snapshot")
+    outcome = run([make_rule(tmp_path)], inventory)
+    assert outcome.not_assessed == {"Microsoft.Web/sites": 2}

@@ -1,0 +1,82 @@
+"""Inventory: normalisation, case-insensitive types, parent/child linking."""
+
+from __future__ import annotations
+
+import pytest
+
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import META, Inventory, parent_id, parse_scope
+
+SUB = "/subscriptions/s1/resourceGroups/rg1/providers"
+SERVER = f"{SUB}/Microsoft.Sql/servers/sql1"
+DB = f"{SERVER}/databases/app"
+TDE = f"{DB}/transparentDataEncryption/current"
+VAULT = f"{SUB}/Microsoft.KeyVault/vaults/kv1"
+
+
+def test_parent_of_child_and_extension_resources() -> None:
+    assert parent_id(TDE) == DB
+    assert parent_id(DB) == SERVER
+    assert parent_id(SERVER) is None
+    assert parent_id(f"{VAULT}/providers/Microsoft.Authorization/roleAssignments/ra1") == VAULT
+    assert parent_id("/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/ra1") is None
+
+
+def test_scope_from_id_is_case_insensitive() -> None:
+    assert parse_scope("/SUBSCRIPTIONS/abc/RESOURCEGROUPS/Rg/providers/x/y/z") == ("abc", "Rg")
+    assert parse_scope("/subscriptions/abc") == ("abc", None)
+
+
+def test_types_compare_case_insensitively() -> None:
+    inventory = Inventory()
+    inventory.add({"id": SERVER, "type": "microsoft.sql/servers", "name": "sql1"}, "snapshot")
+    assert [r["name"] for r in inventory.of_type("Microsoft.Sql/Servers")] == ["sql1"]
+    # the original spelling is kept for display
+    assert inventory.of_type("MICROSOFT.SQL/SERVERS")[0]["type"] == "microsoft.sql/servers"
+
+
+def test_children_are_linked_to_parents_across_spellings() -> None:
+    inventory = Inventory()
+    inventory.add({"id": DB, "type": "Microsoft.Sql/servers/databases", "name": "app"}, "snapshot")
+    inventory.add({"id": TDE.upper(), "type": "microsoft.sql/servers/databases/transparentdataencryption",
+                   "name": "current", "properties": {"state": "Enabled"}}, "snapshot")
+    inventory.add({"id": SERVER, "type": "Microsoft.Sql/servers", "name": "sql1"}, "snapshot")
+    inventory.link_children()
+    server = inventory.get(SERVER)
+    db = inventory.get(DB)
+    assert server is not None and db is not None
+    assert [c["name"] for c in server[META]["children"]["databases"]] == ["app"]
+    assert db[META]["children"]["transparentdataencryption"][0]["properties"]["state"] == "Enabled"
+    assert db[META]["parent"] == SERVER
+
+
+def test_flattened_az_cli_print_is_folded_into_properties() -> None:
+    inventory = Inventory()
+    inventory.add({"id": TDE, "name": "current", "type": "Microsoft.Sql/servers/databases/transparentDataEncryption",
+                   "resourceGroup": "rg1", "state": "Enabled"}, "snapshot")
+    resource = inventory.get(TDE)
+    assert resource is not None
+    assert resource["properties"] == {"state": "Enabled"}
+    assert resource["subscriptionId"] == "s1"
+    assert resource["resourceGroup"] == "rg1"
+
+
+def test_later_resource_with_same_id_replaces_earlier() -> None:
+    inventory = Inventory()
+    inventory.add({"id": SERVER, "type": "Microsoft.Sql/servers", "properties": {"v": 1}}, "snapshot")
+    inventory.add({"id": SERVER.upper(), "type": "MICROSOFT.SQL/SERVERS", "properties": {"v": 2}}, "snapshot")
+    assert len(inventory) == 1
+    assert [r["properties"]["v"] for r in inventory.of_type("microsoft.sql/servers")] == [2]
+
+
+@pytest.mark.parametrize(("resource", "problem"), [
+    ({"type": "Microsoft.Sql/servers"}, "has no 'id'"),
+    ({"id": SERVER}, "has no 'type'"),
+    ({"id": "", "type": "x/y"}, "has no 'id'"),
+    ("not an object", "is not a JSON object"),
+])
+def test_invalid_resources_are_rejected_with_file_and_index(resource: object, problem: str) -> None:
+    inventory = Inventory()
+    with pytest.raises(InputError) as error:
+        inventory.extend([resource], "snapshot", {"file": "snap.json"})
+    assert error.value.one_line() == f"snap.json: resource #0 {problem}"
