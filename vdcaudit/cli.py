@@ -19,6 +19,7 @@ from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules, print_summary
 from vdcaudit.engine import ScanContext
 from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError
+from vdcaudit.gate import add_gate_inputs, gate_failures, print_gate_notes
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
@@ -92,9 +93,14 @@ def _with_source_options(command: Any) -> Any:
               show_default=True, help="Folder for the reports.")
 @click.option("--fail-on", type=click.Choice([s.value for s in Severity if s is not Severity.INFO]),
               help="Exit 1 when a FAIL at or above this severity exists (default: never).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs not in it.")
+@click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file with a `waivers:` list (instead of the one in --config).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: tuple[str, ...], out_dir: Path,
-         fail_on: str | None, quiet: bool, **source_params: Any) -> None:
+         fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool,
+         **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     format_names = _formats(formats)
     chosen = [source for source in SOURCES if source.wanted(source_params)]
@@ -107,16 +113,18 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: tuple[s
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
     inventory = Inventory()
-    params = {**source_params, "quiet": quiet}
+    params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
     for source in chosen:
         source.collect(params, inventory)
-    result = run_scan(inventory, rules, ScanContext(config=config, options=params), started=started)
+    context = ScanContext(config=config, options=params)
+    add_gate_inputs(context, waivers_path, baseline_path)
+    result = run_scan(inventory, rules, context, started=started)
     written = write_reports(result, format_names, out_dir)
     if not quiet:
         print_summary(result, written)
+        print_gate_notes(result)
     if fail_on:
-        threshold = Severity(fail_on)
-        gate = [f for f in result.failing() if f.severity.at_least(threshold)]
+        gate = gate_failures(result, Severity(fail_on))
         if gate:
             if not quiet:
                 click.echo(f"gate failed: {len(gate)} FAIL finding(s) at or above {fail_on}", err=True)
@@ -179,6 +187,14 @@ def rules_validate(directory: Path | None) -> None:
 
 
 # Commands that live in their own modules are added here, one line each.
+from vdcaudit.snapshot_command import snapshot as snapshot_command  # noqa: E402
+cli.add_command(snapshot_command)
+from vdcaudit.emulator.command import emulator as emulator_command  # noqa: E402
+cli.add_command(emulator_command)
+from vdcaudit.sdn_command import sdn as sdn_command  # noqa: E402
+cli.add_command(sdn_command)
+from vdcaudit.rule_docs import rules_docs  # noqa: E402
+rules.add_command(rules_docs)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import yaml
 
 from vdcaudit.errors import InputError
 from vdcaudit.resources import schema_path
+from vdcaudit.waivers import WaiverEntry, parse_waivers
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Config:
     path: str | None = None
     # None: not declared (rules that need it report UNKNOWN); []: declared, nobody owns keys
     key_owners: list[KeyOwner] | None = None
+    waivers: list[WaiverEntry] | None = None  # None: the file has no `waivers:` section
     raw: dict[str, Any] = field(default_factory=dict)
 
     def is_key_owner(self, object_id: str) -> bool:
@@ -51,4 +53,6 @@ def load_config(path: Path | None) -> Config:
     if "key_owners" in data:
         owners = [KeyOwner(o, "") if isinstance(o, str) else KeyOwner(o["id"], o.get("name", ""))
                   for o in data["key_owners"] or []]
-    return Config(path=str(path), key_owners=owners, raw=data)
+    waivers = parse_waivers(data["waivers"] or [], path, path.read_text(encoding="utf-8")) \
+        if "waivers" in data else None
+    return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data)

@@ -15,6 +15,7 @@ from vdcaudit.findings import finding_for, scope_finding
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.unresolved import covering, note
 
 
 @dataclass
@@ -22,6 +23,9 @@ class ScanContext:
     config: Config = field(default_factory=Config)
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     options: dict[str, Any] = field(default_factory=dict)  # source-specific settings, e.g. cert_warn_days
+    # CI gate inputs, applied to the findings by vdcaudit.scan (vdcaudit.waivers / vdcaudit.baseline)
+    waivers: list[Any] | None = None
+    baseline: Any = None
 
 
 @dataclass
@@ -79,8 +83,10 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
         missing = [req for req in rule.requirements if not req.satisfied_by(view)]
         if missing:
             names = "; ".join(req.describe() for req in missing)
+            why = note(resource, [path for req in missing for path in req.alternatives])
             return finding_for(rule, resource, Status.UNKNOWN,
-                               f"cannot assess: {names} absent from the resource data", evidence)
+                               f"cannot assess: {names} absent from the resource data"
+                               + (f" ({why})" if why else ""), evidence)
         passed = jmes.truthy(jmes.search(rule.assertion, view))
     except Exception as exc:  # e.g. a JMESPath type error on unexpected data
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
@@ -102,7 +108,11 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
         node: Any = resource
         for key in keys:
             node = node.get(key) if isinstance(node, dict) else None
-        if node is not None:
+        if node is not None or covering(resource, path) is not None:
+            continue  # present, or absent only because the source cannot know it yet
+        if len(keys) > 1 and not isinstance(resource.get(keys[0]), dict):
+            # A resource printed without its `properties` at all (az resource list) says nothing
+            # about the property: that is missing data (UNKNOWN), not the documented default.
             continue
         if view is resource:
             view = copy.copy(resource)

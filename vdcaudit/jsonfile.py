@@ -10,6 +10,15 @@ from vdcaudit.errors import InputError
 
 
 def read_json(path: Path) -> Any:
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
+
+
+def read_text(path: Path) -> str:
+    """The file's text, whichever encoding Windows tools wrote it in."""
     try:
         # utf-8-sig: PowerShell's Out-File and ConvertTo-Json > file often write a BOM
         text = path.read_text(encoding="utf-8-sig")
@@ -24,7 +33,4 @@ def read_json(path: Path) -> Any:
         raise InputError("is a directory, expected a JSON file", path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
+    return text

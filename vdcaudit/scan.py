@@ -7,12 +7,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from vdcaudit import __version__
+from vdcaudit.baseline import compare
 from vdcaudit.engine import ScanContext, run
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord, Finding, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.sections import build_sections
 from vdcaudit.summary import summarize
+from vdcaudit.waivers import apply_waivers
 
 
 @dataclass
@@ -30,6 +32,9 @@ class ScanResult:
     # built by the functions registered in vdcaudit.sections.
     sections: dict[str, Any] = field(default_factory=dict)
     tool: dict[str, str] = field(default_factory=lambda: {"name": "vdcaudit", "version": __version__})
+    # CI gate: what the waivers did (applied/expired/stale) and the comparison with a baseline
+    waivers: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -43,9 +48,11 @@ def scan(inventory: Inventory, rules: list[Rule], context: ScanContext,
     started = started or datetime.now(timezone.utc)
     outcome = run(rules, inventory, context)
     findings = sorted(outcome.findings, key=lambda f: (f.rule_id, f.resource_id.lower()))
+    waivers = apply_waivers(findings, context.waivers, context.now.date()) if context.waivers is not None else None
+    baseline = compare(findings, context.baseline) if context.baseline is not None else None
     return ScanResult(
         started=started, finished=datetime.now(timezone.utc), sources=list(inventory.sources),
         rules=rules, findings=findings, coverage=list(inventory.coverage),
         summary=summarize(findings, outcome.not_assessed, len(inventory)),
-        sections=build_sections(inventory, findings),
+        sections=build_sections(inventory, findings), waivers=waivers, baseline=baseline,
     )

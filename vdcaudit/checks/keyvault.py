@@ -8,7 +8,7 @@ from typing import Any
 from vdcaudit.checks import register, resources_for
 from vdcaudit.engine import ScanContext
 from vdcaudit.findings import finding_for
-from vdcaudit.inventory import Inventory
+from vdcaudit.inventory import Inventory, parse_scope
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
@@ -63,6 +63,15 @@ def _rbac_violations(assignments: list[dict[str, Any]], context: ScanContext) ->
     return violations
 
 
+def _unread_role_assignments(vault: dict[str, Any], inventory: Inventory) -> str | None:
+    """Why role assignments in the vault's subscription could not be read, if a source recorded
+    it: assignments read elsewhere must not make this vault look clean."""
+    subscription = parse_scope(vault["id"])[0]
+    record = next((c for c in inventory.coverage
+                   if c.covers(subscription, "Microsoft.Authorization/roleAssignments")), None)
+    return record.reason if record else None
+
+
 @register("keyvault_key_owner_separation")
 def key_owner_separation(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     role_assignments_read = bool(inventory.of_type("Microsoft.Authorization/roleAssignments"))
@@ -74,6 +83,12 @@ def key_owner_separation(rule: Rule, inventory: Inventory, context: ScanContext)
             yield finding_for(rule, vault, Status.UNKNOWN, f"cannot assess: {HOW_TO_DECLARE}", evidence)
             continue
         if rbac:
+            unread = _unread_role_assignments(vault, inventory)
+            if unread:
+                yield finding_for(rule, vault, Status.UNKNOWN,
+                                  f"cannot assess: the vault uses Azure RBAC and role assignments in its "
+                                  f"subscription could not be read ({unread})", evidence)
+                continue
             if not role_assignments_read:
                 yield finding_for(rule, vault, Status.UNKNOWN,
                                   "cannot assess: the vault uses Azure RBAC and no role assignments were "

@@ -14,6 +14,9 @@ from typing import Any
 
 import click
 
+from vdcaudit.collectors import azure as azure_source
+from vdcaudit.collectors import arm_template, terraform
+from vdcaudit.collectors import sdn as sdn_source
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
@@ -35,6 +38,7 @@ def _collect_snapshots(params: dict[str, Any], inventory: Inventory) -> None:
 
 def _collect_demo(params: dict[str, Any], inventory: Inventory) -> None:
     load_snapshot(data_path("demo") / "azure", inventory)
+    sdn_source.load_fabric_snapshot(data_path("demo") / "sdn", inventory)  # the on-premises SDN beside it
 
 
 SOURCES: list[Source] = [
@@ -54,6 +58,13 @@ SOURCES: list[Source] = [
         wanted=lambda p: bool(p.get("snapshot")),
         collect=_collect_snapshots,
     ),
+    Source(name=arm_template.SOURCE, options=arm_template.OPTIONS, wanted=arm_template.wanted,
+           collect=arm_template.collect),
+    Source(name=terraform.SOURCE, options=terraform.OPTIONS, wanted=lambda p: bool(p.get("terraform_plan")),
+           collect=terraform.collect),
+    Source(name="sdn", options=sdn_source.SCAN_OPTIONS, wanted=sdn_source.wanted, collect=sdn_source.collect),
+    Source(name="azure", options=azure_source.OPTIONS, wanted=azure_source.wanted,
+           collect=azure_source.collect, describe=azure_source.describe),
 ]
 
 

@@ -1,15 +1,43 @@
-"""The HTML report: one self-contained file (inline CSS, no external requests), autoescaped."""
+"""The auditor's HTML report: one self-contained file.
+
+- Jinja2 with autoescape on for everything; the only unescaped insertions are the stylesheet and
+  script shipped with vdcaudit and the findings data, which is JSON escaped for a <script> block.
+- A Content-Security-Policy meta tag allows nothing but that one stylesheet and that one script,
+  by sha256 hash (no 'unsafe-inline'), and no network access of any kind (default-src 'none').
+- Summaries and gap views are rendered on the server (readable without JavaScript and in print);
+  the complete list of findings is embedded as JSON and shown a page at a time by the script.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, Status
+from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
+from vdcaudit.reports.common import rulepack_version, scan_scope
+from vdcaudit.reports.evidence import evidence_value
+from vdcaudit.reports.views import CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, build_view
 from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
+
+# Characters that could end or confuse a <script> element or an HTML parser, as JSON escapes.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(value: Any) -> Markup:
+    """JSON that can sit inside <script type="application/json"> whatever strings it holds."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Markup(text.translate(_SCRIPT_SAFE))
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def _environment() -> Environment:
@@ -19,23 +47,70 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters["evidence_value"] = _evidence_value
+    env.filters["evidence_value"] = evidence_value
+    env.filters["thousands"] = lambda n: f"{n:,}"
     return env
 
 
-def _evidence_value(value: Any) -> str:
-    if value is None:
-        return "absent"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+class _Strings:
+    """Interns repeated strings (types, subscriptions, messages) so 100,000 findings stay compact."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, value: str | None) -> int:
+        if value is None:
+            return -1
+        if value not in self._index:
+            self._index[value] = len(self.values)
+            self.values.append(value)
+        return self._index[value]
+
+
+def _explorer_order(finding: Finding) -> tuple[Any, ...]:
+    return (finding.waiver is not None, STATUS_ORDER.index(finding.status), finding.severity.rank,
+            finding.rule_id, finding.resource_name.lower())
+
+
+def explorer_data(result: ScanResult) -> dict[str, Any]:
+    """The findings for the script, one array per finding (layout mirrored in report.js)."""
+    rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
+    strings = _Strings()
+    rows = []
+    for f in sorted(result.findings, key=_explorer_order):
+        waiver = None
+        if f.waiver is not None:
+            waiver = {"owner": f.waiver.owner, "justification": f.waiver.justification, "expires": f.waiver.expires}
+        rows.append([
+            f.fingerprint, rule_index[f.rule_id], f.status.value, f.severity.value, f.category.value,
+            f.resource_name, strings(f.resource_type), f.resource_id, strings(f.subscription),
+            strings(f.resource_group), strings(f.message), f.evidence or None, waiver, strings(f.source),
+            f.location or None,
+        ])
+    rules = [{"id": r.id, "title": r.title, "rationale": r.rationale, "remediation": r.remediation}
+             for r in result.rules]
+    return {"strings": strings.values, "rules": rules, "findings": rows}
 
 
 def render_html(result: ScanResult) -> bytes:
-    template = _environment().get_template("report.html.j2")
-    html = template.render(
-        result=result, summary=result.summary, rules={r.id: r for r in result.rules},
+    env = _environment()
+    templates = data_path("templates")
+    stylesheet = (templates / "report.css").read_text(encoding="utf-8")
+    script = (templates / "report.js").read_text(encoding="utf-8")
+    csp = ("default-src 'none'; "
+           f"script-src {csp_hash(script)}; style-src {csp_hash(stylesheet)}; img-src data:; "
+           "connect-src 'none'; font-src 'none'; object-src 'none'; frame-src 'none'; "
+           "base-uri 'none'; form-action 'none'")
+    section_templates = {name: f"_section_{name}.html.j2" for name in result.sections
+                         if (templates / f"_section_{name}.html.j2").is_file()}
+    html = env.get_template("report.html.j2").render(
+        result=result, summary=result.summary, view=build_view(result), scope=scan_scope(result),
+        rulepack=rulepack_version(result.rules), rules={r.id: r for r in result.rules},
         categories=[c.value for c in CATEGORY_ORDER], severities=[s.value for s in SEVERITY_ORDER],
-        statuses=[s.value for s in Status],
+        statuses=[s.value for s in Status], columns=COLUMNS, framework_labels=FRAMEWORK_LABELS,
+        section_templates=section_templates, csp=csp, cards_per_rule=CARDS_PER_RULE,
+        stylesheet=Markup(stylesheet), script=Markup(script),
+        data=script_json(explorer_data(result)),
     )
     return html.encode("utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vdcaudit.reports.common import rulepack_version
 from vdcaudit.scan import ScanResult
 
 SCHEMA_VERSION = "1.0"
@@ -18,12 +19,16 @@ def as_document(result: ScanResult) -> dict[str, Any]:
             "started": result.started.isoformat(),
             "finished": result.finished.isoformat(),
             "sources": result.sources,
+            "rulepack": rulepack_version(result.rules),
         },
         "summary": result.summary,
         "coverage": [record.to_dict() for record in result.coverage],
         "sections": result.sections,
         "rules": [rule.metadata() for rule in result.rules],
         "findings": [finding.to_dict() for finding in result.findings],
+        # CI gate (present only when waivers / a baseline were given): see vdcaudit.waivers, vdcaudit.baseline
+        **({"waivers": result.waivers} if result.waivers is not None else {}),
+        **({"baseline": result.baseline} if result.baseline is not None else {}),
     }
 
 

@@ -1,0 +1,172 @@
+"""The HTML report in a real browser: the system Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vdcaudit.reports.html_report import render_html
+from vdcaudit.reports.json_report import as_document
+from vdcaudit.scan import ScanResult
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="/usr/bin/chromium is missing (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def report_files(tmp_path_factory: pytest.TempPathFactory, demo_result: ScanResult, waived_result: ScanResult,
+                 hostile_result: ScanResult) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("html")
+    files = {}
+    for name, result in (("demo", demo_result), ("waived", waived_result), ("hostile", hostile_result)):
+        files[name] = folder / f"{name}.html"
+        files[name].write_bytes(render_html(result))
+    return files
+
+
+@dataclass
+class Opened:
+    page: Any
+    problems: list[str] = field(default_factory=list)  # console errors/warnings, page errors, dialogs
+    requests: list[str] = field(default_factory=list)  # anything but the report file itself
+
+
+@pytest.fixture
+def open_report(browser: Any, report_files: dict[str, Path]) -> Iterator[Any]:
+    contexts = []
+
+    def open_(name: str, fragment: str = "") -> Opened:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        url = report_files[name].as_uri()
+        opened = Opened(page)
+        page.on("console", lambda m: m.type in ("error", "warning") and opened.problems.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: opened.problems.append(f"pageerror: {e}"))
+        page.on("dialog", lambda d: (opened.problems.append(f"dialog: {d.message}"), d.dismiss()))
+        page.on("request", lambda r: r.url != url and opened.requests.append(r.url))
+        page.goto(url + fragment)
+        page.wait_for_selector("html[data-ready='1']", timeout=15_000)
+        return opened
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def _rows(page: Any) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        "#fx-table tbody tr.row",
+        "rows => rows.map(r => ({status: r.dataset.status, fp: r.dataset.fp, text: r.innerText}))")
+
+
+def _expected_matrix(result: ScanResult) -> dict[tuple[str, str], int]:
+    summary = as_document(result)["summary"]
+    expected = {}
+    for category, statuses in summary["matrix"].items():
+        waived = summary["waived_matrix"][category]
+        for status, severities in statuses.items():
+            expected[(category, status)] = sum(severities.values()) - sum(waived[status].values())
+        expected[(category, "waived")] = sum(sum(s.values()) for s in waived.values())
+    return expected
+
+
+def test_demo_report_loads_without_errors_or_requests(open_report: Any, artifacts_dir: Path) -> None:
+    opened = open_report("demo")
+    assert opened.problems == []
+    assert opened.requests == []
+    assert opened.page.locator("#fx-table tbody tr.row").count() > 0
+    opened.page.screenshot(path=str(artifacts_dir / "report-demo-top.png"))
+    opened.page.screenshot(path=str(artifacts_dir / "report-demo-full.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("name", "fixture"), [("demo", "demo_result"), ("waived", "waived_result")])
+def test_matrix_numbers_equal_the_json_counts(name: str, fixture: str, open_report: Any,
+                                              request: pytest.FixtureRequest) -> None:
+    page = open_report(name).page
+    shown = page.eval_on_selector_all(
+        "#summary-matrix tbody td[data-status]",
+        "cells => cells.map(c => [c.closest('tr').dataset.category, c.dataset.status, c.firstChild.textContent.trim()])")
+    got = {(category, status): int(text.replace(",", "")) for category, status, text in shown}
+    assert got == _expected_matrix(request.getfixturevalue(fixture))
+
+
+def test_filters_change_the_visible_rows(open_report: Any, waived_result: ScanResult) -> None:
+    page = open_report("waived").page
+    assert page.locator("#fx-count").inner_text().endswith(f"of {len(waived_result.findings)} findings")
+    page.select_option("#fx-status", "FAIL")
+    fails = sum(1 for f in waived_result.findings if f.status.value == "FAIL" and not f.waiver)
+    assert page.locator("#fx-count").inner_text().endswith(f"of {fails} findings")
+    assert {r["status"] for r in _rows(page)} == {"FAIL"}
+    page.select_option("#fx-severity", "medium")
+    medium_fails = sum(1 for f in waived_result.findings
+                       if f.status.value == "FAIL" and not f.waiver and f.severity.value == "medium")
+    count = page.locator("#fx-count").inner_text()
+    assert count.endswith(f"of {medium_fails} findings") if medium_fails else count == "no findings match"
+    page.select_option("#fx-status", "waived")
+    page.select_option("#fx-severity", "")
+    assert {r["status"] for r in _rows(page)} == {"waived"}
+    page.click("#fx-reset")
+    assert len(_rows(page)) == 50
+    page.click("#fx-next")
+    assert page.locator("#fx-page").inner_text() == f"page 2 of {-(-len(waived_result.findings) // 50)}"
+
+
+def test_search_finds_a_resource(open_report: Any, demo_result: ScanResult) -> None:
+    page = open_report("demo").page
+    target = next(f for f in demo_result.findings if f.status.value == "PASS")
+    page.fill("#fx-search", target.resource_name.upper())  # case-insensitive
+    rows = _rows(page)
+    assert rows and all(target.resource_name in r["text"] for r in rows)
+    assert target.fingerprint in {r["fp"] for r in rows}
+    page.fill("#fx-search", "no-such-resource-anywhere")
+    assert _rows(page) == [] and page.locator("#fx-count").inner_text() == "no findings match"
+
+
+def test_deep_links_open_the_finding(open_report: Any, demo_result: ScanResult) -> None:
+    passed = next(f for f in demo_result.findings if f.status.value == "PASS")
+    page = open_report("demo", f"#finding-{passed.fingerprint}").page
+    row = page.locator(f"#finding-{passed.fingerprint}")
+    assert row.is_visible() and "target" in row.get_attribute("class")
+    assert passed.resource_id in page.locator("#fx-table tr.detail").inner_text()
+    # A gap has a server-rendered card: the browser scrolls to it, :target highlights it.
+    failed = next(f for f in demo_result.findings if f.status.value == "FAIL")
+    page.evaluate(f"location.hash = '#finding-{failed.fingerprint}'")
+    card = page.locator(f"article#finding-{failed.fingerprint}")
+    assert card.is_visible() and card.evaluate("el => el.matches(':target')")
+    assert page.locator(f"[id='finding-{failed.fingerprint}']").count() == 1
+
+
+def test_hostile_names_and_tags_do_not_execute(open_report: Any, hostile_result: ScanResult) -> None:
+    opened = open_report("hostile")
+    page = opened.page
+    page.fill("#fx-search", "<script>")
+    page.locator("#fx-table tbody tr.row").first.click()  # open a detail: evidence and waiver text
+    page.select_option("#fx-status", "waived")
+    page.fill("#fx-search", "")
+    page.locator("#fx-table tbody tr.row").first.click()
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert opened.problems == [] and opened.requests == []
+    assert "<script>window.__xss='name'</script>" in page.locator("main").inner_text()
+    assert page.locator("main img, main script, main [onerror], main [onmouseover]").count() == 0
+    document = json.loads(page.locator("#vdc-data").text_content())
+    assert len(document["findings"]) == len(hostile_result.findings)

@@ -1,0 +1,100 @@
+"""The HTML report as a document: escaping, CSP, self-containment, sections, size limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+import shutil
+from pathlib import Path
+
+import pytest
+from report_data import HOSTILE, synthetic_result
+
+from vdcaudit.reports import html_report
+from vdcaudit.reports.html_report import csp_hash, render_html, script_json
+from vdcaudit.reports.views import CARDS_PER_RULE
+from vdcaudit.scan import ScanResult
+
+DATA_BLOCK = re.compile(r'<script type="application/json" id="vdc-data">(.*?)</script>', re.S)
+
+
+def _split(html: str) -> tuple[str, str, str]:
+    """(markup without the two script blocks, the JSON data text, the inline script text)."""
+    data = DATA_BLOCK.search(html).group(1)
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert len(scripts) == 1
+    markup = DATA_BLOCK.sub("", html).replace(scripts[0], "")
+    return markup, data, scripts[0]
+
+
+def test_hostile_strings_are_escaped_everywhere(hostile_result: ScanResult) -> None:
+    html = render_html(hostile_result).decode("utf-8")
+    markup, data, _ = _split(html)
+    for payload in ("<script>window", "<img src=x", "</script><script>", "onerror=\"window"):
+        assert payload not in markup
+    assert "&lt;script&gt;window.__xss=&#39;name&#39;&lt;/script&gt;" in markup  # shown, as text
+    # The data block cannot be ended or commented out from inside, and is still the exact values.
+    assert "<" not in data and ">" not in data and "\u2028" not in data
+    decoded = json.loads(data)
+    assert HOSTILE[2] in decoded["strings"] or any(HOSTILE[2] in str(row) for row in decoded["findings"])
+
+
+def test_script_json_escapes_what_could_end_a_script_block() -> None:
+    text = str(script_json({"a": "</script><!--<script>", "b": "x\u2028y&"}))
+    assert "</" not in text and "<!--" not in text and "\u2028" not in text and "&" not in text
+    assert json.loads(text) == {"a": "</script><!--<script>", "b": "x\u2028y&"}
+
+
+def test_csp_allows_only_the_shipped_script_and_style(demo_result: ScanResult) -> None:
+    html = render_html(demo_result).decode("utf-8")
+    csp = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1))
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+    assert directives["default-src"] == "'none'"
+    _, _, script = _split(html)
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    assert directives["script-src"] == csp_hash(script)
+    assert directives["style-src"] == csp_hash(style)
+    assert "unsafe" not in csp
+    assert directives["connect-src"] == "'none'" and directives["base-uri"] == "'none'"
+
+
+def test_report_is_self_contained(demo_result: ScanResult) -> None:
+    html = render_html(demo_result).decode("utf-8")
+    markup, _, _ = _split(html)
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?(https?:|//)""", markup, re.I)
+    assert "@import" not in html and "url(" not in html
+    assert " style=" not in markup  # inline style attributes would be blocked by the CSP
+
+
+def test_every_gap_has_a_card_up_to_the_cap_and_the_rest_go_to_the_explorer() -> None:
+    result = synthetic_result(6_000)
+    html = render_html(result).decode("utf-8")
+    cards = html.count('<article class="finding')
+    assert cards <= len(result.rules) * CARDS_PER_RULE
+    assert "more.\n" in html or "… and" in html
+    # every finding, card or not, is in the data for the explorer
+    _, data, _ = _split(html)
+    assert len(json.loads(data)["findings"]) == len(result.findings)
+
+
+def test_waivers_are_shown_with_owner_reason_and_expiry(waived_result: ScanResult) -> None:
+    html = render_html(waived_result).decode("utf-8")
+    waived = [f for f in waived_result.findings if f.waiver]
+    assert waived
+    assert 'id="waivers"' in html and "legacy app, migration planned" in html and "until 2027-06-30" in html
+
+
+def test_sections_use_their_partial_or_fall_back_to_escaped_data(demo_result: ScanResult, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(html_report.data_path("templates"), templates)
+    (templates / "_section_probe.html.j2").write_text(
+        "<h2>Probe</h2><p class='probe'>{{ section.networks }} networks of {{ result.summary.resources }}</p>",
+        encoding="utf-8")
+    monkeypatch.setattr(html_report, "data_path", lambda name: templates)
+    result = ScanResult(**{**demo_result.__dict__, "sections": {"probe": {"networks": 7},
+                                                                 "other": {"name": "<b>x</b>"}}})
+    html = render_html(result).decode("utf-8")
+    assert f"<p class='probe'>7 networks of {demo_result.summary['resources']}</p>" in html
+    assert 'id="section-other"' in html and "<b>x</b>" not in html.split('id="vdc-data"')[0]

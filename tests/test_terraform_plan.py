@@ -1,0 +1,106 @@
+"""Terraform plans as a source: the mapping table, unknown-after-apply values, references, not assessed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vdcaudit.collectors.terraform import load_plan, mapping
+from vdcaudit.config import load_config
+from vdcaudit.engine import ScanContext
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import Inventory
+from vdcaudit.rulepack import load_rules
+from vdcaudit.scan import scan
+
+PLAN = Path(__file__).resolve().parent.parent / "fixtures" / "iac" / "plan.json"
+CONFIG = PLAN.parent / "vdcaudit.yaml"
+
+
+@pytest.fixture(scope="module")
+def result():
+    inventory = Inventory()
+    load_plan(PLAN, inventory, subscription_id="sub-ci")
+    return inventory, scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG)))
+
+
+def _status(result, rule_id: str, name: str) -> str:
+    return next(f for f in result[1].findings if f.rule_id == rule_id and f.resource_name == name).status.value
+
+
+@pytest.mark.parametrize("rule_id, name, status", [
+    ("VDC-ST-001", "stspoke1logs", "PASS"), ("VDC-ST-001", "stspoke1legacy", "FAIL"),  # both attribute spellings
+    ("VDC-ST-002", "stspoke1logs", "PASS"), ("VDC-ST-002", "stspoke1legacy", "FAIL"),
+    ("VDC-ST-003", "stspoke1logs", "PASS"), ("VDC-ST-003", "stspoke1legacy", "FAIL"),
+    ("VDC-SQL-002", "sql-spoke1", "PASS"),
+    ("VDC-SQL-001", "appdb", "PASS"), ("VDC-SQL-001", "reportdb", "FAIL"),  # TDE child from a bool
+    ("VDC-DSK-001", "disk-app01-data01", "PASS"),   # DES id known after apply still means a customer key
+    ("VDC-DSK-001", "disk-app01-scratch", "FAIL"),  # attached (data disk attachment) to a VM without host encryption
+    ("VDC-KV-002", "kv-spoke1-prod", "FAIL"),
+    ("VDC-KV-003", "kv-spoke1-prod", "PASS"),       # separate access policy resource appended: use rights only
+    ("VDC-SB-001", "sb-spoke1-orders", "FAIL"),
+    ("VDC-VPN-001", "cn-hub-onprem", "PASS"), ("VDC-VPN-002", "cn-hub-onprem", "PASS"),
+    ("VDC-VPN-003", "cn-hub-onprem", "UNKNOWN"),     # connection_protocol known after apply: no default guessed
+    ("VDC-ER-001", "erc-hub", "FAIL"),               # private peering resource folded into the circuit
+    ("VDC-VGW-002", "vgw-hub", "PASS"),
+])
+def test_plan_findings(result, rule_id: str, name: str, status: str) -> None:
+    assert _status(result, rule_id, name) == status
+
+
+def test_references_resolve_ids_known_only_after_apply(result) -> None:
+    inventory, _ = result
+    db = next(r for r in inventory if r["name"] == "reportdb")
+    assert db["id"] == ("/subscriptions/sub-ci/resourceGroups/rg-vdc-spoke1/providers/Microsoft.Sql/servers/sql-spoke1"
+                        "/databases/reportdb")
+    disk = next(r for r in inventory if r["name"] == "disk-app01-scratch")
+    assert disk["managedBy"].endswith("/virtualMachines/vm-app01")
+
+
+def test_unknown_after_apply_is_recorded_and_named(result) -> None:
+    inventory, scanned = result
+    connection = next(r for r in inventory if r["name"] == "cn-hub-onprem")
+    assert "connectionProtocol" not in connection["properties"]
+    assert "properties.connectionProtocol" in connection["x_vdcaudit"]["unresolved"]
+    finding = next(f for f in scanned.findings if f.rule_id == "VDC-VPN-003")
+    assert "connection_protocol is known only after apply" in finding.message
+
+
+def test_unmapped_types_are_not_assessed_and_lines_point_at_the_change(result) -> None:
+    _, scanned = result
+    assert scanned.summary["not_assessed"]["by_type"] == {"azurerm_log_analytics_workspace": 1}
+    lines = PLAN.read_text().splitlines()
+    for finding in scanned.findings:
+        assert finding.location["file"] == str(PLAN)
+        assert lines[finding.location["line"] - 1].strip() == "{"
+        assert '"address"' in lines[finding.location["line"]]
+
+
+def test_every_rule_resource_type_with_a_mapping_is_in_the_fixture(result) -> None:
+    """The fixture plan exercises every mapped type the rules look at."""
+    inventory, _ = result
+    rule_types = {rule.resource_type.lower() for rule in load_rules() if "terraform" in rule.sources}
+    mapped = {entry["type"].lower() for entry in mapping().values() if "type" in entry}
+    planned = {r["type"].lower() for r in inventory}
+    missing = (rule_types & mapped) - planned - {"microsoft.sql/managedinstances", "microsoft.cache/redis",
+                                                 "microsoft.web/sites"}
+    assert not missing
+
+
+def test_table_translates_values() -> None:
+    entry = mapping()["azurerm_mssql_server"]["set"]["properties.minimalTlsVersion"]
+    assert entry["values"]["Disabled"] == "None"
+
+
+@pytest.mark.parametrize("document, message", [
+    ({"resources": []}, "not a Terraform plan"),
+    ('{"format_version": "1.2",\n "resource_changes": [}', "malformed JSON"),
+])
+def test_bad_plans_are_input_errors(tmp_path: Path, document: object, message: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    with pytest.raises(InputError, match=message) as error:
+        load_plan(path, Inventory())
+    assert error.value.one_line().startswith(str(path))

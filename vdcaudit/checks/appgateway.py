@@ -1,0 +1,184 @@
+"""Application gateways: the TLS policy clients meet, and listeners that accept plain HTTP.
+
+The policy a listener enforces is not one property: it is the gateway's `sslPolicy` (predefined by
+name, or custom with `minProtocolVersion` + `cipherSuites`, or - before policy types existed - only
+`disabledSslProtocols`), overridden per listener by an SSL profile's own `sslPolicy`. When no policy
+is set at all, Azure applies a default that depends on the API version the gateway was created with
+(AppGwSslPolicy20150501 before 2023-02-01, AppGwSslPolicy20220101 from then on), which the resource
+does not reveal, so that case is UNKNOWN. Shapes follow Microsoft.Network API 2023-09-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from vdcaudit.checks import register, resources_for
+from vdcaudit.engine import ScanContext
+from vdcaudit.findings import finding_for
+from vdcaudit.inventory import Inventory
+from vdcaudit.model import Finding, Status
+from vdcaudit.rulepack import Rule
+
+PROTOCOL_ORDER = ["tlsv1_0", "tlsv1_1", "tlsv1_2", "tlsv1_3"]
+
+# Predefined policies: minimum protocol, and why the cipher list is weak (None: no weak suites).
+# From the Application Gateway TLS policy overview's table of predefined policies.
+PREDEFINED: dict[str, tuple[str, str | None]] = {
+    "appgwsslpolicy20150501": ("tlsv1_0", "3DES, static-RSA key exchange and CBC with SHA-1 suites"),
+    "appgwsslpolicy20170401": ("tlsv1_1", "static-RSA key exchange and CBC with SHA-1 suites"),
+    "appgwsslpolicy20170401s": ("tlsv1_2", "static-RSA key exchange and CBC with SHA-1 suites"),
+    "appgwsslpolicy20220101": ("tlsv1_2", None),
+    "appgwsslpolicy20220101s": ("tlsv1_2", None),
+}
+
+NO_POLICY = ("no SSL policy is set, so Azure's default applies, and the default depends on the API version "
+             "the gateway was created with (AppGwSslPolicy20150501 before 2023-02-01, TLS 1.0 and weak "
+             "suites; AppGwSslPolicy20220101 after); set an explicit policy")
+
+
+def weak_cipher_reason(suite: str) -> str | None:
+    """Why a cipher suite is weak, or None. No forward secrecy (static RSA), SHA-1 MACs, 3DES/RC4/NULL."""
+    name = suite.upper()
+    if any(bad in name for bad in ("3DES", "RC4", "NULL", "_DES_", "EXPORT", "MD5")):
+        return "broken cipher"
+    if name.startswith("TLS_RSA_"):
+        return "static RSA key exchange (no forward secrecy)"
+    if name.endswith("_SHA"):
+        return "SHA-1 MAC"
+    return None
+
+
+@dataclass
+class Policy:
+    where: str  # "gateway" or "SSL profile NAME"
+    min_protocol: str | None  # lower-case, e.g. tlsv1_2; None when it cannot be told
+    weak: list[str]  # weak suites / reasons
+    description: str
+    unknown: str | None = None  # why the policy cannot be assessed
+
+
+def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
+    if not policy:
+        return Policy(where, None, [], "none", unknown=NO_POLICY)
+    kind = str(policy.get("policyType") or "").lower()
+    name = str(policy.get("policyName") or "")
+    if kind == "predefined" or (not kind and name):
+        known = PREDEFINED.get(name.lower())
+        if known is None:
+            return Policy(where, None, [], f"Predefined {name or '?'}",
+                          unknown=f"predefined policy {name or '(no name)'} is not one vdcaudit knows")
+        minimum, weak = known
+        return Policy(where, minimum, [f"{name}: {weak}"] if weak else [], f"Predefined {name}")
+    suites = [str(s) for s in policy.get("cipherSuites") or []]
+    weak = [f"{s} ({reason})" for s in suites if (reason := weak_cipher_reason(s))]
+    if kind in ("custom", "customv2"):
+        minimum = str(policy.get("minProtocolVersion") or "").lower()
+        if minimum not in PROTOCOL_ORDER:
+            return Policy(where, None, weak, f"{policy.get('policyType')} policy",
+                          unknown=f"custom policy minProtocolVersion is {minimum or 'absent'}")
+        return Policy(where, minimum, weak, f"{policy.get('policyType')} min {policy.get('minProtocolVersion')}")
+    disabled = {str(p).lower() for p in policy.get("disabledSslProtocols") or []}
+    if disabled:  # the pre-2017 form: only a list of disabled protocols
+        enabled = [p for p in PROTOCOL_ORDER if p not in disabled]
+        return Policy(where, enabled[0] if enabled else None, weak, f"disabledSslProtocols {sorted(disabled)}")
+    return Policy(where, None, [], "empty", unknown=NO_POLICY)
+
+
+def gateway_policies(gateway: dict[str, Any]) -> list[Policy]:
+    props = gateway.get("properties") or {}
+    policies = [effective_policy(props.get("sslPolicy"), "gateway")]
+    for profile in props.get("sslProfiles") or []:
+        profile_policy = (profile.get("properties") or {}).get("sslPolicy")
+        if profile_policy:
+            policies.append(effective_policy(profile_policy, f"SSL profile {profile.get('name')}"))
+    return policies
+
+
+def _has_https_listener(gateway: dict[str, Any]) -> bool:
+    return any(str((listener.get("properties") or {}).get("protocol", "")).lower() == "https"
+               for listener in (gateway.get("properties") or {}).get("httpListeners") or [])
+
+
+@register("appgw_min_tls")
+def appgw_min_tls(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    for gateway in resources_for(rule, inventory):
+        if not _has_https_listener(gateway):
+            continue  # no TLS termination on the gateway; VDC-AGW-003 reports plain HTTP listeners
+        policies = gateway_policies(gateway)
+        evidence = {p.where: p.description for p in policies}
+        weak = [p for p in policies if p.min_protocol in ("tlsv1_0", "tlsv1_1")]
+        unknown = [p for p in policies if p.unknown]
+        if weak:
+            yield finding_for(rule, gateway, Status.FAIL, "accepts TLS older than 1.2: " + "; ".join(
+                f"{p.where} allows {p.min_protocol}" for p in weak), evidence)
+        elif unknown:
+            yield finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
+                f"{p.where}: {p.unknown}" for p in unknown), evidence)
+        else:
+            yield finding_for(rule, gateway, Status.PASS, "every TLS policy requires TLS 1.2 or later", evidence)
+
+
+@register("appgw_cipher_suites")
+def appgw_cipher_suites(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    for gateway in resources_for(rule, inventory):
+        if not _has_https_listener(gateway):
+            continue
+        policies = gateway_policies(gateway)
+        evidence = {p.where: p.description for p in policies}
+        weak = [p for p in policies if p.weak]
+        unknown = [p for p in policies if p.unknown]
+        if weak:
+            evidence["weak suites"] = [w for p in weak for w in p.weak]
+            yield finding_for(rule, gateway, Status.FAIL, "weak cipher suites offered: " + "; ".join(
+                f"{p.where}: {', '.join(p.weak)}" for p in weak), evidence)
+        elif unknown:
+            yield finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
+                f"{p.where}: {p.unknown}" for p in unknown), evidence)
+        else:
+            yield finding_for(rule, gateway, Status.PASS, "no weak cipher suites in any TLS policy", evidence)
+
+
+def _redirects_to_https(gateway: dict[str, Any], listener_id: str) -> bool:
+    """True when every routing rule on this HTTP listener redirects to an HTTPS listener."""
+    props = gateway.get("properties") or {}
+    listeners = {str(item.get("id", "")).lower(): item for item in props.get("httpListeners") or []}
+    redirects = {str(item.get("id", "")).lower(): item for item in props.get("redirectConfigurations") or []}
+    rules = [r for r in props.get("requestRoutingRules") or []
+             if str(((r.get("properties") or {}).get("httpListener") or {}).get("id", "")).lower() == listener_id]
+    if not rules:
+        return False
+    for routing_rule in rules:
+        redirect_id = str(((routing_rule.get("properties") or {}).get("redirectConfiguration") or {}).get("id", ""))
+        redirect = redirects.get(redirect_id.lower())
+        target_id = str((((redirect or {}).get("properties") or {}).get("targetListener") or {}).get("id", ""))
+        target = listeners.get(target_id.lower())
+        if str(((target or {}).get("properties") or {}).get("protocol", "")).lower() != "https":
+            return False
+    return True
+
+
+@register("appgw_https_listeners")
+def appgw_https_listeners(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    for gateway in resources_for(rule, inventory):
+        props = gateway.get("properties") or {}
+        if "httpListeners" not in props:
+            yield finding_for(rule, gateway, Status.UNKNOWN,
+                              "cannot assess: properties.httpListeners absent from the resource data")
+            continue
+        plain, redirected = [], []
+        for listener in props["httpListeners"] or []:
+            if str((listener.get("properties") or {}).get("protocol", "")).lower() != "http":
+                continue
+            if _redirects_to_https(gateway, str(listener.get("id", "")).lower()):
+                redirected.append(listener.get("name"))
+            else:
+                plain.append(listener.get("name"))
+        evidence = {"HTTP listeners serving content": plain, "HTTP listeners redirecting to HTTPS": redirected}
+        if plain:
+            yield finding_for(rule, gateway, Status.FAIL,
+                              f"listeners serve plain HTTP: {', '.join(map(str, plain))}", evidence)
+        else:
+            yield finding_for(rule, gateway, Status.PASS,
+                              "no listener serves plain HTTP (HTTP only redirects to HTTPS)", evidence)

@@ -1,0 +1,144 @@
+"""Customer-managed keys must live in a vault that cannot lose them: the referenced vault (or managed
+HSM) is in the inventory and has purge protection on. A key in a vault without purge protection can
+be purged by one administrator, making everything it encrypts unreadable for good.
+
+Where each resource type names its key (ARM wire shapes, API versions in brackets):
+- storage account: properties.encryption.keyvaultproperties.keyvaulturi (Microsoft.Storage 2023-05-01;
+  the wire names are lower-case, some SDK/IaC prints use keyVaultProperties.keyVaultUri)
+- disk encryption set: properties.activeKey.sourceVault.id, else activeKey.keyUrl (Compute 2023-04-02)
+- SQL server / managed instance: child encryptionProtector's properties.uri when serverKeyType is
+  AzureKeyVault (Microsoft.Sql 2021-11-01)
+- Service Bus namespace: properties.encryption.keyVaultProperties[].keyVaultUri (2022-10-01-preview)
+- Log Analytics cluster: properties.keyVaultProperties.keyVaultUri (OperationalInsights 2022-10-01)
+A resource that does not use a customer-managed key gets no finding here (its CMK rule reports it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+from vdcaudit.checks import register, resources_for
+from vdcaudit.engine import ScanContext
+from vdcaudit.findings import finding_for
+from vdcaudit.inventory import META, Inventory
+from vdcaudit.model import Finding, Status
+from vdcaudit.rulepack import Rule
+
+VAULT_TYPES = ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/managedHSMs")
+
+
+def get_ci(data: Any, *keys: str) -> Any:
+    """Nested lookup with case-insensitive keys (keyvaultproperties vs keyVaultProperties)."""
+    node = data
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = next((v for k, v in node.items() if k.lower() == key.lower()), None)
+    return node
+
+
+def _protector_uri(resource: dict[str, Any]) -> str | None:
+    protectors = resource.get(META, {}).get("children", {}).get("encryptionprotector", [])
+    for protector in protectors:
+        props = protector.get("properties") or {}
+        if str(props.get("serverKeyType", "")).lower() == "azurekeyvault":
+            return props.get("uri") or None
+    return None
+
+
+def _storage(resource: dict[str, Any]) -> list[str]:
+    encryption = get_ci(resource, "properties", "encryption") or {}
+    if str(get_ci(encryption, "keySource") or "").lower() != "microsoft.keyvault":
+        return []
+    uri = get_ci(encryption, "keyvaultproperties", "keyvaulturi")
+    return [uri] if uri else [""]
+
+
+def _disk_encryption_set(resource: dict[str, Any]) -> list[str]:
+    active = get_ci(resource, "properties", "activeKey") or {}
+    ref = get_ci(active, "sourceVault", "id") or get_ci(active, "keyUrl")
+    return [ref] if ref else [""]
+
+
+def _sql(resource: dict[str, Any]) -> list[str]:
+    uri = _protector_uri(resource)
+    return [uri] if uri else []
+
+
+def _service_bus(resource: dict[str, Any]) -> list[str]:
+    encryption = get_ci(resource, "properties", "encryption") or {}
+    if str(get_ci(encryption, "keySource") or "").lower() != "microsoft.keyvault":
+        return []
+    uris = [get_ci(item, "keyVaultUri") for item in get_ci(encryption, "keyVaultProperties") or []]
+    return [u or "" for u in uris] or [""]
+
+
+def _log_analytics_cluster(resource: dict[str, Any]) -> list[str]:
+    uri = get_ci(resource, "properties", "keyVaultProperties", "keyVaultUri")
+    return [uri] if uri else []
+
+
+# resource type (lower-case) -> the key references it makes ("" when CMK is on but the reference is absent)
+KEY_REFERENCES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "microsoft.storage/storageaccounts": _storage,
+    "microsoft.compute/diskencryptionsets": _disk_encryption_set,
+    "microsoft.sql/servers": _sql,
+    "microsoft.sql/managedinstances": _sql,
+    "microsoft.servicebus/namespaces": _service_bus,
+    "microsoft.operationalinsights/clusters": _log_analytics_cluster,
+}
+
+
+def find_vault(reference: str, inventory: Inventory) -> dict[str, Any] | None:
+    """The vault a reference names: an ARM id, or a key/vault URI (matched on the vault's URI host,
+    else on the vault name, which is the URI's first label and unique within a cloud)."""
+    if reference.lower().startswith("/subscriptions/"):
+        return inventory.get(reference)
+    host = (urlparse(reference).hostname or "").lower()
+    if not host:
+        return None
+    vaults = [v for t in VAULT_TYPES for v in inventory.of_type(t)]
+    for vault in vaults:
+        uri = str((vault.get("properties") or {}).get("vaultUri") or (vault.get("properties") or {}).get("hsmUri") or "")
+        if (urlparse(uri).hostname or "").lower() == host:
+            return vault
+    name = host.split(".", 1)[0]
+    return next((v for v in vaults if str(v.get("name", "")).lower() == name), None)
+
+
+@register("cmk_vault_protected")
+def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    references_of = KEY_REFERENCES[rule.resource_type.lower()]
+    for resource in resources_for(rule, inventory):
+        references = references_of(resource)
+        if not references:
+            continue  # no customer-managed key in use
+        evidence: dict[str, Any] = {"key references": references}
+        if "" in references:
+            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: a customer-managed key is configured "
+                              "but its key vault reference is absent from the resource data", evidence)
+            continue
+        missing, unprotected, protected = [], [], []
+        for reference in references:
+            vault = find_vault(reference, inventory)
+            if vault is None:
+                missing.append(reference)
+                continue
+            props = vault.get("properties") or {}
+            if props.get("enablePurgeProtection") is True and props.get("enableSoftDelete") is not False:
+                protected.append(vault["name"])
+            else:
+                unprotected.append(vault["name"])
+        evidence.update({"vaults with purge protection": protected, "vaults without purge protection": unprotected})
+        if unprotected:
+            yield finding_for(rule, resource, Status.FAIL, "the customer-managed key is in a vault without purge "
+                              f"protection: {', '.join(unprotected)}", evidence)
+        elif missing:
+            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the key vault is not in the "
+                              f"inventory: {', '.join(missing)}", evidence)
+        else:
+            yield finding_for(rule, resource, Status.PASS,
+                              f"the customer-managed key is in a purge-protected vault ({', '.join(protected)})",
+                              evidence)

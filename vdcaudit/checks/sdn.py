@@ -1,0 +1,482 @@
+"""On-premises SDN virtual network encryption (rules VDC-SDN-0xx).
+
+DTLS between Hyper-V hosts works only when an encrypted subnet's virtual network names an
+X509Certificate credential whose value is the thumbprint of a certificate installed (with its
+private key, Server and Client Authentication EKUs, trusted) on every host that runs a NIC of that
+subnet. These checks follow that chain; missing data gives UNKNOWN, never PASS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from vdcaudit.checks import register
+from vdcaudit.checks.sdnacl import open_rules
+from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates,
+                                       props, ref_of)
+from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
+from vdcaudit.engine import ScanContext
+from vdcaudit.findings import finding_for, scope_finding
+from vdcaudit.inventory import Inventory
+from vdcaudit.model import Finding, Status
+from vdcaudit.rulepack import Rule
+
+DEFAULT_CERT_WARN_DAYS = 30
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 256
+WEAK_HASHES = {"sha1", "md5", "md2", "md4"}
+# Worst first: a host with two required certificates reports the worse of the two verdicts.
+WORST = [Status.ERROR, Status.FAIL, Status.UNKNOWN, Status.WARN, Status.PASS]
+
+
+def _worst(statuses: list[Status]) -> Status:
+    return min(statuses, key=WORST.index)
+
+
+def _gap_findings(rule: Rule, view: FabricView, *types: str) -> list[Finding]:
+    """UNKNOWN for data the rule depends on that could not be read, when the engine's own coverage
+    findings (which follow the rule's resource type) would not already say so."""
+    found = []
+    for resource_type in types:
+        gap = view.gap(resource_type)
+        if gap is not None and resource_type.lower() != rule.resource_type.lower():
+            found.append(scope_finding(rule, gap.scope, Status.UNKNOWN,
+                                       f"cannot assess: {resource_type} could not be read ({gap.reason})", "sdn"))
+    return found
+
+
+# -- virtual networks and credentials -----------------------------------------------------------
+
+@register("sdn_encrypted_subnet_credential")
+def encrypted_subnet_credential(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    view = FabricView(inventory)
+    for vnet in view.of_type(VNET):
+        encrypted = [s.name for s in view.subnets_of(vnet) if s.encrypted]
+        if not encrypted:
+            continue
+        ref = ref_of(props(vnet).get("encryptionCredential"))
+        evidence = {"encrypted subnets": encrypted, "properties.encryptionCredential": ref}
+        if ref is None:
+            yield finding_for(rule, vnet, Status.FAIL,
+                              f"Subnets {', '.join(encrypted)} are marked encryptionEnabled but the virtual network "
+                              "has no encryptionCredential: their traffic is not encrypted", evidence)
+        else:
+            yield finding_for(rule, vnet, Status.PASS, f"Encrypted subnets use credential {ref}", evidence)
+
+
+@register("sdn_encryption_credential_valid")
+def encryption_credential_valid(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    view = FabricView(inventory)
+    for vnet in view.of_type(VNET):
+        state = view.credential_state(vnet)
+        if state.ref is None:
+            continue  # no credential: VDC-SDN-001 (encrypted subnets) or nothing to check
+        cp = props(state.resource)
+        evidence = {"properties.encryptionCredential": state.ref, "credential.type": cp.get("type"),
+                    "credential.value": cp.get("value") if state.resource else None}
+        if state.problem is None:
+            yield finding_for(rule, vnet, Status.PASS,
+                              f"{state.ref} is an X509Certificate credential with thumbprint {state.thumbprint}", evidence)
+        else:
+            status = Status.UNKNOWN if state.unreadable else Status.FAIL
+            yield finding_for(rule, vnet, status, ("cannot assess: " if state.unreadable else "") + state.problem,
+                              evidence)
+
+
+@register("sdn_credential_without_encrypted_subnet")
+def credential_without_encrypted_subnet(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    view = FabricView(inventory)
+    for vnet in view.of_type(VNET):
+        ref = ref_of(props(vnet).get("encryptionCredential"))
+        if ref is None:
+            continue
+        subnets = view.subnets_of(vnet)
+        encrypted = [s.name for s in subnets if s.encrypted]
+        evidence = {"properties.encryptionCredential": ref, "subnets": [s.name for s in subnets],
+                    "encrypted subnets": encrypted}
+        if encrypted:
+            yield finding_for(rule, vnet, Status.PASS, f"Credential {ref} is used by {', '.join(encrypted)}", evidence)
+        else:
+            yield finding_for(rule, vnet, Status.WARN,
+                              f"The virtual network has encryption credential {ref} but no subnet with "
+                              "encryptionEnabled: none of its traffic is encrypted", evidence)
+
+
+@register("sdn_inconsistent_subnets")
+def inconsistent_subnets(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    view = FabricView(inventory)
+    for vnet in view.of_type(VNET):
+        subnets = view.subnets_of(vnet)
+        encrypted = [s.name for s in subnets if s.encrypted]
+        if not encrypted:
+            continue
+        plain = [s.name for s in subnets if not s.encrypted]
+        evidence = {"encrypted subnets": encrypted, "unencrypted subnets": plain}
+        if plain:
+            yield finding_for(rule, vnet, Status.WARN,
+                              f"Mixed posture: {', '.join(encrypted)} encrypted, {', '.join(plain)} not; traffic "
+                              "between them, and inside the unencrypted ones, is sent in clear", evidence)
+        else:
+            yield finding_for(rule, vnet, Status.PASS, "Every subnet of the virtual network is encrypted", evidence)
+
+
+@register("sdn_health")
+def health(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    """provisioningState Succeeded and configurationState.status Success: otherwise the controller
+    has not (fully) pushed the configuration to the hosts, whatever the resource says."""
+    view = FabricView(inventory)
+    for resource in view.of_type(rule.resource_type):
+        p = props(resource)
+        provisioning = p.get("provisioningState", resource.get("provisioningState"))
+        configuration = p.get("configurationState", resource.get("configurationState"))
+        status_text = configuration.get("status") if isinstance(configuration, dict) else None
+        details = [d for d in (configuration.get("detailedInfo") or [])
+                   if isinstance(d, dict)] if isinstance(configuration, dict) else []
+        evidence = {"properties.provisioningState": provisioning,
+                    "properties.configurationState.status": status_text,
+                    "properties.configurationState.detailedInfo": details or None}
+        if provisioning is None:
+            yield finding_for(rule, resource, Status.UNKNOWN,
+                              "cannot assess: properties.provisioningState absent from the resource data", evidence)
+            continue
+        problems = []
+        if str(provisioning).lower() != "succeeded":
+            problems.append(f"provisioningState is {provisioning}")
+        if status_text is not None and str(status_text).lower() not in ("success", "warning"):
+            problems.append(f"configurationState is {status_text}")
+        info = "; ".join(f"{d.get('code') or d.get('source') or 'detail'}: {d.get('message')}" for d in details)
+        if problems:
+            yield finding_for(rule, resource, Status.FAIL, ", ".join(problems) + (f" ({info})" if info else ""), evidence)
+        elif status_text is not None and str(status_text).lower() == "warning":
+            yield finding_for(rule, resource, Status.WARN, "configurationState is Warning"
+                              + (f" ({info})" if info else ""), evidence)
+        else:
+            yield finding_for(rule, resource, Status.PASS, "Provisioned and configured"
+                              + ("" if status_text else " (no configurationState reported)"), evidence)
+
+
+# -- host certificates --------------------------------------------------------------------------
+
+CertVerdict = tuple[Status, str]
+CertJudge = Callable[[dict[str, Any], dict[str, Any], ScanContext], CertVerdict]
+
+
+def _host_findings(rule: Rule, inventory: Inventory, context: ScanContext, judge: CertJudge,
+                   missing_cert: Status = Status.UNKNOWN) -> Iterator[Finding]:
+    """For every server that runs a NIC of an encrypted subnet: find the certificate each of its
+    encrypted subnets needs in the host's LocalMachine\\My store and let `judge` decide on it."""
+    view = FabricView(inventory)
+    yield from _gap_findings(rule, view, NIC, VNET, CREDENTIAL)
+    hosting, orphans = view.encrypted_hosts()
+    for nic, subnet, why in orphans:
+        yield finding_for(rule, nic, Status.UNKNOWN,
+                          f"cannot assess: NIC {nic['name']} in encrypted subnet {subnet.vnet['name']}/{subnet.name} "
+                          f"{why}, so its host's certificate cannot be checked", {"properties.server": why})
+    for server_id, subnets in hosting.items():
+        server = inventory.get(server_id)
+        assert server is not None
+        names = view.host_names(server)
+        record = view.host_inventory(server)
+        evidence: dict[str, Any] = {"host": names[0], "encrypted subnets":
+                                    [f"{s.vnet['name']}/{s.name}" for s in subnets]}
+        if record is None:
+            yield finding_for(rule, server, Status.UNKNOWN,
+                              f"cannot assess: no certificate inventory for host {names[0]} (expected hosts/NAME.json, "
+                              f"NAME one of {', '.join(names)}; see scripts/Get-VdcHostCertificates.ps1)", evidence)
+            continue
+        personal = certificates(record, "My") or []
+        verdicts: list[CertVerdict] = []
+        seen: set[str] = set()
+        for subnet in subnets:
+            state = view.credential_state(subnet.vnet)
+            if state.ref is None:
+                continue  # no credential at all: nothing is encrypted there (VDC-SDN-001 fails the vnet)
+            if state.thumbprint is None:
+                verdicts.append((Status.UNKNOWN, f"the certificate subnet {subnet.vnet['name']}/{subnet.name} needs "
+                                                 f"is unknown: {state.problem}"))
+                continue
+            if state.thumbprint in seen:
+                continue
+            seen.add(state.thumbprint)
+            cert = next((c for c in personal if str(c.get("thumbprint", "")).upper() == state.thumbprint), None)
+            evidence.setdefault("thumbprints", []).append(state.thumbprint)
+            if cert is None:
+                verdicts.append((missing_cert, f"host {names[0]} has no certificate {state.thumbprint} "
+                                               f"(credential {state.ref}) in LocalMachine\\My"))
+                continue
+            evidence.setdefault("certificates", []).append(
+                {k: cert.get(k) for k in ("thumbprint", "subject", "notAfter", "hasPrivateKey", "enhancedKeyUsage",
+                                          "keyAlgorithm", "keySize", "signatureHash") if k in cert})
+            verdicts.append(judge(cert, record, context))
+        if not verdicts:
+            continue
+        status = _worst([v[0] for v in verdicts])
+        message = "; ".join(text for st, text in verdicts if st is status)
+        yield finding_for(rule, server, status, message, evidence)
+
+
+@register("sdn_host_certificate_present")
+def host_certificate_present(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    yield from _host_findings(rule, inventory, context,
+                              lambda cert, record, ctx: (Status.PASS, f"certificate {cert['thumbprint']} is installed"),
+                              missing_cert=Status.FAIL)
+
+
+def _validity(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
+    tp = cert["thumbprint"]
+    if not cert.get("notBefore") or not cert.get("notAfter"):
+        return Status.UNKNOWN, f"certificate {tp}: NotBefore/NotAfter absent from the inventory"
+    not_before = datetime.fromisoformat(cert["notBefore"])
+    not_after = datetime.fromisoformat(cert["notAfter"])
+    days = int(context.options.get("cert_warn_days", DEFAULT_CERT_WARN_DAYS) or 0)
+    if context.now < not_before:
+        return Status.FAIL, f"certificate {tp} is not valid before {cert['notBefore']}"
+    if context.now >= not_after:
+        return Status.FAIL, f"certificate {tp} expired on {cert['notAfter']}"
+    left = not_after - context.now
+    if left <= timedelta(days=days):
+        return Status.WARN, f"certificate {tp} expires in {left.days} day(s), on {cert['notAfter']} (warning at {days})"
+    return Status.PASS, f"certificate {tp} is valid until {cert['notAfter']}"
+
+
+@register("sdn_host_certificate_validity")
+def host_certificate_validity(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    yield from _host_findings(rule, inventory, context, _validity)
+
+
+def _private_key(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
+    has_key = cert.get("hasPrivateKey")
+    if has_key is None:
+        return Status.UNKNOWN, f"certificate {cert['thumbprint']}: HasPrivateKey not in the inventory"
+    if has_key:
+        return Status.PASS, f"certificate {cert['thumbprint']} has its private key"
+    return Status.FAIL, f"certificate {cert['thumbprint']} has no private key on the host: DTLS cannot use it"
+
+
+@register("sdn_host_certificate_private_key")
+def host_certificate_private_key(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    yield from _host_findings(rule, inventory, context, _private_key)
+
+
+def _eku(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
+    eku = cert.get("enhancedKeyUsage")
+    if eku is None:
+        return Status.UNKNOWN, f"certificate {cert['thumbprint']}: EnhancedKeyUsageList not in the inventory"
+    missing = [name for oid, name in ((SERVER_AUTH, "Server Authentication"), (CLIENT_AUTH, "Client Authentication"))
+               if oid not in eku]
+    if missing:
+        return Status.FAIL, (f"certificate {cert['thumbprint']} lacks the {' and '.join(missing)} enhanced key "
+                             f"usage (has: {', '.join(eku) or 'none'})")
+    return Status.PASS, f"certificate {cert['thumbprint']} has Server and Client Authentication EKUs"
+
+
+@register("sdn_host_certificate_eku")
+def host_certificate_eku(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    yield from _host_findings(rule, inventory, context, _eku)
+
+
+def _strength(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
+    tp = cert["thumbprint"]
+    if not cert.get("rawParsed"):
+        return Status.UNKNOWN, (f"certificate {tp}: key size and signature need the raw certificate "
+                                "(collect with scripts/Get-VdcHostCertificates.ps1, or add the .cer file)")
+    problems = []
+    algorithm, size = cert.get("keyAlgorithm"), cert.get("keySize")
+    if algorithm == "RSA" and (size or 0) < MIN_RSA_BITS:
+        problems.append(f"RSA key of {size} bits (minimum {MIN_RSA_BITS})")
+    if algorithm == "EC" and (size or 0) < MIN_EC_BITS:
+        problems.append(f"EC key of {size} bits (minimum {MIN_EC_BITS})")
+    if algorithm == "DSA":
+        problems.append("DSA key")
+    if str(cert.get("signatureHash") or "").lower() in WEAK_HASHES:
+        problems.append(f"{str(cert['signatureHash']).upper()} signature")
+    if problems:
+        return Status.FAIL, f"certificate {tp}: " + ", ".join(problems)
+    return Status.PASS, f"certificate {tp}: {algorithm} {size} bits, {cert.get('signatureHash')} signature"
+
+
+@register("sdn_host_certificate_strength")
+def host_certificate_strength(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    yield from _host_findings(rule, inventory, context, _strength)
+
+
+def _self_signed(cert: dict[str, Any]) -> bool | None:
+    if "selfSigned" in cert:
+        return bool(cert["selfSigned"])
+    subject, issuer = cert.get("subject"), cert.get("issuer")
+    if subject is None or issuer is None:
+        return None
+    return " ".join(str(subject).lower().split()) == " ".join(str(issuer).lower().split())
+
+
+def _trusted(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
+    tp = cert["thumbprint"]
+    self_signed = _self_signed(cert)
+    if self_signed is None:
+        return Status.UNKNOWN, f"certificate {tp}: subject/issuer not in the inventory"
+    if not self_signed:
+        return Status.PASS, f"certificate {tp} is issued by {cert.get('issuer')} (not self-signed)"
+    root = certificates(record, "Root")
+    if root is None:
+        return Status.UNKNOWN, (f"certificate {tp} is self-signed and LocalMachine\\Root was not listed "
+                                "(collect with scripts/Get-VdcHostCertificates.ps1)")
+    if any(str(c.get("thumbprint", "")).upper() == tp for c in root):
+        return Status.PASS, f"self-signed certificate {tp} is in LocalMachine\\Root"
+    return Status.FAIL, (f"self-signed certificate {tp} is not in LocalMachine\\Root: peers cannot trust it and "
+                         "DTLS fails")
+
+
+@register("sdn_host_certificate_trusted")
+def host_certificate_trusted(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    yield from _host_findings(rule, inventory, context, _trusted)
+
+
+@register("sdn_credential_certificate_consistent")
+def credential_certificate_consistent(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    """One credential, one certificate: every host holds that exact certificate, and no host holds
+    several certificates with its subject (the renewal left behind, or a copy on the wrong host)."""
+    view = FabricView(inventory)
+    yield from _gap_findings(rule, view, NIC, VNET)
+    hosting, _ = view.encrypted_hosts()
+    by_credential: dict[str, tuple[str, set[str]]] = {}  # credential id -> (thumbprint, server ids)
+    for server_id, subnets in hosting.items():
+        for subnet in subnets:
+            state = view.credential_state(subnet.vnet)
+            if state.thumbprint and state.resource is not None:
+                by_credential.setdefault(state.resource["id"].lower(), (state.thumbprint, set()))[1].add(server_id)
+    for credential_id, (thumbprint, server_ids) in by_credential.items():
+        credential = inventory.get(credential_id)
+        assert credential is not None
+        stores: dict[str, list[dict[str, Any]]] = {}
+        no_inventory = []
+        for server_id in sorted(server_ids):
+            server = inventory.get(server_id)
+            assert server is not None
+            record = view.host_inventory(server)
+            if record is None:
+                no_inventory.append(view.host_names(server)[0])
+            else:
+                stores[view.host_names(server)[0]] = certificates(record, "My") or []
+        subjects = {c.get("subject") for certs in stores.values() for c in certs
+                    if str(c.get("thumbprint", "")).upper() == thumbprint}
+        evidence: dict[str, Any] = {"properties.value": thumbprint, "hosts": sorted(stores) + no_inventory}
+        if not subjects:
+            yield finding_for(rule, credential, Status.UNKNOWN,
+                              f"cannot assess: certificate {thumbprint} is on none of the inventoried hosts, so its "
+                              "subject is unknown", evidence)
+            continue
+        same_subject = {host: sorted({str(c.get("thumbprint")).upper() for c in certs if c.get("subject") in subjects})
+                        for host, certs in stores.items()}
+        evidence["thumbprints with the same subject"] = same_subject
+        problems = [f"{host} holds {len(tps)} certificates with subject {', '.join(map(str, subjects))}: {', '.join(tps)}"
+                    for host, tps in same_subject.items() if len(tps) > 1]
+        different = sorted(host for host, tps in same_subject.items() if tps and thumbprint not in tps)
+        if different:
+            problems.append(f"{', '.join(different)} hold(s) a different certificate for the credential than {thumbprint}")
+        if problems:
+            yield finding_for(rule, credential, Status.FAIL, "; ".join(problems), evidence)
+        elif no_inventory:
+            yield finding_for(rule, credential, Status.UNKNOWN,
+                              f"cannot assess: no certificate inventory for {', '.join(no_inventory)}", evidence)
+        else:
+            yield finding_for(rule, credential, Status.PASS,
+                              f"All {len(stores)} host(s) hold the one certificate {thumbprint}", evidence)
+
+
+# -- encryption boundary ------------------------------------------------------------------------
+
+def _nic_acl(ipconfig: dict[str, Any]) -> str | None:
+    return ref_of(props(ipconfig).get("accessControlList"))
+
+
+@register("sdn_encrypted_subnet_boundary")
+def encrypted_subnet_boundary(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    """An outward path exists when every ACL that applies (the subnet's, the NIC's) has an Allow
+    rule reaching outside the subnet. Rules of different ACLs are not intersected (conservative)."""
+    view = FabricView(inventory)
+    yield from _gap_findings(rule, view, VNET, NIC)
+    for subnet in view.encrypted_subnets():
+        yield _boundary_finding(rule, view, subnet)
+
+
+def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet) -> Finding:
+    resource = subnet.as_resource()
+    refs = ([subnet.acl_ref] if subnet.acl_ref else []) + [r for _, ipc in subnet.nics if (r := _nic_acl(ipc))]
+    evidence: dict[str, Any] = {"properties.addressPrefix": subnet.prefix, "subnet ACL": subnet.acl_ref,
+                                "NIC ACLs": {nic["name"]: _nic_acl(ipc) for nic, ipc in subnet.nics}}
+    nic_gap = view.gap(NIC)
+    if nic_gap is not None and not subnet.acl_ref:
+        return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no ACL and its NICs' ACLs "
+                           f"could not be read ({nic_gap.reason})", evidence)
+    if not refs:
+        return finding_for(rule, resource, Status.FAIL,
+                           "No ACL on the subnet or its NICs: traffic to and from any address is allowed and leaves "
+                           "the subnet unencrypted", evidence)
+    if not subnet.prefix:
+        return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no addressPrefix", evidence)
+    opened: dict[str, list[Any]] = {}
+    for ref in dict.fromkeys(refs):
+        acl = view.resolve(subnet.vnet, ref)
+        if acl is None:
+            gap = view.gap(ACL)
+            why = f"accessControlLists could not be read ({gap.reason})" if gap else f"ACL {ref} is not in the inventory"
+            return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {why}", evidence)
+        try:
+            opened[ref] = open_rules(acl, subnet.prefix)
+        except ValueError:
+            return finding_for(rule, resource, Status.UNKNOWN,
+                               f"cannot assess: addressPrefix {subnet.prefix!r} is not an address prefix", evidence)
+    leaks: list[Any] = []
+    unguarded: list[str] = []
+    subnet_rules = opened.get(subnet.acl_ref, []) if subnet.acl_ref else None
+    for direction in ("inbound", "outbound"):
+        subnet_open = None if subnet_rules is None else [r for r in subnet_rules if r.direction.lower() == direction]
+        for nic, ipc in subnet.nics:
+            nic_ref = _nic_acl(ipc)
+            nic_open = None if nic_ref is None else [r for r in opened[nic_ref] if r.direction.lower() == direction]
+            if subnet_open is None and nic_open is None:
+                if nic["name"] not in unguarded:
+                    unguarded.append(nic["name"])  # nothing filters this NIC at all
+                continue
+            if (subnet_open is None or subnet_open) and (nic_open is None or nic_open):
+                for item in (subnet_open or []) + (nic_open or []):
+                    if item not in leaks:
+                        leaks.append(item)
+    if not subnet.nics and subnet_rules:  # no NIC yet: the subnet ACL alone decides
+        leaks.extend(subnet_rules)
+    evidence["rules opening the boundary"] = [r.as_dict() for r in leaks] or None
+    if leaks or unguarded:
+        reasons = [r.describe() for r in leaks] + [f"NIC {name} has no ACL and the subnet none: all traffic allowed"
+                                                   for name in unguarded]
+        return finding_for(rule, resource, Status.FAIL,
+                           f"Traffic can cross the encrypted subnet's boundary ({subnet.prefix}) and is sent "
+                           "unencrypted: " + "; ".join(reasons), evidence)
+    return finding_for(rule, resource, Status.PASS,
+                       f"The ACLs allow traffic only within {subnet.prefix}", evidence)
+
+
+@register("sdn_encrypted_subnet_acl")
+def encrypted_subnet_acl(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    view = FabricView(inventory)
+    yield from _gap_findings(rule, view, VNET, NIC)
+    for subnet in view.encrypted_subnets():
+        resource = subnet.as_resource()
+        unguarded = [nic["name"] for nic, ipc in subnet.nics if not _nic_acl(ipc)]
+        evidence = {"subnet ACL": subnet.acl_ref, "NICs without an ACL": unguarded}
+        if subnet.acl_ref:
+            yield finding_for(rule, resource, Status.PASS, f"The subnet has ACL {subnet.acl_ref}", evidence)
+        elif view.gap(NIC) is not None:
+            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no ACL and its NICs "
+                              "could not be read", evidence)
+        elif subnet.nics and not unguarded:
+            yield finding_for(rule, resource, Status.PASS, "Every NIC in the subnet has an ACL", evidence)
+        else:
+            who = f" (NICs without one: {', '.join(unguarded)})" if unguarded else ""
+            yield finding_for(rule, resource, Status.WARN,
+                              "No ACL keeps applications inside the encrypted subnet" + who + ": if they must only "
+                              "talk encrypted, apply an ACL that allows traffic within the subnet only", evidence)
+
+
+from vdcaudit.checks import sdnsection  # noqa: E402,F401  (registers the report section)

@@ -1,0 +1,680 @@
+"""ARM template language expressions: `[concat(parameters('prefix'), '-sql')]` and friends.
+
+A tokenizer and a recursive-descent parser build a small tree; `evaluate` walks it in a `Scope`
+that knows the template's parameters and variables and the deployment placeholders.
+
+Values that only exist at deployment time (reference(), listKeys(), utcNow(), a parameter without a
+value, a function vdcaudit does not implement) evaluate to an `Unknown` carrying the reason. Unknown
+travels through the expression: any function that would need to look at it returns it, so a
+property built from it stays unknown and the rule reports UNKNOWN instead of guessing. Functions
+that only assemble structures (union, createObject, createArray, concat of arrays) keep the unknown
+parts where they are, and `if`/`and`/`or`/`coalesce` decide without them when they can.
+
+Mistakes in the template itself (a syntax error, a wrong argument count or type) raise
+`TemplateExpressionError`; the template loader turns it into a one-line error with file and line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TemplateExpressionError(Exception):
+    """The expression is wrong: ARM itself would reject the template."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be known before deployment, and why."""
+
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------- syntax
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "string", "number", "name", or the punctuation character itself
+    value: Any
+    position: int
+
+
+_PUNCTUATION = "(),.[]"
+_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char in _PUNCTUATION:
+            tokens.append(Token(char, char, i))
+            i += 1
+        elif char == "'":
+            # single-quoted string; a quote inside is written twice ('it''s')
+            start, i, parts = i, i + 1, []
+            while True:
+                end = text.find("'", i)
+                if end < 0:
+                    raise TemplateExpressionError(f"unterminated string starting at character {start + 1}")
+                parts.append(text[i:end])
+                if text.startswith("''", end):
+                    parts.append("'")
+                    i = end + 2
+                    continue
+                i = end + 1
+                break
+            tokens.append(Token("string", "".join(parts), start))
+        elif (match := _NUMBER.match(text, i)) is not None:
+            tokens.append(Token("number", int(match.group()), i))
+            i = match.end()
+        elif (match := _NAME.match(text, i)) is not None:
+            tokens.append(Token("name", match.group(), i))
+            i = match.end()
+        else:
+            raise TemplateExpressionError(f"unexpected character {char!r} at character {i + 1}")
+    return tokens
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Access:
+    """`target.name` or `target[index]`."""
+
+    target: Any
+    key: Any  # a Literal for `.name`, any node for `[...]`
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    def peek(self, kind: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i].kind == kind
+
+    def take(self, kind: str) -> Token:
+        if not self.peek(kind):
+            found = repr(self.tokens[self.i].value) if self.i < len(self.tokens) else "the end"
+            raise TemplateExpressionError(f"expected {kind!r} but found {found}")
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Any:
+        node = self.expression()
+        if self.i != len(self.tokens):
+            raise TemplateExpressionError(f"unexpected {self.tokens[self.i].value!r} after the expression")
+        return node
+
+    def expression(self) -> Any:
+        node = self.primary()
+        while True:
+            if self.peek("."):
+                self.take(".")
+                node = Access(node, Literal(self.take("name").value))
+            elif self.peek("["):
+                self.take("[")
+                node = Access(node, self.expression())
+                self.take("]")
+            else:
+                return node
+
+    def primary(self) -> Any:
+        if self.peek("string") or self.peek("number"):
+            token = self.tokens[self.i]
+            self.i += 1
+            return Literal(token.value)
+        name = self.take("name").value
+        if self.peek("."):  # a user-defined function: namespace.function(...)
+            self.take(".")
+            name = f"{name}.{self.take('name').value}"
+        if not self.peek("("):
+            bare = {"true": True, "false": False, "null": None}
+            if name.lower() in bare:
+                return Literal(bare[name.lower()])
+            raise TemplateExpressionError(f"'{name}' is not a function call (missing '(')")
+        self.take("(")
+        args: list[Any] = []
+        if not self.peek(")"):
+            args.append(self.expression())
+            while self.peek(","):
+                self.take(",")
+                args.append(self.expression())
+        self.take(")")
+        return Call(name, tuple(args))
+
+
+def parse(text: str) -> Any:
+    """Parse the inside of `[...]`."""
+    return _Parser(text).parse()
+
+
+def is_expression(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("[") and value.endswith("]") \
+        and not value.startswith("[[")
+
+
+# ------------------------------------------------------------------------------------ evaluation
+
+
+@dataclass
+class Deployment:
+    """Where the template is imagined to be deployed: placeholders chosen by the user or defaults."""
+
+    subscription_id: str
+    resource_group: str
+    location: str
+    tenant_id: str = "00000000-0000-0000-0000-000000000000"
+    name: str = "vdcaudit-template"
+
+
+# The default of a parameter declared without one.
+NO_DEFAULT = object()
+
+
+@dataclass
+class Scope:
+    """Parameters and variables of one template, evaluated lazily (a default value or a variable
+    may use other parameters and variables) and once each."""
+
+    deployment: Deployment
+    parameter_values: dict[str, Any] = field(default_factory=dict)  # given values, not evaluated
+    # every declared parameter: raw default (may be an expression) or NO_DEFAULT
+    parameter_defaults: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)  # raw, may be expressions
+    copy_indexes: dict[str, int] = field(default_factory=dict)  # loop name -> current index
+    current_loop: str | None = None
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _evaluating: set[tuple[str, str]] = field(default_factory=set)
+
+    def with_copy(self, loop: str, index: int) -> "Scope":
+        """The same scope inside one iteration of a copy loop (shares the parameter cache)."""
+        inner = Scope(self.deployment, self.parameter_values, self.parameter_defaults, self.variables,
+                      {**self.copy_indexes, loop: index}, loop, self._cache, self._evaluating)
+        return inner
+
+    def parameter(self, name: str) -> Any:
+        key = _find_key(self.parameter_defaults.keys() | self.parameter_values.keys(), name)
+        if key is None:
+            raise TemplateExpressionError(f"parameter '{name}' is not declared in the template")
+        if key in self.parameter_values:
+            return self.parameter_values[key]
+        default = self.parameter_defaults.get(key, NO_DEFAULT)
+        if default is NO_DEFAULT:
+            return Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
+        return self._lazy("parameter", key, default)
+
+    def variable(self, name: str) -> Any:
+        key = _find_key(self.variables.keys(), name)
+        if key is None:
+            raise TemplateExpressionError(f"variable '{name}' is not declared in the template")
+        return self._lazy("variable", key, self.variables[key])
+
+    def _lazy(self, kind: str, key: str, raw: Any) -> Any:
+        slot = (kind, key)
+        if slot in self._cache:
+            return self._cache[slot]
+        if slot in self._evaluating:
+            raise TemplateExpressionError(f"{kind} '{key}' refers to itself")
+        self._evaluating.add(slot)
+        try:
+            value = evaluate_value(raw, self)
+        finally:
+            self._evaluating.discard(slot)
+        self._cache[slot] = value
+        return value
+
+
+def _find_key(keys: Any, name: Any) -> str | None:
+    """ARM parameter and variable names are case-insensitive."""
+    if not isinstance(name, str):
+        raise TemplateExpressionError("parameters() and variables() take a name (a string)")
+    return next((k for k in keys if k.lower() == name.lower()), None)
+
+
+def evaluate_value(value: Any, scope: Scope) -> Any:
+    """A JSON value from the template with every expression string in it evaluated.
+
+    Objects keep their keys; `copy` arrays inside objects (property loops) are expanded."""
+    if isinstance(value, str):
+        if is_expression(value):
+            return evaluate(parse(value[1:-1]), scope)
+        return value[1:] if value.startswith("[[") else value
+    if isinstance(value, list):
+        return [evaluate_value(item, scope) for item in value]
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key == "copy" and isinstance(item, list):
+                result.update(_property_loops(item, scope))
+            else:
+                result[key] = evaluate_value(item, scope)
+        return result
+    return value
+
+
+def _property_loops(loops: list[Any], scope: Scope) -> dict[str, Any]:
+    """`"copy": [{"name": "ipsecPolicies", "count": 2, "input": {...}}]` inside properties."""
+    produced: dict[str, Any] = {}
+    for loop in loops:
+        if not isinstance(loop, dict) or "name" not in loop or "input" not in loop:
+            raise TemplateExpressionError("a property copy loop needs 'name', 'count' and 'input'")
+        count = evaluate_value(loop.get("count"), scope)
+        if isinstance(count, Unknown):
+            produced[loop["name"]] = count
+            continue
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise TemplateExpressionError(f"copy loop '{loop['name']}': count must be an integer")
+        produced[loop["name"]] = [evaluate_value(loop["input"], scope.with_copy(loop["name"], i))
+                                  for i in range(count)]
+    return produced
+
+
+def evaluate(node: Any, scope: Scope) -> Any:
+    if isinstance(node, Literal):
+        return node.value
+    if isinstance(node, Access):
+        return _access(evaluate(node.target, scope), evaluate(node.key, scope))
+    name = node.name.lower()
+    if name in _LAZY:
+        return _LAZY[name](node.args, scope)
+    if "." in name:
+        return Unknown(f"user-defined function {node.name}() is not evaluated by vdcaudit")
+    args = [evaluate(arg, scope) for arg in node.args]
+    if name in DEPLOYMENT_TIME:
+        return Unknown(f"{node.name}() is only known at deployment time")
+    if name.startswith("list"):
+        return Unknown(f"{node.name}() reads a deployed resource's secrets or state at deployment time")
+    function = _FUNCTIONS.get(name)
+    if function is None:
+        return Unknown(f"function {node.name}() is not supported by vdcaudit")
+    if name not in _STRUCTURAL:
+        unknown = first_unknown(args)
+        if unknown is not None:
+            return unknown
+    if name in _NEEDS_SCOPE:
+        return _call(node.name, function, [scope, *args])
+    return _call(node.name, function, args)
+
+
+def _call(name: str, function: Callable[..., Any], args: list[Any]) -> Any:
+    try:
+        return function(*args)
+    except TypeError as exc:
+        raise TemplateExpressionError(f"{name}(): wrong arguments ({exc})") from None
+    except (ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+        raise TemplateExpressionError(f"{name}(): {exc}") from None
+
+
+def first_unknown(value: Any) -> Unknown | None:
+    for item in _walk(value):
+        if isinstance(item, Unknown):
+            return item
+    return None
+
+
+def _walk(value: Any) -> Iterator[Any]:
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _access(target: Any, key: Any) -> Any:
+    if isinstance(target, Unknown):
+        return target
+    if isinstance(key, Unknown):
+        return key
+    if isinstance(target, dict):
+        found = _find_key(target.keys(), key) if isinstance(key, str) else None
+        if found is None:
+            raise TemplateExpressionError(f"the object has no property '{key}'")
+        return target[found]
+    if isinstance(target, list) and isinstance(key, int) and not isinstance(key, bool):
+        if not 0 <= key < len(target):
+            raise TemplateExpressionError(f"index {key} is out of range (the array has {len(target)} items)")
+        return target[key]
+    raise TemplateExpressionError(f"cannot read [{key!r}] of {type(target).__name__}")
+
+
+# ------------------------------------------------------------------------------------- functions
+
+# Functions whose value only exists once something is deployed or at the moment of deployment.
+DEPLOYMENT_TIME = {
+    "reference", "utcnow", "newguid", "pickzones", "managementgroup", "managementgroupresourceid",
+    "getsecret",
+}
+
+
+def _text(value: Any) -> str:
+    """What ARM's string() gives: booleans as True/False, objects and arrays as compact JSON."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _require(kind: type | tuple[type, ...], value: Any, what: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TemplateExpressionError(f"{what} must be {getattr(kind, '__name__', kind)}, got {value!r}")
+    return value
+
+
+def _concat(*args: Any) -> Any:
+    if args and all(isinstance(a, list) for a in args):
+        return [item for a in args for item in a]
+    unknown = first_unknown(list(args))
+    if unknown is not None:
+        return unknown
+    return "".join(_text(a) for a in args)
+
+
+_FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
+
+
+def _format(template: str, *args: Any) -> str:
+    """.NET composite formatting as format() uses it: {0}, {1:D3}, {{ and }}."""
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) in ("{{", "}}"):
+            return match.group(0)[0]
+        index = int(match.group(1))
+        if index >= len(args):
+            raise TemplateExpressionError(f"format(): no argument for {{{index}}}")
+        value, spec = args[index], match.group(2)
+        if spec and spec[0] in "Dd" and isinstance(value, int):
+            return str(value).zfill(int(spec[1:] or 0))
+        return _text(value)
+    return _FORMAT_ITEM.sub(replace, _require(str, template, "format()'s first argument"))
+
+
+def _split_type(resource_type: str) -> tuple[str, list[str]]:
+    parts = resource_type.strip("/").split("/")
+    if len(parts) < 2 or "." not in parts[0]:
+        raise TemplateExpressionError(f"'{resource_type}' is not a resource type (Namespace/type)")
+    return parts[0], parts[1:]
+
+
+def _id_tail(resource_type: str, names: list[Any]) -> str:
+    namespace, types = _split_type(_require(str, resource_type, "the resource type"))
+    flat = [part for name in names for part in _require(str, name, "a resource name").split("/")]
+    if len(flat) != len(types):
+        raise TemplateExpressionError(
+            f"{resource_type} needs {len(types)} name segment(s), got {len(flat)}")
+    return f"providers/{namespace}/" + "/".join(f"{t}/{n}" for t, n in zip(types, flat))
+
+
+def resource_id(deployment: Deployment, *args: Any) -> str:
+    """resourceId([subscriptionId], [resourceGroupName], type, name1, name2, ...): the type is the
+    first argument with a '/' in it (subscription ids and group names cannot hold one)."""
+    position = next((i for i, a in enumerate(args) if isinstance(a, str) and "/" in a), None)
+    if position is None or position > 2:
+        raise TemplateExpressionError("resourceId() needs a resource type (Namespace/type) argument")
+    scope = list(args[:position])
+    subscription = scope[0] if len(scope) == 2 else deployment.subscription_id
+    group = scope[-1] if scope else deployment.resource_group
+    return f"/subscriptions/{subscription}/resourceGroups/{group}/" + _id_tail(args[position], list(args[position + 1:]))
+
+
+def _subscription_resource_id(scope: Scope, *args: Any) -> str:
+    position = next((i for i, a in enumerate(args) if isinstance(a, str) and "/" in a), 0)
+    subscription = args[0] if position == 1 else scope.deployment.subscription_id
+    return f"/subscriptions/{subscription}/" + _id_tail(args[position], list(args[position + 1:]))
+
+
+def _unique_string(*args: Any) -> str:
+    """Deterministic, 13 lower-case characters like ARM's, but NOT the value ARM computes (ARM's
+    hash is unpublished): stable across scans, so ids and fingerprints stay the same."""
+    digest = hashlib.sha256("|".join(_text(a) for a in args).encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:13]
+
+
+def _guid(*args: Any) -> str:
+    """Deterministic (uuid5 of the arguments), like ARM's guid() but not the same value."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "vdcaudit:" + "|".join(_text(a) for a in args)))
+
+
+def _contains(container: Any, item: Any) -> bool:
+    if isinstance(container, str):
+        return _text(item).lower() in container.lower()
+    if isinstance(container, dict):
+        return _find_key(container.keys(), item) is not None
+    if isinstance(container, list):
+        return item in container
+    raise TemplateExpressionError(f"contains() cannot search {container!r}")
+
+
+def _union(*args: Any) -> Any:
+    if all(isinstance(a, dict) for a in args):
+        merged: dict[str, Any] = {}
+        for a in args:
+            merged.update(a)
+        return merged
+    if all(isinstance(a, list) for a in args):
+        return _dedupe([item for a in args for item in a])
+    raise TemplateExpressionError("union() takes objects or arrays, not a mix")
+
+
+def _dedupe(items: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _equals(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b  # ARM's equals() is case-sensitive for strings
+    return bool(a == b and type(a) is type(b))
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if isinstance(value, int):
+        return value != 0
+    raise TemplateExpressionError(f"bool() cannot convert {value!r}")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TemplateExpressionError("int() cannot convert a boolean")
+    return int(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
+def _length(value: Any) -> int:
+    if isinstance(value, (str, list, dict)):
+        return len(value)
+    raise TemplateExpressionError(f"length() needs a string, array or object, got {value!r}")
+
+
+def _copy_index(scope: Scope, *args: Any) -> Any:
+    loop = next((a for a in args if isinstance(a, str)), None)
+    offset = next((a for a in args if isinstance(a, int) and not isinstance(a, bool)), 0)
+    loop = loop if loop is not None else scope.current_loop
+    if loop is None or _find_key(scope.copy_indexes.keys(), loop) is None:
+        raise TemplateExpressionError("copyIndex() used outside a copy loop" if loop is None
+                                      else f"copyIndex(): no copy loop named '{loop}'")
+    return scope.copy_indexes[_find_key(scope.copy_indexes.keys(), loop) or loop] + offset
+
+
+def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        if type(a) is not type(b) or not isinstance(a, (int, str)):
+            raise TemplateExpressionError(f"cannot compare {a!r} with {b!r}")
+        return op(a, b)
+    return compare
+
+
+def _lazy_if(args: tuple[Any, ...], scope: Scope) -> Any:
+    if len(args) != 3:
+        raise TemplateExpressionError("if() takes three arguments")
+    condition = evaluate(args[0], scope)
+    if isinstance(condition, Unknown):
+        return condition
+    return evaluate(args[1] if _require(bool, condition, "if()'s condition") else args[2], scope)
+
+
+def _lazy_logic(stop_on: bool) -> Callable[[tuple[Any, ...], Scope], Any]:
+    """and() stops at the first false, or() at the first true; an unknown only matters when no
+    argument decides the result."""
+    def logic(args: tuple[Any, ...], scope: Scope) -> Any:
+        unknown = None
+        for arg in args:
+            value = evaluate(arg, scope)
+            if isinstance(value, Unknown):
+                unknown = unknown or value
+                continue
+            if _require(bool, value, "and()/or() arguments") is stop_on:
+                return stop_on
+        return unknown if unknown is not None else not stop_on
+    return logic
+
+
+def _lazy_coalesce(args: tuple[Any, ...], scope: Scope) -> Any:
+    for arg in args:
+        value = evaluate(arg, scope)
+        if isinstance(value, Unknown) or value is not None:
+            return value
+    return None
+
+
+def _lazy_parameters(args: tuple[Any, ...], scope: Scope) -> Any:
+    name = evaluate(args[0], scope) if len(args) == 1 else None
+    return name if isinstance(name, Unknown) else scope.parameter(name)
+
+
+def _lazy_variables(args: tuple[Any, ...], scope: Scope) -> Any:
+    name = evaluate(args[0], scope) if len(args) == 1 else None
+    return name if isinstance(name, Unknown) else scope.variable(name)
+
+
+_LAZY: dict[str, Callable[[tuple[Any, ...], Scope], Any]] = {
+    "if": _lazy_if, "and": _lazy_logic(False), "or": _lazy_logic(True), "coalesce": _lazy_coalesce,
+    "parameters": _lazy_parameters, "variables": _lazy_variables,
+}
+
+
+def _resource_group(scope: Scope) -> dict[str, Any]:
+    d = scope.deployment
+    return {"id": f"/subscriptions/{d.subscription_id}/resourceGroups/{d.resource_group}",
+            "name": d.resource_group, "type": "Microsoft.Resources/resourceGroups",
+            "location": d.location, "properties": {"provisioningState": "Succeeded"}}
+
+
+def _subscription(scope: Scope) -> dict[str, Any]:
+    d = scope.deployment
+    return {"id": f"/subscriptions/{d.subscription_id}", "subscriptionId": d.subscription_id,
+            "tenantId": d.tenant_id, "displayName": d.subscription_id}
+
+
+_SCOPED: dict[str, Callable[..., Any]] = {
+    "resourcegroup": _resource_group,
+    "subscription": _subscription,
+    "tenant": lambda scope: {"tenantId": scope.deployment.tenant_id},
+    "deployment": lambda scope: {"name": scope.deployment.name, "properties": {}},
+    "resourceid": lambda scope, *args: resource_id(scope.deployment, *args),
+    "subscriptionresourceid": _subscription_resource_id,
+    "copyindex": _copy_index,
+}
+
+_PLAIN: dict[str, Callable[..., Any]] = {
+    "concat": _concat,
+    "format": _format,
+    "string": _text,
+    "bool": _bool,
+    "int": _int,
+    "json": lambda text: json.loads(_require(str, text, "json()'s argument")),
+    "true": lambda: True,
+    "false": lambda: False,
+    "null": lambda: None,
+    "equals": _equals,
+    "not": lambda value: not _require(bool, value, "not()'s argument"),
+    "less": _compare(lambda a, b: a < b),
+    "lessorequals": _compare(lambda a, b: a <= b),
+    "greater": _compare(lambda a, b: a > b),
+    "greaterorequals": _compare(lambda a, b: a >= b),
+    "tolower": lambda s: _require(str, s, "toLower()'s argument").lower(),
+    "toupper": lambda s: _require(str, s, "toUpper()'s argument").upper(),
+    "trim": lambda s: _require(str, s, "trim()'s argument").strip(),
+    "empty": _empty,
+    "contains": _contains,
+    "union": _union,
+    "length": _length,
+    "first": lambda v: (v[0] if v else None) if isinstance(v, (list, str)) else _require(list, v, "first()"),
+    "last": lambda v: (v[-1] if v else None) if isinstance(v, (list, str)) else _require(list, v, "last()"),
+    "split": lambda s, sep: _require(str, s, "split()").split(sep) if isinstance(sep, str)
+    else re.split("|".join(map(re.escape, sep)), s),
+    "join": lambda items, sep: sep.join(_text(i) for i in _require(list, items, "join()")),
+    "replace": lambda s, old, new: _require(str, s, "replace()").replace(old, new),
+    "substring": lambda s, start=0, length=None: s[start:] if length is None else s[start:start + length],
+    "take": lambda v, n: v[:max(n, 0)],
+    "skip": lambda v, n: v[max(n, 0):],
+    "startswith": lambda s, p: _require(str, s, "startsWith()").lower().startswith(p.lower()),
+    "endswith": lambda s, p: _require(str, s, "endsWith()").lower().endswith(p.lower()),
+    "indexof": lambda s, p: _require(str, s, "indexOf()").lower().find(p.lower()),
+    "padleft": lambda v, n, c=" ": _text(v).rjust(n, c),
+    "createarray": lambda *items: list(items),
+    "array": lambda v: v if isinstance(v, list) else [v],
+    "createobject": lambda *kv: {kv[i]: kv[i + 1] for i in range(0, len(kv) - 1, 2)},
+    "add": lambda a, b: _require(int, a, "add()") + _require(int, b, "add()"),
+    "sub": lambda a, b: _require(int, a, "sub()") - _require(int, b, "sub()"),
+    "mul": lambda a, b: _require(int, a, "mul()") * _require(int, b, "mul()"),
+    "div": lambda a, b: int(_require(int, a, "div()") / _require(int, b, "div()")),
+    "mod": lambda a, b: _require(int, a, "mod()") % _require(int, b, "mod()"),
+    "min": lambda *v: min(v[0] if len(v) == 1 and isinstance(v[0], list) else v),
+    "max": lambda *v: max(v[0] if len(v) == 1 and isinstance(v[0], list) else v),
+    "range": lambda start, count: list(range(start, start + count)),
+    "uniquestring": _unique_string,
+    "guid": _guid,
+    "base64": lambda s: base64.b64encode(_require(str, s, "base64()").encode()).decode(),
+    "base64tostring": lambda s: base64.b64decode(_require(str, s, "base64ToString()")).decode(),
+    "tenantresourceid": lambda t, *names: "/" + _id_tail(t, list(names)),
+    "extensionresourceid": lambda base, t, *names: base.rstrip("/") + "/" + _id_tail(t, list(names)),
+    "environment": lambda: {"name": "AzureCloud", "suffixes": {"storage": "core.windows.net",
+                                                               "sqlServerHostname": ".database.windows.net",
+                                                               "keyvaultDns": ".vault.azure.net"}},
+    "items": lambda obj: [{"key": k, "value": v} for k, v in sorted(_require(dict, obj, "items()").items())],
+    "objectkeys": lambda obj: list(_require(dict, obj, "objectKeys()").keys()),
+}
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {**_PLAIN, **_SCOPED}
+_NEEDS_SCOPE = set(_SCOPED)
+# Functions that only assemble values: unknown parts stay where they are instead of making the
+# whole result unknown (a variable object with one unknown property is still mostly known).
+_STRUCTURAL = {"union", "createobject", "createarray", "array", "concat"}

@@ -1,0 +1,99 @@
+"""The live Azure source: `vdcaudit scan --subscription ID | --all-subscriptions | --management-group MG`.
+
+Reads through the official azure-mgmt-* clients and azure-identity only (DefaultAzureCredential:
+environment, workload or managed identity, `az login`). Resource Graph is the fast path for the
+inventory; `--no-graph` lists everything through the per-service SDK clients instead. Read-only:
+GET requests, plus Resource Graph's query POST; keys, secrets and connection strings are never
+listed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import Inventory
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_TIMEOUT = 30.0
+
+OPTIONS = [
+    click.Option(["--subscription"], multiple=True, metavar="ID",
+                 help="Live scan of this Azure subscription (repeatable)."),
+    click.Option(["--all-subscriptions"], is_flag=True, help="Live scan of every subscription the identity can read."),
+    click.Option(["--management-group"], metavar="MG", help="Live scan of every subscription under this management group."),
+    click.Option(["--tenant"], metavar="TENANT_ID", help="Entra tenant to authenticate against."),
+    click.Option(["--cloud"], type=click.Choice(["AzurePublicCloud", "AzureUSGovernment", "AzureChinaCloud"]),
+                 default="AzurePublicCloud", show_default=True, help="Azure cloud (ARM endpoint and token scope)."),
+    click.Option(["--arm-endpoint"], metavar="URL",
+                 help="Another ARM endpoint (private, sovereign, or a local emulator); token scope stays the cloud's."),
+    click.Option(["--ca-bundle"], type=click.Path(dir_okay=False, path_type=str),
+                 help="PEM file of CA certificates to trust for the ARM endpoint."),
+    click.Option(["--credential"], type=click.Choice(["default", "static-token"]), default="default",
+                 show_default=True, help="static-token: a dummy token, only for a loopback --arm-endpoint (emulator)."),
+    click.Option(["--concurrency"], type=click.IntRange(1, 64), default=DEFAULT_CONCURRENCY, show_default=True,
+                 help="Parallel ARM requests."),
+    click.Option(["--request-timeout", "request_timeout"], type=click.FloatRange(0.1, 600), default=DEFAULT_TIMEOUT,
+                 show_default=True, help="Seconds per ARM request before it counts as timed out (then retried)."),
+    click.Option(["--no-graph"], is_flag=True,
+                 help="Read everything through the per-service SDK clients instead of Resource Graph."),
+]
+
+
+def wanted(params: dict[str, Any]) -> bool:
+    return bool(params.get("subscription") or params.get("all_subscriptions") or params.get("management_group"))
+
+
+def _assessed_types(params: dict[str, Any]) -> set[str]:
+    from vdcaudit.rulepack import load_rules
+
+    return {rule.resource_type for rule in load_rules([Path(d) for d in params.get("rule_dirs") or ()])}
+
+
+def build(params: dict[str, Any]) -> Any:
+    """The collector for these options (after checking them). Optional keys that no CLI option
+    sets (`retry_backoff`, `graph_page_size`, `rate_gate`) let tests and benchmarks tune it."""
+    from vdcaudit.collectors.azure.clients import Clients, Connection
+    from vdcaudit.collectors.azure.clouds import CLOUDS, check_endpoint, make_credential
+    from vdcaudit.collectors.azure.collector import AzureCollector, Settings
+
+    chosen = [flag for flag, key in (("--subscription", "subscription"), ("--all-subscriptions", "all_subscriptions"),
+                                     ("--management-group", "management_group")) if params.get(key)]
+    if len(chosen) > 1:
+        raise InputError(f"choose one of {', '.join(chosen)}")
+    cloud = CLOUDS[params.get("cloud") or "AzurePublicCloud"]
+    endpoint = check_endpoint(params.get("arm_endpoint") or cloud.arm_endpoint)
+    ca_bundle = params.get("ca_bundle")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise InputError("--ca-bundle: no such file", ca_bundle)
+    credential = make_credential(params.get("credential") or "default", cloud, endpoint, params.get("tenant"))
+    connection = Connection(
+        endpoint=endpoint, credential=credential, scope=cloud.scope, ca_bundle=ca_bundle,
+        timeout=float(params.get("request_timeout") or DEFAULT_TIMEOUT),
+        concurrency=int(params.get("concurrency") or DEFAULT_CONCURRENCY),
+        backoff=float(params.get("retry_backoff", 0.8)))
+    settings = Settings(
+        subscriptions=list(params.get("subscription") or ()), all_subscriptions=bool(params.get("all_subscriptions")),
+        management_group=params.get("management_group"), use_graph=not params.get("no_graph"),
+        graph_page_size=int(params.get("graph_page_size") or 1000),
+        progress=not params.get("quiet"), assessed_types=_assessed_types(params))
+    return AzureCollector(Clients(connection, params.get("rate_gate")), settings)
+
+
+def collect(params: dict[str, Any], inventory: Inventory) -> None:
+    collector = build(params)
+    try:
+        collector.collect(inventory)
+    finally:
+        collector.clients.close()
+
+
+def describe(params: dict[str, Any]) -> str:
+    if params.get("all_subscriptions"):
+        return "all subscriptions"
+    if params.get("management_group"):
+        return f"management group {params['management_group']}"
+    return ", ".join(params.get("subscription") or ())

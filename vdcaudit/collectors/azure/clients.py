@@ -1,0 +1,159 @@
+"""The azure-mgmt-* clients the live collector uses, built once per (client class, subscription)
+over one shared HTTP transport, and the one adapter from SDK models to the ARM wire shape.
+
+Every client gets the same pipeline settings: the ARM endpoint and token scope, a CA bundle,
+a per-request timeout, azure-core's retry policy (429 Retry-After honoured, transient 5xx and
+dropped connections retried with exponential backoff), and two hooks: a read-only guard (only
+GET, plus Resource Graph's query POST, ever leave the process) and the shared rate gate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline.transport import RequestsTransport
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+
+
+def wire(model: Any) -> dict[str, Any]:
+    """An SDK model as ARM sends it on the wire (camelCase, nested `properties`).
+
+    TypeSpec-generated models are dict-backed (MutableMapping) and `as_dict()` gives the wire
+    JSON; msrest-generated models need `serialize(keep_readonly=True)` (plain `as_dict()` there
+    would give Python attribute names). The installed packages mix both generations."""
+    if isinstance(model, MutableMapping):
+        return model.as_dict()
+    return model.serialize(keep_readonly=True)
+
+
+class ReadOnlyViolation(RuntimeError):
+    """vdcaudit tried to send something other than a read. A bug, never a user error."""
+
+
+@dataclass
+class Connection:
+    endpoint: str
+    credential: TokenCredential
+    scope: str
+    ca_bundle: str | None = None
+    timeout: float = 30.0  # seconds, per request (connect and each read)
+    concurrency: int = 8
+    retries: int = 4
+    backoff: float = 0.8  # azure-core's exponential backoff factor, seconds
+
+
+class RateGate:
+    """Shared by every client: holds new requests while ARM reports a nearly spent read budget.
+
+    ARM sends `x-ms-ratelimit-remaining-subscription-reads` (and -tenant-reads); Resource Graph
+    sends `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (hh:mm:ss). Below
+    `low_water` remaining reads, new requests wait up to `pause` seconds (longer the closer the
+    budget is to zero); an exhausted Resource Graph quota waits until it resets. 429s are the
+    retry policy's job (it honours Retry-After)."""
+
+    def __init__(self, low_water: int = 20, pause: float = 1.0, max_wait: float = 60.0) -> None:
+        self.low_water = low_water
+        self.pause = pause
+        self.max_wait = max_wait
+        self.waits = 0  # how often the gate held requests back
+        self._resume_at = 0.0
+        self._lock = threading.Lock()
+
+    def before(self, _request: Any) -> None:
+        with self._lock:
+            wait = self._resume_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    def after(self, pipeline_response: Any) -> None:
+        headers = pipeline_response.http_response.headers
+        hold = 0.0
+        for name in ("x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads"):
+            remaining = _number(headers.get(name))
+            if remaining is not None and remaining < self.low_water:
+                hold = max(hold, self.pause * (1 - remaining / self.low_water))
+        if _number(headers.get("x-ms-user-quota-remaining")) == 0:
+            hold = max(hold, _duration(headers.get("x-ms-user-quota-resets-after")) or self.pause)
+        if hold > 0:
+            with self._lock:
+                self._resume_at = max(self._resume_at, time.monotonic() + min(hold, self.max_wait))
+                self.waits += 1
+
+
+def _number(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _duration(value: str | None) -> float | None:
+    """'hh:mm:ss' as seconds."""
+    try:
+        hours, minutes, seconds = (value or "").split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
+
+
+def _read_only(pipeline_request: Any) -> None:
+    request = pipeline_request.http_request
+    path = urlsplit(request.url).path.lower().rstrip("/")
+    if request.method == "GET" or (request.method == "POST" and path.endswith(GRAPH_PATH)):
+        return
+    raise ReadOnlyViolation(f"refusing to send {request.method} {urlsplit(request.url).path}: vdcaudit only reads")
+
+
+class Clients:
+    """Management clients over one pooled transport. Thread-safe; close() when done."""
+
+    def __init__(self, connection: Connection, gate: RateGate | None = None) -> None:
+        self.connection = connection
+        self.gate = gate or RateGate()
+        session = requests.Session()
+        # Retries belong to azure-core's policy, not urllib3 (as azure-core itself sets it up);
+        # the pool is as big as the number of workers that share it.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(connection.concurrency, 1) + 2,
+                              max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+        session.mount("https://", adapter)
+        self._session = session
+        self.transport = RequestsTransport(session=session, session_owner=False,
+                                           connection_timeout=connection.timeout,
+                                           read_timeout=connection.timeout,
+                                           connection_verify=connection.ca_bundle or True)
+        self._cache: dict[tuple[type, str | None], Any] = {}
+        self._lock = threading.Lock()
+
+    def _options(self) -> dict[str, Any]:
+        c = self.connection
+        return {
+            "base_url": c.endpoint, "credential_scopes": [c.scope], "transport": self.transport,
+            "retry_total": c.retries, "retry_backoff_factor": c.backoff, "retry_backoff_max": 30,
+            "raw_request_hook": self._before, "raw_response_hook": self.gate.after,
+        }
+
+    def _before(self, pipeline_request: Any) -> None:
+        _read_only(pipeline_request)
+        self.gate.before(pipeline_request)
+
+    def get(self, client_class: type, subscription: str | None = None) -> Any:
+        key = (client_class, subscription)
+        with self._lock:
+            client = self._cache.get(key)
+            if client is None:
+                args = (self.connection.credential,) + ((subscription,) if subscription else ())
+                client = self._cache[key] = client_class(*args, **self._options())
+        return client
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,90 @@
+"""Which Azure Resource Manager to talk to and how to authenticate against it."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import AccessToken, TokenCredential
+
+from vdcaudit.errors import InputError
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    arm_endpoint: str
+    authority_host: str  # Entra ID login endpoint for azure-identity
+
+    @property
+    def scope(self) -> str:
+        """The token audience for ARM (and Resource Graph, which shares it)."""
+        return self.arm_endpoint.rstrip("/") + "/.default"
+
+
+CLOUDS = {
+    "AzurePublicCloud": Cloud("AzurePublicCloud", "https://management.azure.com", "login.microsoftonline.com"),
+    "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net", "login.microsoftonline.us"),
+    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
+}
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise InputError(f"--arm-endpoint {url}: expected an https:// URL")
+    return url.rstrip("/")
+
+
+class StaticTokenCredential(TokenCredential):
+    """A fixed dummy bearer token, for a local emulator only (the caller enforces loopback)."""
+
+    def __init__(self, token: str = "vdcaudit-emulator-token") -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+def make_credential(kind: str, cloud: Cloud, endpoint: str, tenant: str | None) -> TokenCredential:
+    if kind == "static-token":
+        if not is_loopback(endpoint):
+            raise InputError(f"--credential static-token is only allowed with a loopback --arm-endpoint "
+                             f"(an emulator), not {endpoint}")
+        return StaticTokenCredential()
+    # Imported here: azure-identity is slow to import and not needed for the emulator
+    from azure.identity import DefaultAzureCredential
+
+    if not tenant:
+        return DefaultAzureCredential(authority=cloud.authority_host)
+    # DefaultAzureCredential takes no tenant_id of its own: each credential in its chain gets the
+    # tenant, and every token request names it.
+    chain = DefaultAzureCredential(
+        authority=cloud.authority_host, additionally_allowed_tenants=[tenant],
+        workload_identity_tenant_id=tenant, shared_cache_tenant_id=tenant,
+        visual_studio_code_tenant_id=tenant, interactive_browser_tenant_id=tenant, broker_tenant_id=tenant)
+    return TenantCredential(chain, tenant)
+
+
+class TenantCredential(TokenCredential):
+    """Asks the wrapped credential for tokens issued by one tenant (`--tenant`)."""
+
+    def __init__(self, inner: TokenCredential, tenant: str) -> None:
+        self._inner = inner
+        self._tenant = tenant
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return self._inner.get_token(*scopes, **{**kwargs, "tenant_id": self._tenant})

@@ -1,0 +1,291 @@
+"""Live collection from Azure: subscriptions -> inventory (Resource Graph or SDK lists) -> the
+child data Resource Graph lacks (per-resource SDK calls), with bounded concurrency.
+
+Whatever cannot be read becomes a CoverageRecord (scope: the subscription; resource type: what
+was missing) so the rules report UNKNOWN there; a failed read is never left looking like an
+empty, compliant scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from azure.core.exceptions import (
+    ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError,
+    ServiceResponseError, ServiceResponseTimeoutError, ServiceRequestTimeoutError,
+)
+from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vdcaudit.collectors.azure import catalog
+from vdcaudit.collectors.azure.catalog import Call
+from vdcaudit.collectors.azure.clients import Clients, ReadOnlyViolation, wire
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import Inventory, parse_scope
+from vdcaudit.model import CoverageRecord
+
+SOURCE = "azure"
+GRAPH_QUERY = "Resources | order by id asc"
+
+
+@dataclass
+class Settings:
+    subscriptions: list[str] = field(default_factory=list)
+    all_subscriptions: bool = False
+    management_group: str | None = None
+    use_graph: bool = True
+    graph_page_size: int = 1000  # Resource Graph's maximum
+    graph_batch: int = 1000  # subscriptions per Resource Graph query
+    progress: bool = False
+    # Types some loaded rule targets: without Resource Graph they must be read in full, never
+    # from the generic list (which has no properties).
+    assessed_types: set[str] = field(default_factory=set)
+
+
+class ReadFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def reason_for(exc: BaseException, timeout: float) -> str:
+    """A short reason for a coverage record. Never includes tokens or response bodies."""
+    if isinstance(exc, (ServiceResponseTimeoutError, ServiceRequestTimeoutError)):
+        return f"timeout after {timeout:g}s (retries exhausted)"
+    if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
+        return f"authentication failed: {exc.message if hasattr(exc, 'message') else exc}"
+    if isinstance(exc, HttpResponseError):
+        status = exc.status_code
+        if status == 403:
+            return "403 Forbidden"
+        if status == 401:
+            return "401 Unauthorized"
+        if status == 429:
+            return "throttled (429), retries exhausted"
+        if status and status >= 500:
+            return f"{status} server error, retries exhausted"
+        return f"HTTP {status}"
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        text = str(exc).lower()
+        if "timed out" in text or "timeout" in text:
+            return f"timeout after {timeout:g}s (retries exhausted)"
+        return "connection failed (retries exhausted)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class AzureCollector:
+    def __init__(self, clients: Clients, settings: Settings) -> None:
+        self.clients = clients
+        self.settings = settings
+        self.timeout = clients.connection.timeout
+        self._progress: Progress | None = None
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _read(self, fn: Callable[[], Any]) -> Any:
+        """Run one SDK read; every failure becomes ReadFailed with a reason (auth failures, which
+        the user must fix first, and bugs propagate)."""
+        try:
+            return fn()
+        except ReadOnlyViolation:
+            raise
+        except ClientAuthenticationError as exc:
+            if getattr(exc, "status_code", None) is None:  # no token at all: nothing can be read
+                raise InputError(f"cannot get an Azure token: {str(exc).splitlines()[0]}") from None
+            raise ReadFailed(reason_for(exc, self.timeout)) from None
+        except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+            raise ReadFailed(reason_for(exc, self.timeout)) from None
+
+    def _run(self, label: str, tasks: list[tuple[Any, Callable[[], Any]]]) -> list[tuple[Any, Any]]:
+        """Run (key, fn) tasks on the bounded pool; (key, result or ReadFailed) in completion order."""
+        if not tasks:
+            return []
+        task_id = self._progress.add_task(label, total=len(tasks)) if self._progress else None
+        results: list[tuple[Any, Any]] = []
+        workers = max(1, self.clients.connection.concurrency)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vdcaudit-azure") as pool:
+            futures: dict[Future[Any], Any] = {pool.submit(self._read, fn): key for key, fn in tasks}
+            for future in as_completed(futures):
+                try:
+                    results.append((futures[future], future.result()))
+                except ReadFailed as failed:
+                    results.append((futures[future], failed))
+                if self._progress is not None and task_id is not None:
+                    self._progress.advance(task_id)
+        return results
+
+    def _call(self, call: Call, subscription: str, args: Iterable[str] = ()) -> Callable[[], list[dict[str, Any]]]:
+        def run() -> list[dict[str, Any]]:
+            group_name, method = call.operation.split(".")
+            operation = getattr(getattr(self.clients.get(call.client, subscription), group_name), method)
+            try:
+                result = operation(*args)
+                return [wire(result)] if call.single else [wire(item) for item in result]
+            except ResourceNotFoundError:
+                return []  # the child does not exist: nothing to read, nothing missed
+        return run
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    def subscriptions(self, inventory: Inventory) -> list[str]:
+        s = self.settings
+        client = self.clients.get(SubscriptionClient)
+        if s.all_subscriptions:
+            try:
+                found = self._read(lambda: [sub.subscription_id for sub in client.subscriptions.list()])
+            except ReadFailed as failed:
+                raise InputError(f"cannot list subscriptions: {failed.reason}") from None
+        elif s.management_group:
+            group = s.management_group
+            mg_client = self.clients.get(ManagementGroupsMgmtClient)
+            try:
+                items = self._read(lambda: list(mg_client.management_groups.get_descendants(group)))
+            except ReadFailed as failed:
+                raise InputError(f"cannot list management group {group}: {failed.reason}") from None
+            found = [item.name for item in items if str(item.type or "").lower().endswith("/subscriptions")]
+        else:
+            found = []
+            checks = [(sub, lambda sub=sub: client.subscriptions.get(sub)) for sub in s.subscriptions]
+            for sub, result in sorted(self._run("subscriptions", checks)):
+                if isinstance(result, ReadFailed):
+                    inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))
+                else:
+                    found.append(sub)
+        return list(dict.fromkeys(found))
+
+    # -- inventory -----------------------------------------------------------------------------
+
+    def graph(self, subscriptions: list[str]) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+        """(rows, subscriptions read, subscriptions whose query failed) via Resource Graph."""
+        client = self.clients.get(ResourceGraphClient)
+        size = self.settings.graph_batch
+        batches = [subscriptions[i:i + size] for i in range(0, len(subscriptions), size)]
+
+        def query(batch: list[str]) -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = []
+            skip: str | None = None
+            while True:
+                options = QueryRequestOptions(top=self.settings.graph_page_size, skip_token=skip,
+                                              result_format="objectArray")
+                page = client.resources(QueryRequest(subscriptions=batch, query=GRAPH_QUERY, options=options))
+                rows.extend(page.data or [])
+                skip = page.skip_token
+                if not skip:
+                    return rows
+
+        rows, read, failed = [], [], []
+        for batch, result in self._run("resource graph", [(tuple(b), lambda b=b: query(b)) for b in batches]):
+            if isinstance(result, ReadFailed):
+                failed.extend(batch)
+            else:
+                rows.extend(result)
+                read.extend(batch)
+        return rows, read, failed
+
+    def sdk(self, subscriptions: list[str], inventory: Inventory) -> list[dict[str, Any]]:
+        """Every resource through the SDK: the generic list per subscription, then the typed list
+        of each type present (in full, with properties)."""
+        generic: dict[str, list[dict[str, Any]]] = {}
+        tasks = [(sub, lambda sub=sub: [wire(r) for r in
+                                        self.clients.get(ResourceManagementClient, sub).resources.list()])
+                 for sub in subscriptions]
+        for sub, result in self._run("resource lists", tasks):
+            if isinstance(result, ReadFailed):
+                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))
+            else:
+                generic[sub] = result
+        typed_tasks: list[tuple[Any, Callable[[], Any]]] = []
+        for sub, items in generic.items():
+            present = {r["type"].lower(): r for r in items}
+            groups: dict[str, set[str]] = {}
+            for item in items:
+                groups.setdefault(item["type"].lower(), set()).add(parse_scope(item["id"])[1] or "")
+            for call in catalog.LISTINGS:
+                kind = call.type.lower()
+                if call.scope == "subscription" and kind in present:
+                    typed_tasks.append(((sub, call), self._call(call, sub)))
+                elif call.scope == "resource_group":
+                    for group in sorted(groups.get(kind, ())):
+                        typed_tasks.append(((sub, call), self._call(call, sub, [group])))
+                elif call.scope == "parent" and call.parent:
+                    for parent in (r for r in items if r["type"].lower() == call.parent.lower()):
+                        args = [parse_scope(parent["id"])[1] or "", *catalog.parent_names(parent["id"])]
+                        typed_tasks.append(((sub, call), self._call(call, sub, args)))
+        resources: list[dict[str, Any]] = []
+        unread: set[tuple[str, str]] = set()
+        for (sub, call), result in self._run("typed lists", typed_tasks):
+            if isinstance(result, ReadFailed):
+                if (sub, call.type.lower()) not in unread:
+                    unread.add((sub, call.type.lower()))
+                    inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, call.type))
+            else:
+                resources.extend(result)
+        assessed = {t.lower() for t in self.settings.assessed_types}
+        for sub, items in generic.items():
+            missing: dict[str, str] = {}
+            for item in items:
+                kind = item["type"].lower()
+                if kind in catalog.LISTED_TYPES:
+                    continue  # read in full above (or recorded as unread)
+                if kind in assessed:
+                    missing.setdefault(kind, item["type"])
+                    continue
+                resources.append(item)  # no rule reads its properties: the generic entry will do
+            for spelling in missing.values():
+                inventory.add_coverage(CoverageRecord(
+                    SOURCE, sub, "no SDK listing for this type without Resource Graph", spelling,
+                    "scan without --no-graph to read it"))
+        return resources
+
+    def children(self, inventory: Inventory, subscriptions: list[str]) -> list[dict[str, Any]]:
+        """Per-resource reads of what Resource Graph does not carry."""
+        tasks: list[tuple[Any, Callable[[], Any]]] = []
+        for resource in list(inventory):
+            for call in catalog.children_of(resource["type"]):
+                sub, group = parse_scope(resource["id"])
+                if sub:
+                    args = [group or "", *catalog.parent_names(resource["id"])]
+                    tasks.append(((sub, call, resource["id"]), self._call(call, sub, args)))
+        for trigger, call in catalog.SUBSCRIPTION_EXTRAS:
+            holding = {parse_scope(r["id"])[0] for r in inventory.of_type(trigger)}
+            for sub in subscriptions:
+                if sub in holding:
+                    tasks.append(((sub, call, f"/subscriptions/{sub}"), self._call(call, sub)))
+        found: list[dict[str, Any]] = []
+        for (sub, call, parent), result in self._run("child data", tasks):
+            if isinstance(result, ReadFailed):
+                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, call.type, f"for {parent}"))
+            else:
+                found.extend(result)
+        return found
+
+    # -- the whole collection ------------------------------------------------------------------
+
+    def collect(self, inventory: Inventory) -> None:
+        console = Console(stderr=True)
+        show = self.settings.progress and console.is_terminal
+        progress = Progress(TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True, disable=not show)
+        with progress:
+            self._progress = progress if show else None
+            subscriptions = self.subscriptions(inventory)
+            method = "resource-graph" if self.settings.use_graph else "sdk"
+            if self.settings.use_graph:
+                rows, _, failed = self.graph(subscriptions)
+                if failed:  # Resource Graph refused or failed: read those through the SDK instead
+                    rows.extend(self.sdk(failed, inventory))
+                    method = f"resource-graph (sdk fallback for {len(failed)} subscription(s))"
+            else:
+                rows = self.sdk(subscriptions, inventory)
+            inventory.extend(rows, SOURCE)
+            inventory.extend(self.children(inventory, subscriptions), SOURCE)
+        inventory.sources.append({"kind": SOURCE, "location": self.clients.connection.endpoint,
+                                  "resources": len(rows), "subscriptions": len(subscriptions), "method": method})

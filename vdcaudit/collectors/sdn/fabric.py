@@ -1,0 +1,159 @@
+"""The SDN fabric as inventory resources, and the offline snapshot folder that holds it.
+
+Snapshot layout (what `vdcaudit sdn --save-snapshot DIR` writes and `--snapshot DIR` reads):
+
+    DIR/virtualNetworks.json       each file: the controller's response body, {"value": [...]}
+    DIR/credentials.json
+    DIR/servers.json
+    DIR/accessControlLists.json
+    DIR/networkInterfaces.json
+    DIR/hosts/NAME.json            per Hyper-V host: certificate inventory (or NAME.pem/.cer/.der)
+
+Resources keep the Network Controller's own shape (resourceId, resourceRef, etag, instanceId,
+properties) and gain `id` = `sdn://<fabric><resourceRef>`, `type` = `Microsoft.SDN/<collection>` and
+`name` = resourceId. <fabric> is the controller's host name. A saved snapshot records it beside the
+response body (`"x_vdcaudit": {"fabric": "nc.contoso.local"}`), so live and snapshot scans of one
+controller give the same ids (and finding fingerprints); a snapshot without it uses the folder name.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import META, Inventory
+from vdcaudit.jsonfile import read_json
+from vdcaudit.model import CoverageRecord
+
+SOURCE = "sdn"
+# REST path segment under /networking/v1 -> inventory type
+COLLECTIONS = {
+    "virtualNetworks": "Microsoft.SDN/virtualNetworks",
+    "credentials": "Microsoft.SDN/credentials",
+    "servers": "Microsoft.SDN/servers",
+    "accessControlLists": "Microsoft.SDN/accessControlLists",
+    "networkInterfaces": "Microsoft.SDN/networkInterfaces",
+}
+SDN_TYPES = [*COLLECTIONS.values(), HOST_CERT_TYPE]
+# Credential types whose value is a secret (a password, an SNMP community): never kept or written.
+PUBLIC_CREDENTIAL_TYPES = {"x509certificate"}
+
+
+def redact(collection: str, entry: Any) -> Any:
+    """A credential's value is kept only when it is a certificate thumbprint; anything else is a
+    secret that an audit must not store (the controller may return it to an administrator)."""
+    if collection != "credentials" or not isinstance(entry, dict):
+        return entry
+    properties = entry.get("properties")
+    if not isinstance(properties, dict) or "value" not in properties:
+        return entry
+    if str(properties.get("type", "")).lower() in PUBLIC_CREDENTIAL_TYPES:
+        return entry
+    entry = copy.deepcopy(entry)
+    entry["properties"]["value"] = "(redacted by vdcaudit)"
+    return entry
+
+
+def sdn_id(fabric: str, resource_ref: str) -> str:
+    return f"sdn://{fabric}/{resource_ref.strip('/')}"
+
+
+def to_resource(collection: str, entry: Any, fabric: str, where: str) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise InputError(f"an entry of {collection} is not a JSON object", where)
+    resource_id = entry.get("resourceId")
+    ref = entry.get("resourceRef") or (f"/{collection}/{resource_id}" if resource_id else None)
+    if not isinstance(ref, str) or not ref:
+        raise InputError(f"an entry of {collection} has neither resourceRef nor resourceId", where)
+    resource = copy.deepcopy(redact(collection, entry))
+    resource.setdefault("properties", {})
+    resource["id"] = sdn_id(fabric, ref)
+    resource["type"] = COLLECTIONS[collection]
+    resource["name"] = str(resource_id or ref.rstrip("/").rsplit("/", 1)[-1])
+    return resource
+
+
+def entries_in(document: Any, where: str) -> list[Any]:
+    """The `value` array of a controller list response (a bare array is accepted too)."""
+    if isinstance(document, dict) and isinstance(document.get("value"), list):
+        return document["value"]
+    if isinstance(document, list):
+        return document
+    raise InputError("not a Network Controller list response: expected an object with a 'value' array", where)
+
+
+def host_resource(fabric: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties["host"]
+    return {"id": sdn_id(fabric, f"hosts/{name}"), "type": HOST_CERT_TYPE, "name": name, "properties": properties}
+
+
+def add_collection(inventory: Inventory, collection: str, entries: list[Any], fabric: str,
+                   origin: dict[str, Any]) -> None:
+    where = origin.get("file") or origin.get("url") or collection
+    for index, entry in enumerate(entries):
+        inventory.add(to_resource(collection, entry, fabric, where), SOURCE, {**origin, "index": index})
+
+
+def add_hosts(inventory: Inventory, fabric: str, host_dir: Path) -> int:
+    files = [p for p in sorted(host_dir.iterdir()) if is_host_file(p)] if host_dir.is_dir() else []
+    hosts = load_host_inventories(files)
+    for name, properties in hosts.items():
+        origin_file = next((str(p) for p in files if p.stem.lower() == name), str(host_dir))
+        inventory.add(host_resource(fabric, properties), SOURCE, {"file": origin_file})
+    return len(hosts)
+
+
+def load_fabric_snapshot(folder: Path, inventory: Inventory, fabric: str | None = None) -> None:
+    """Add a snapshot folder's fabric to the inventory. A collection file that is missing is a
+    coverage gap (its rules say UNKNOWN), not an empty fabric."""
+    if not folder.is_dir():
+        raise InputError("no such folder (expected an SDN snapshot folder)", folder)
+    present = {name: folder / f"{name}.json" for name in COLLECTIONS if (folder / f"{name}.json").is_file()}
+    if not present:
+        raise InputError("not an SDN snapshot: none of " + ", ".join(f"{n}.json" for n in COLLECTIONS)
+                         + " is in the folder", folder)
+    # Read and check everything first: a bad file stops the scan before anything is added.
+    documents = {name: read_json(path) for name, path in present.items()}
+    loaded = {name: entries_in(document, str(present[name])) for name, document in documents.items()}
+    recorded = [d[META]["fabric"] for d in documents.values()
+                if isinstance(d, dict) and isinstance(d.get(META), dict) and isinstance(d[META].get("fabric"), str)]
+    fabric = fabric or (recorded[0] if recorded else folder.resolve().name)
+    for name, entries in loaded.items():
+        add_collection(inventory, name, entries, fabric, {"file": str(present[name])})
+    for name, rtype in COLLECTIONS.items():
+        if name not in loaded:
+            inventory.add_coverage(CoverageRecord(SOURCE, f"sdn://{fabric}", f"{name}.json missing from the snapshot",
+                                                  rtype, str(folder)))
+    hosts = add_hosts(inventory, fabric, folder / "hosts")
+    inventory.sources.append({"kind": SOURCE, "location": str(folder), "fabric": fabric,
+                              "resources": sum(len(v) for v in loaded.values()), "hosts": hosts})
+
+
+def _write_json(path: Path, document: Any) -> None:
+    """Write atomically (temp file + rename) so an interrupted save leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(document, stream, indent=2)
+        stream.write("\n")
+    os.chmod(temp, 0o644)
+    os.replace(temp, path)
+
+
+def save_snapshot(folder: Path, fabric: str, bodies: dict[str, list[Any]], host_files: list[Path]) -> None:
+    """Write the snapshot layout: one response body per collection read, and the host files."""
+    try:
+        for name, entries in bodies.items():
+            _write_json(folder / f"{name}.json", {"value": [redact(name, e) for e in entries], META: {"fabric": fabric}})
+        for path in host_files:
+            target = folder / "hosts" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot write the snapshot: {exc.strerror or exc}", folder) from None

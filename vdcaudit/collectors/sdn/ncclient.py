@@ -1,0 +1,143 @@
+"""Read-only client for the Network Controller northbound REST API (`https://NC/networking/v1/...`).
+
+Only GET is ever sent. TLS is verified (the system store, or --nc-ca-bundle). Authentication is
+what `Set-NetworkController -ClientAuthentication` allows: None, Kerberos (Negotiate; needs the
+optional `kerberos` extra) or X509 (a client certificate). A collection that cannot be read is
+reported to the caller with a short reason ("403 Forbidden", "timeout after 30s"), never raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from vdcaudit.errors import InputError
+
+API_ROOT = "/networking/v1"
+DISCOVERY_PATH = "/networking/discovery"
+MAX_PAGES = 1000  # a controller that keeps answering with nextLink is broken; stop rather than loop
+AUTH_MODES = ("none", "negotiate", "cert")
+
+
+class NcReadError(Exception):
+    """A request failed; `reason` is the one line the coverage record and the finding show."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class NcSettings:
+    url: str
+    auth: str = "none"
+    client_cert: str | None = None
+    client_key: str | None = None
+    ca_bundle: str | None = None
+    timeout: float = 30.0
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or self.url
+
+
+def _negotiate_auth() -> Any:
+    """Kerberos/Negotiate through requests-kerberos, imported only when asked for."""
+    try:
+        from requests_kerberos import OPTIONAL, HTTPKerberosAuth  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError("--nc-auth negotiate needs requests-kerberos: "
+                         "pip install 'vdcaudit[kerberos]'") from None
+    return HTTPKerberosAuth(mutual_authentication=OPTIONAL)
+
+
+def validate(settings: NcSettings) -> None:
+    parts = urlsplit(settings.url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise InputError(f"--nc {settings.url}: expected https://HOST[:PORT] (the controller's REST endpoint)")
+    if settings.auth not in AUTH_MODES:
+        raise InputError(f"--nc-auth {settings.auth}: choose from {', '.join(AUTH_MODES)}")
+    if settings.auth == "cert" and not settings.client_cert:
+        raise InputError("--nc-auth cert needs --nc-client-cert PEM (and --nc-client-key PEM if the key is separate)")
+
+
+class NcClient:
+    def __init__(self, settings: NcSettings) -> None:
+        validate(settings)
+        self.settings = settings
+        self.base = settings.url.rstrip("/")
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy or netrc credentials picked up behind the user's back
+        self.session.verify = settings.ca_bundle or True
+        self.session.headers.update({"Accept": "application/json", **settings.extra_headers})
+        if settings.auth == "negotiate":
+            self.session.auth = _negotiate_auth()
+        elif settings.auth == "cert":
+            self.session.cert = ((settings.client_cert, settings.client_key) if settings.client_key
+                                 else settings.client_cert)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _get(self, url: str) -> Any:
+        try:
+            response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False)
+        except requests.exceptions.SSLError as exc:
+            raise NcReadError("TLS verification failed", _first_line(exc)) from None
+        except requests.exceptions.Timeout:
+            raise NcReadError(f"timeout after {self.settings.timeout:g}s") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise NcReadError("cannot connect", _first_line(exc)) from None
+        except OSError as exc:  # e.g. the client certificate file cannot be read
+            raise NcReadError("request failed", _first_line(exc)) from None
+        if response.status_code != 200:
+            raise NcReadError(f"{response.status_code} {response.reason or ''}".strip(), _error_text(response))
+        try:
+            return response.json()
+        except ValueError:
+            raise NcReadError("response is not JSON") from None
+
+    def discovery(self) -> Any:
+        return self._get(self.base + DISCOVERY_PATH)
+
+    def list(self, collection: str) -> list[Any]:
+        """Every entry of a collection, following nextLink on the same controller only."""
+        url: str | None = f"{self.base}{API_ROOT}/{collection}"
+        entries: list[Any] = []
+        for _ in range(MAX_PAGES):
+            assert url is not None
+            body = self._get(url)
+            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+                raise NcReadError("unexpected response shape (no 'value' array)")
+            entries.extend(body["value"])
+            next_link = body.get("nextLink")
+            if not next_link:
+                return entries
+            url = urljoin(url, next_link)
+            if urlsplit(url).netloc != urlsplit(self.base).netloc:
+                # never send the credentials to another host
+                raise NcReadError("nextLink points to another host", url)
+        raise NcReadError(f"more than {MAX_PAGES} pages")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
+def _error_text(response: requests.Response) -> str:
+    """The controller's error message, if its body carries one (shortened)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict):  # {"error": {"code", "message"}}
+        return str(error.get("message") or error.get("code") or "")[:200]
+    return str(body.get("message") or error or "")[:200]

@@ -1,0 +1,379 @@
+"""Terraform plans (`terraform show -json plan.out`) as an inventory source, before apply.
+
+Every planned `azurerm_*` resource (`resource_changes[].change.after`; `planned_values` when the plan
+has no changes section) is mapped to the ARM shape by the declarative table terraform_map.yaml, so
+the same rules run on it. A value Terraform only knows after apply (`after_unknown`) is resolved
+through the plan's configuration references when it names another planned resource
+(`server_id = azurerm_mssql_server.main.id` gives the server's ARM id); otherwise it is left out and
+recorded in `x_vdcaudit.unresolved`, and rules that need it report UNKNOWN.
+
+Resource types the table does not map are added under their Terraform type, so the report counts
+them as "not assessed" instead of dropping them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from vdcaudit.collectors.arm_template import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
+from vdcaudit.collectors.deployed_shape import apply_deployed_shape
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import META, Inventory
+from vdcaudit.jsonpos import line_of, read_json_with_lines
+from vdcaudit.model import CoverageRecord
+
+SOURCE = "terraform"
+MAP_FILE = Path(__file__).with_name("terraform_map.yaml")
+_ASSESSED_PROVIDERS = ("azurerm_",)
+
+
+@lru_cache(maxsize=1)
+def mapping() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(MAP_FILE.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+_ABSENT = object()
+
+
+@dataclass
+class _Instance:
+    address: str
+    module: str  # "module.a.module.b." or ""
+    type: str
+    after: dict[str, Any]
+    after_unknown: Any
+    line: int | None
+    arm_id: str | None = None
+    resolving: bool = False
+    unresolved: dict[str, Any] = field(default_factory=dict)
+
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path(text: str) -> list[str | int]:
+    return [int(index) if index else name for name, index in _PATH_PART.findall(text)]
+
+
+def _dig(value: Any, path: list[str | int]) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            value = value[part] if isinstance(value, list) and part < len(value) else _ABSENT
+        else:
+            value = value.get(part, _ABSENT) if isinstance(value, dict) else _ABSENT
+        if value is _ABSENT:
+            return _ABSENT
+    return value
+
+
+def _is_unknown(after_unknown: Any, path: list[str | int]) -> bool:
+    node = after_unknown
+    for part in path:
+        if node is True:
+            return True
+        node = _dig(node, [part])
+        if node is _ABSENT:
+            return False
+    return node is True
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target[keys[-1]] = value
+
+
+class _Plan:
+    def __init__(self, path: Path, document: dict[str, Any], subscription_id: str, resource_group: str) -> None:
+        self.path = path
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.instances = _instances(document)
+        self.by_address = {i.address: i for i in self.instances}
+        self.by_config: dict[str, list[_Instance]] = {}
+        for instance in self.instances:
+            self.by_config.setdefault(_INDEX.sub("", instance.address), []).append(instance)
+        self.expressions = _configuration_expressions(document.get("configuration") or {})
+        self.coverage: list[CoverageRecord] = []
+
+    # -- values --------------------------------------------------------------------------------
+
+    def attribute(self, instance: _Instance, attr: str) -> Any:
+        """Known value, Unknown, or _ABSENT (null or not set)."""
+        path = _path(attr)
+        if _is_unknown(instance.after_unknown, path):
+            return self.reference(instance, path, attr)
+        value = _dig(instance.after, path)
+        return _ABSENT if value is None else value
+
+    def reference(self, instance: _Instance, path: list[str | int], attr: str) -> Any:
+        """A value known after apply, looked up through the resource the configuration names."""
+        config = _dig(self.expressions.get(_INDEX.sub("", instance.address), {}), path)
+        for ref in (config.get("references") or []) if isinstance(config, dict) else []:
+            parts = ref.split(".")
+            if len(parts) < 3 or parts[0] in ("var", "local", "module", "data", "each", "count", "path"):
+                continue
+            target_config = instance.module + ".".join(parts[:2])
+            targets = self.by_config.get(target_config, [])
+            if len(targets) != 1:
+                continue
+            target, target_attr = targets[0], ".".join(parts[2:])
+            value = self.arm_id(target) if target_attr == "id" else self.attribute(target, target_attr)
+            if value is not None and value is not _ABSENT:
+                return value
+        return Unknown(f"{attr} is known only after apply")
+
+    def spec(self, instance: _Instance, spec: Any, base: Any = None) -> Any:
+        """Evaluate a value spec of terraform_map.yaml; base is a block element for `each`."""
+        if isinstance(spec, str):
+            if base is not None:
+                value = _dig(base, _path(spec))
+                return _ABSENT if value is None else value
+            return self.attribute(instance, spec)
+        if isinstance(spec, list):
+            values = [self.spec(instance, item, base) for item in spec]
+            return next((v for v in values if v is not _ABSENT), _ABSENT)
+        if "const" in spec:
+            return spec["const"]
+        if "list" in spec:
+            return [self.block(instance, item, base) for item in spec["list"]]
+        value = self.spec(instance, spec["from"], base)
+        if "if_set" in spec:
+            # an id known only after apply will still be set: unknown counts as set
+            return spec["if_null"] if value is _ABSENT or value == [] else spec["if_set"]
+        if isinstance(value, Unknown) or value is _ABSENT:
+            return value
+        if "each" in spec:
+            if _is_unknown(instance.after_unknown, _path(spec["from"])):
+                return Unknown(f"{spec['from']} is known only after apply")
+            return [self.block(instance, spec["each"], element) for element in value or []]
+        if "values" in spec:
+            table = {str(k).lower(): v for k, v in spec["values"].items()}
+            return table.get(str(value).lower(), value)
+        return value
+
+    def block(self, instance: _Instance, fields: dict[str, Any], base: Any) -> dict[str, Any]:
+        built: dict[str, Any] = {}
+        for arm_path, spec in fields.items():
+            value = self.spec(instance, spec, base)
+            if isinstance(value, Unknown):
+                return value  # type: ignore[return-value]  # a block with a hole is unknown as a whole
+            if value is not _ABSENT:
+                _set_path(built, arm_path, value)
+        return built
+
+    # -- ids -----------------------------------------------------------------------------------
+
+    def arm_id(self, instance: _Instance) -> Any:
+        if instance.arm_id is not None:
+            return instance.arm_id
+        if instance.resolving:
+            return Unknown(f"{instance.address} refers to itself")
+        instance.resolving = True
+        try:
+            built = self._build_id(instance)
+        finally:
+            instance.resolving = False
+        if isinstance(built, str):
+            instance.arm_id = built
+        return built
+
+    def _build_id(self, instance: _Instance) -> Any:
+        known = instance.after.get("id")
+        if isinstance(known, str) and known.lower().startswith("/subscriptions/"):
+            return known  # the resource exists already: its real id
+        entry = mapping().get(instance.type) or {}
+        arm_type = entry.get("type")
+        if not arm_type:
+            return f"terraform:{instance.address}"
+        namespace, *types = arm_type.split("/")
+        names = [self.attribute(instance, attr) for attr in entry.get("names", ["name"])]
+        id_spec = entry.get("id") or {}
+        if "scope" in id_spec:
+            scope = self.attribute(instance, id_spec["scope"])
+            name = names[0] if isinstance(names[0], str) else str(uuid.uuid5(uuid.NAMESPACE_URL, instance.address))
+            return scope if not isinstance(scope, str) else f"{scope.rstrip('/')}/providers/{arm_type}/{name}"
+        bad = next((n for n in names if not isinstance(n, str)), None)
+        if bad is not None:
+            return bad if isinstance(bad, Unknown) else Unknown(f"{instance.address} has no name")
+        if "parent" in id_spec:
+            parent = self.attribute(instance, id_spec["parent"])
+            if not isinstance(parent, str):
+                return parent if isinstance(parent, Unknown) else Unknown(f"{id_spec['parent']} is not set")
+            return f"{parent.rstrip('/')}/{types[-1]}/{names[-1]}"
+        group = self.attribute(instance, "resource_group_name")
+        group = group if isinstance(group, str) else self.resource_group
+        segments = "/".join(f"{t}/{n}" for t, n in zip(types, names))
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{group}/providers/{namespace}/{segments}"
+
+    # -- resources -----------------------------------------------------------------------------
+
+    def resources(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        built: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        attachments: list[_Instance] = []
+        for instance in self.instances:
+            entry = mapping().get(instance.type)
+            origin = {"file": str(self.path), "line": instance.line}
+            if entry is None:
+                # not mapped: counted as "not assessed" under its Terraform type, never dropped
+                built.append(({"id": f"terraform:{instance.address}", "type": instance.type,
+                               "name": str(instance.after.get("name") or instance.address),
+                               META: {"address": instance.address}}, origin))
+                continue
+            if "attach" in entry:
+                attachments.append(instance)
+                continue
+            arm_id = self.arm_id(instance)
+            if isinstance(arm_id, Unknown):
+                self.coverage.append(CoverageRecord(
+                    source=SOURCE, scope=f"{self.path}:{instance.line or 1}", resource_type=entry["type"],
+                    reason=f"{instance.address}: the resource id cannot be built before apply ({arm_id.reason})"))
+                continue
+            built.append((self.resource(instance, entry, arm_id), origin))
+            for child in entry.get("children", []):
+                child_id = f"{arm_id}/{child['type'].rsplit('/', 1)[-1]}/{child['name']}"
+                built.append((self.resource(instance, child, child_id, child["name"]), origin))
+        by_id = {resource["id"].lower(): resource for resource, _ in built}
+        for instance in attachments:
+            self.attach(instance, mapping()[instance.type]["attach"], by_id)
+        return built
+
+    def resource(self, instance: _Instance, entry: dict[str, Any], arm_id: str,
+                 name: str | None = None) -> dict[str, Any]:
+        resource: dict[str, Any] = {"id": arm_id, "type": entry["type"],
+                                    "name": name or arm_id.rstrip("/").rsplit("/", 1)[-1]}
+        unresolved: dict[str, Any] = {}
+        fields = {"location": "location", "tags": "tags", **entry.get("set", {})} if name is None \
+            else entry.get("set", {})
+        for arm_path, spec in fields.items():
+            value = self.spec(instance, spec)
+            if isinstance(value, Unknown) or (isinstance(value, list) and any(isinstance(v, Unknown) for v in value)):
+                reason = value.reason if isinstance(value, Unknown) else next(
+                    v.reason for v in value if isinstance(v, Unknown))
+                unresolved[arm_path] = {"expression": f"{instance.address} ({_spec_attrs(spec)})", "reason": reason}
+            elif value is not _ABSENT:
+                _set_path(resource, arm_path, value)
+        resource[META] = {"address": instance.address, **({"unresolved": unresolved} if unresolved else {})}
+        return resource
+
+    def attach(self, instance: _Instance, rule: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+        target_id = self.attribute(instance, rule["to"])
+        target = by_id.get(target_id.lower()) if isinstance(target_id, str) else None
+        if target is None:
+            return  # the target is not in this plan: nothing of it is assessed here
+        for arm_path, spec in (rule.get("set") or {}).items():
+            value = self.spec(instance, spec)
+            if isinstance(value, str):
+                _set_path(target, arm_path, value)
+        if "append" in rule:
+            item = self.block(instance, rule["item"], None)
+            node: Any = target
+            keys = rule["append"].split(".")
+            for key in keys[:-1]:
+                node = node.setdefault(key, {})
+            if isinstance(item, Unknown):
+                target.setdefault(META, {}).setdefault("unresolved", {})[rule["append"]] = {
+                    "expression": instance.address, "reason": item.reason}
+                node.pop(keys[-1], None)
+            elif rule["append"] not in target.get(META, {}).get("unresolved", {}):
+                node.setdefault(keys[-1], []).append(item)
+
+
+def _spec_attrs(spec: Any) -> str:
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, list):
+        return " or ".join(_spec_attrs(s) for s in spec)
+    return _spec_attrs(spec.get("from", "")) if isinstance(spec, dict) else str(spec)
+
+
+def _instances(document: dict[str, Any]) -> list[_Instance]:
+    changes = document.get("resource_changes")
+    found: list[_Instance] = []
+    if isinstance(changes, list):
+        for change in changes:
+            if not isinstance(change, dict) or change.get("mode", "managed") != "managed":
+                continue
+            body = change.get("change") or {}
+            if body.get("actions") == ["delete"] or not isinstance(body.get("after"), dict):
+                continue
+            found.append(_Instance(
+                address=str(change.get("address")), module=_module_prefix(change.get("module_address")),
+                type=str(change.get("type")), after=body["after"], after_unknown=body.get("after_unknown") or {},
+                line=line_of(change)))
+        return [i for i in found if i.type.startswith(_ASSESSED_PROVIDERS)]
+    module = (document.get("planned_values") or {}).get("root_module") or {}
+    stack = [module]
+    while stack:
+        current = stack.pop()
+        for resource in current.get("resources") or []:
+            if resource.get("mode", "managed") == "managed" and str(resource.get("type")).startswith(_ASSESSED_PROVIDERS):
+                address = str(resource.get("address"))
+                found.append(_Instance(address, _module_prefix(address.rsplit(".", 2)[0] if address.startswith("module.") else None),
+                                       str(resource["type"]), resource.get("values") or {}, {}, line_of(resource)))
+        stack.extend(current.get("child_modules") or [])
+    return found
+
+
+def _module_prefix(module_address: Any) -> str:
+    return f"{_INDEX.sub('', module_address)}." if isinstance(module_address, str) and module_address else ""
+
+
+def _configuration_expressions(configuration: dict[str, Any]) -> dict[str, Any]:
+    """config address (module path + type.name, no instance keys) -> the resource's expressions."""
+    found: dict[str, Any] = {}
+    stack: list[tuple[str, Any]] = [("", configuration.get("root_module") or {})]
+    while stack:
+        prefix, module = stack.pop()
+        for resource in module.get("resources") or []:
+            found[f"{prefix}{resource.get('address')}"] = resource.get("expressions") or {}
+        for name, call in (module.get("module_calls") or {}).items():
+            stack.append((f"{prefix}module.{name}.", call.get("module") or {}))
+    return found
+
+
+def load_plan(path: Path, inventory: Inventory, subscription_id: str = DEFAULT_SUBSCRIPTION,
+              resource_group: str = DEFAULT_RESOURCE_GROUP) -> None:
+    if not path.is_file():
+        raise InputError("no such plan file", path)
+    document = read_json_with_lines(path)
+    if not isinstance(document, dict) or "format_version" not in document or not (
+            "resource_changes" in document or "planned_values" in document):
+        raise InputError("not a Terraform plan in JSON: expected the output of `terraform show -json plan.out` "
+                         "(with format_version and resource_changes)", path, line_of(document))
+    plan = _Plan(path, document, subscription_id, resource_group)
+    built = plan.resources()
+    apply_deployed_shape([resource for resource, _ in built])
+    for resource, origin in built:
+        inventory.add(resource, SOURCE, origin)
+    for record in plan.coverage:
+        inventory.add_coverage(record)
+    inventory.sources.append({"kind": SOURCE, "location": str(path), "resources": len(built),
+                              "terraform_version": document.get("terraform_version")})
+
+
+OPTIONS = [
+    click.Option(["--terraform-plan"], metavar="FILE", type=click.Path(dir_okay=False, path_type=str),
+                 help="Terraform plan as JSON (`terraform show -json plan.out > plan.json`) to check before apply."),
+]
+
+
+def collect(params: dict[str, Any], inventory: Inventory) -> None:
+    load_plan(Path(params["terraform_plan"]), inventory,
+              subscription_id=params.get("iac_subscription_id") or DEFAULT_SUBSCRIPTION,
+              resource_group=params.get("iac_resource_group") or DEFAULT_RESOURCE_GROUP)

@@ -1,0 +1,317 @@
+"""A local Azure Resource Manager: serves a fixture tenant on the real ARM REST paths so the
+official azure-mgmt-* clients (pointed at it with `base_url=`) run unmodified.
+
+The tenant is a set of snapshot files (what `vdcaudit scan --snapshot` reads); its subscriptions
+are the ones named in the resource ids. Served:
+
+- `GET /subscriptions`, `GET /subscriptions/{id}` (subscriptions you are refused are not listed)
+- `GET /providers/Microsoft.Management/managementGroups/{mg}/descendants`
+- `POST /providers/Microsoft.ResourceGraph/resources`: the `Resources` table with `where` filters
+  on type / subscriptionId / resourceGroup / name (`==`, `=~`, `!=`, `in`, `in~`, `!in~`),
+  `order by`, `$top` and `$skipToken` paging; subscriptions from the body. Like Resource Graph,
+  it lower-cases types and leaves out child settings that ARM serves from separate calls (TDE,
+  encryption protectors, role assignments, web app config ...) and subscriptions you are refused.
+- `GET /subscriptions/{id}/resources`: the generic resource list (no `properties`, as in ARM)
+- every other GET under `/subscriptions/`: a resource by id, or a collection — a type in a
+  subscription (`/subscriptions/{s}/providers/{ns}/{type}`), in a resource group, children of a
+  resource (`{parent id}/{child type}`) or role assignments at and under a scope.
+Every api-version is accepted (each SDK sends its own). Lists page with `nextLink`
+(`page_size` items a page). Anything else gets ARM's error shape.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from vdcaudit.collectors.snapshot import load_snapshot
+from vdcaudit.emulator.httpserver import EmulatorServer, Fault, Request, RequestLog, Response
+from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
+
+DEFAULT_TENANT = "72f988bf-0000-4000-8000-0000000e4a70"
+
+# Child and extension resources that ARM serves only from their own calls: not in Resource
+# Graph's Resources table, not in the generic /resources list. Keyed by the last type segment.
+NOT_LISTED = frozenset({
+    "transparentdataencryption", "encryptionprotector", "keys", "config", "roleassignments",
+    "auditingsettings", "securityalertpolicies", "administrators", "vulnerabilityassessments",
+    "diagnosticsettings", "privateendpointconnections", "firewallrules", "virtualnetworkrules",
+})
+
+# Columns of the Resources table (ARG), beside the ARM envelope
+_GRAPH_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
+                  "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
+_GENERIC_COLUMNS = ("id", "name", "type", "location", "tags", "sku", "kind", "managedBy", "identity",
+                    "plan", "extendedLocation")
+
+
+def type_from_id(resource_id: str) -> str:
+    """The resource type as the id spells it: `Microsoft.Sql/servers/databases`."""
+    lowered = resource_id.lower()
+    cut = lowered.rfind("/providers/")
+    tail = resource_id[cut + len("/providers/"):].strip("/").split("/")
+    return "/".join([tail[0], *tail[1::2]])
+
+
+def _collection_of(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 1)[0].lower()
+
+
+class GraphQueryError(ValueError):
+    pass
+
+
+def _kql_values(text: str) -> list[str]:
+    values = re.findall(r"'([^']*)'|\"([^\"]*)\"", text)
+    return [a or b for a, b in values]
+
+
+def _graph_filter(query: str) -> list[tuple[str, str, list[str]]]:
+    """The `where` clauses of a small KQL subset: [(column, operator, values)]."""
+    stages = [s.strip() for s in query.split("|")]
+    if not stages or stages[0].lower() != "resources":
+        raise GraphQueryError("the emulator serves only the Resources table")
+    clauses = []
+    for stage in stages[1:]:
+        if re.fullmatch(r"order\s+by\s+\w+(\s+(asc|desc))?", stage, re.IGNORECASE):
+            continue  # results are always in id order: stable paging
+        where = re.fullmatch(r"where\s+(.+)", stage, re.IGNORECASE | re.DOTALL)
+        if not where:
+            raise GraphQueryError(f"unsupported query stage: {stage!r}")
+        for condition in re.split(r"\s+and\s+", where.group(1), flags=re.IGNORECASE):
+            match = re.fullmatch(r"(\w+)\s*(==|=~|!=|!~|!in~|in~|!in|in)\s*(.+)", condition.strip(), re.DOTALL)
+            if not match or match.group(1) not in ("type", "subscriptionId", "resourceGroup", "name", "location"):
+                raise GraphQueryError(f"unsupported condition: {condition.strip()!r}")
+            clauses.append((match.group(1), match.group(2), _kql_values(match.group(3))))
+    return clauses
+
+
+def _keeps(row: dict[str, Any], clauses: list[tuple[str, str, list[str]]]) -> bool:
+    for column, operator, values in clauses:
+        value = str(row.get(column) or "")
+        insensitive = operator.endswith("~")
+        found = (value.lower() in [v.lower() for v in values]) if insensitive else value in values
+        if found == operator.startswith("!"):
+            return False
+    return True
+
+
+class ArmEmulator:
+    """The fixture tenant behind an EmulatorServer. Use as a context manager, or start()/stop()."""
+
+    def __init__(self, fixtures: list[Path] | None = None, resources: list[dict[str, Any]] | None = None,
+                 page_size: int = 50, management_groups: dict[str, list[str]] | None = None,
+                 tenant_id: str = DEFAULT_TENANT, ratelimit_reads: int | None = None,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        inventory = Inventory()
+        for fixture in fixtures or []:
+            load_snapshot(Path(fixture), inventory, source="emulator")
+        self.tenant_id = tenant_id
+        self.page_size = page_size
+        self._resources: dict[str, dict[str, Any]] = {}
+        for resource in [*(strip_annotations(r) for r in inventory), *(resources or [])]:
+            self._add(resource)
+        self._index()
+        self.subscriptions = sorted({parse_scope(r["id"])[0] for r in self._resources.values()} - {None})
+        # Without a hierarchy every subscription sits under the tenant root group (named after the
+        # tenant, as in Azure).
+        self.management_groups = management_groups or {tenant_id: list(self.subscriptions)}
+        # Emulates ARM's remaining-reads header: counts down per subscription when set.
+        self._reads_left: dict[str, int] = defaultdict(lambda: ratelimit_reads or 0)
+        self._ratelimit = ratelimit_reads is not None
+        self._counter_lock = threading.Lock()
+        self.server = EmulatorServer(host, port)
+        self._routes()
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def _add(self, resource: dict[str, Any]) -> None:
+        served = {k: v for k, v in resource.items() if k not in ("subscriptionId", "resourceGroup", "tenantId")}
+        served["type"] = type_from_id(resource["id"])  # ARM's spelling, whatever the fixture printed
+        self._resources[resource["id"].lower()] = served
+
+    def _index(self) -> None:
+        self._collections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key in sorted(self._resources):
+            resource = self._resources[key]
+            self._collections[_collection_of(resource["id"])].append(resource)
+            subscription, group = parse_scope(resource["id"])
+            kind = resource["type"].rsplit("/", 1)[-1].lower()
+            if kind == "roleassignments" and subscription:
+                # Listing role assignments on a subscription returns those at every scope in it
+                scope_list = f"/subscriptions/{subscription}/providers/microsoft.authorization/roleassignments"
+                if _collection_of(resource["id"]) != scope_list:
+                    self._collections[scope_list].append(resource)
+            elif group and resource["type"].count("/") == 1:
+                # a top-level type is also listed per subscription
+                self._collections[f"/subscriptions/{subscription}/providers/{resource['type']}".lower()].append(resource)
+
+    def listed(self, resource: dict[str, Any]) -> bool:
+        return resource["type"].rsplit("/", 1)[-1].lower() not in NOT_LISTED
+
+    def resources(self) -> list[dict[str, Any]]:
+        return list(self._resources.values())
+
+    # -- server delegation ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ca_path(self) -> str:
+        return self.server.ca_path
+
+    @property
+    def log(self) -> RequestLog:
+        return self.server.log
+
+    def add_fault(self, fault: Fault) -> Fault:
+        return self.server.add_fault(fault)
+
+    def start(self) -> "ArmEmulator":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> "ArmEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def _routes(self) -> None:
+        add = self.server.add_route
+        add("GET", r"/subscriptions/?", self._list_subscriptions)
+        add("GET", r"/subscriptions/(?P<sub>[^/]+)/?", self._get_subscription)
+        add("GET", r"/subscriptions/(?P<sub>[^/]+)/resources/?", self._generic_list)
+        add("GET", r"/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants/?",
+            self._descendants)
+        add("POST", r"/providers/Microsoft\.ResourceGraph/resources/?", self._graph)
+        add("GET", r"/subscriptions/(?P<sub>[^/]+)/.+", self._resource_or_collection)
+
+    def _headers(self, subscription: str | None) -> dict[str, str]:
+        if not self._ratelimit or not subscription:
+            return {}
+        with self._counter_lock:
+            left = self._reads_left[subscription.lower()] = max(self._reads_left[subscription.lower()] - 1, 0)
+        return {"x-ms-ratelimit-remaining-subscription-reads": str(left)}
+
+    def _page(self, request: Request, items: list[dict[str, Any]], subscription: str | None = None) -> Response:
+        try:
+            start = int(request.param("$skiptoken") or 0)
+        except ValueError:
+            return Response.error(400, "InvalidSkipToken", "bad $skiptoken")
+        page = items[start:start + self.page_size]
+        body: dict[str, Any] = {"value": page}
+        if start + self.page_size < len(items):
+            version = quote(request.api_version or "", safe="")
+            body["nextLink"] = (f"{request.server.url}{quote(request.path)}?api-version={version}"
+                                f"&$skiptoken={start + self.page_size}")
+        return Response.json(body, headers=self._headers(subscription))
+
+    def _subscription(self, subscription: str) -> dict[str, Any]:
+        return {"id": f"/subscriptions/{subscription}", "subscriptionId": subscription,
+                "displayName": f"subscription {subscription[:8]}", "state": "Enabled",
+                "tenantId": self.tenant_id}
+
+    def _list_subscriptions(self, request: Request) -> Response:
+        visible = [self._subscription(s) for s in self.subscriptions
+                   if not request.server.is_forbidden(f"/subscriptions/{s}")]
+        return self._page(request, visible)
+
+    def _known(self, subscription: str) -> str | None:
+        return next((s for s in self.subscriptions if s.lower() == subscription.lower()), None)
+
+    def _get_subscription(self, request: Request) -> Response:
+        known = self._known(request.match["sub"])
+        if known is None:
+            return Response.error(404, "SubscriptionNotFound", f"The subscription '{request.match['sub']}' could not be found.")
+        return Response.json(self._subscription(known), headers=self._headers(known))
+
+    def _generic_list(self, request: Request) -> Response:
+        sub = request.match["sub"]
+        if self._known(sub) is None:
+            return Response.error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        prefix = f"/subscriptions/{sub}/".lower()
+        items = [{k: r[k] for k in _GENERIC_COLUMNS if k in r} for key, r in sorted(self._resources.items())
+                 if key.startswith(prefix) and self.listed(r)]
+        return self._page(request, items, sub)
+
+    def _descendants(self, request: Request) -> Response:
+        group = next((g for g in self.management_groups if g.lower() == request.match["mg"].lower()), None)
+        if group is None:
+            return Response.error(404, "NotFound", f"management group {request.match['mg']} not found")
+        found: list[dict[str, Any]] = []
+
+        def walk(name: str) -> None:
+            parent = {"id": f"/providers/Microsoft.Management/managementGroups/{name}"}
+            for member in self.management_groups.get(name, []):
+                if member in self.management_groups:
+                    found.append({"id": f"/providers/Microsoft.Management/managementGroups/{member}",
+                                  "type": "Microsoft.Management/managementGroups", "name": member,
+                                  "properties": {"displayName": member, "parent": parent}})
+                    walk(member)
+                else:
+                    found.append({"id": f"/subscriptions/{member}", "type": "/subscriptions", "name": member,
+                                  "properties": {"displayName": f"subscription {member[:8]}", "parent": parent}})
+        walk(group)
+        return self._page(request, found)
+
+    def _resource_or_collection(self, request: Request) -> Response:
+        sub = request.match["sub"]
+        if self._known(sub) is None:
+            return Response.error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        path = request.path.rstrip("/")
+        resource = self._resources.get(path.lower())
+        if resource is not None:
+            return Response.json(resource, headers=self._headers(sub))
+        items = self._collections.get(path.lower())
+        if items is not None:
+            return self._page(request, items, sub)
+        # An empty collection is a list of nothing; a missing single resource is a 404. A
+        # collection path has an odd number of segments after the last /providers/.
+        tail = path[path.lower().rfind("/providers/") + len("/providers/"):].split("/") if "/providers/" in path.lower() else []
+        if len(tail) % 2 == 0 and tail:
+            return self._page(request, [], sub)
+        if path.lower().endswith("/resourcegroups") or path.lower().endswith("/providers"):
+            return self._page(request, [], sub)
+        return Response.error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+
+    def _graph(self, request: Request) -> Response:
+        try:
+            body = request.json() or {}
+            clauses = _graph_filter(str(body.get("query", "")))
+        except (ValueError, GraphQueryError) as exc:
+            return Response.error(400, "BadRequest", f"invalid query: {exc}")
+        options = body.get("options") or {}
+        wanted = {s.lower() for s in body.get("subscriptions") or self.subscriptions}
+        readable = {s.lower() for s in wanted if not request.server.is_forbidden(f"/subscriptions/{s}")}
+        rows = []
+        for key in sorted(self._resources):
+            resource = self._resources[key]
+            subscription, group = parse_scope(resource["id"])
+            if (subscription or "").lower() not in readable or not self.listed(resource):
+                continue
+            row = {k: resource[k] for k in _GRAPH_COLUMNS if k in resource}
+            row.update(type=resource["type"].lower(), tenantId=self.tenant_id, subscriptionId=subscription,
+                       resourceGroup=(group or "").lower())
+            if _keeps(row, clauses):
+                rows.append(row)
+        top = min(int(options.get("$top") or 1000), 1000)
+        start = int(options.get("$skipToken") or options.get("$skip") or 0)
+        page = rows[start:start + top]
+        document: dict[str, Any] = {"totalRecords": len(rows), "count": len(page), "data": page, "facets": [],
+                                    "resultTruncated": "false"}
+        if start + top < len(rows):
+            document["$skipToken"] = str(start + top)
+        return Response.json(document, headers={"x-ms-user-quota-remaining": "14",
+                                                "x-ms-user-quota-resets-after": "00:00:05"})

@@ -1,0 +1,40 @@
+"""`vdcaudit emulator`: run the local ARM emulator by hand and print the scan command that reaches it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from vdcaudit.emulator.arm import ArmEmulator
+from vdcaudit.emulator.httpserver import Fault
+from vdcaudit.resources import data_path
+
+
+@click.command("emulator")
+@click.option("--fixture", "fixtures", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Snapshot file or folder that makes up the tenant (repeatable; default: the demo VDC).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="TCP port on 127.0.0.1 (0: any free port).")
+@click.option("--page-size", type=click.IntRange(1, 1000), default=50, show_default=True,
+              help="Items per page of ARM list responses (nextLink paging).")
+@click.option("--latency", type=click.FloatRange(0, 10), default=0.0, show_default=True,
+              help="Seconds added to every response.")
+def emulator(fixtures: tuple[Path, ...], port: int, page_size: int, latency: float) -> None:
+    """Serve a fixture tenant on a local HTTPS ARM endpoint (Ctrl-C stops it)."""
+    arm = ArmEmulator(list(fixtures) or [data_path("demo") / "azure"], page_size=page_size, port=port)
+    if latency:
+        arm.add_fault(Fault.latency(latency))
+    with arm:
+        click.echo(f"ARM emulator on {arm.url}: {len(arm.subscriptions)} subscriptions, "
+                   f"{len(arm.resources())} resources, management group {next(iter(arm.management_groups))}")
+        click.echo(f"CA certificate (deleted when the emulator stops): {arm.ca_path}")
+        click.echo("Scan it with:")
+        click.echo(f"  vdcaudit scan --all-subscriptions --arm-endpoint {arm.url} --ca-bundle {arm.ca_path} "
+                   "--credential static-token", )
+        click.echo("Ctrl-C stops it.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,52 @@
+"""The CI gate of `vdcaudit scan`: which findings fail it, and what to tell the pipeline log.
+
+A finding fails the gate when it is FAIL, at or above the --fail-on severity, not waived, and (with
+--baseline) not already a known failure in the baseline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from vdcaudit.baseline import load_baseline
+from vdcaudit.engine import ScanContext
+from vdcaudit.model import Finding, Severity
+from vdcaudit.scan import ScanResult
+from vdcaudit.waivers import load_waivers_file
+
+
+def add_gate_inputs(context: ScanContext, waivers_path: Path | None, baseline_path: Path | None) -> None:
+    """--waivers replaces the config file's `waivers:`; --baseline adds the previous findings."""
+    if waivers_path is not None:
+        context.waivers = load_waivers_file(waivers_path)
+    elif context.config.waivers is not None:
+        context.waivers = context.config.waivers
+    if baseline_path is not None:
+        context.baseline = load_baseline(baseline_path)
+
+
+def gate_failures(result: ScanResult, threshold: Severity) -> list[Finding]:
+    failing = [f for f in result.failing() if f.severity.at_least(threshold)]
+    if result.baseline is not None:
+        new = {item["fingerprint"] for item in result.baseline["new"]}
+        failing = [f for f in failing if f.fingerprint in new]
+    return failing
+
+
+def print_gate_notes(result: ScanResult) -> None:
+    """Waiver and baseline news, on stderr so it shows in CI logs next to the gate verdict."""
+    if result.waivers is not None:
+        applied = sum(item["findings"] for item in result.waivers["applied"])
+        click.echo(f"waivers: {applied} finding(s) waived by {len(result.waivers['applied'])} waiver(s)", err=True)
+        for kind in ("expired", "stale"):
+            for item in result.waivers[kind]:
+                why = "expired on " + item["expires"] if kind == "expired" else "matches no open finding"
+                click.echo(f"waiver {kind}: {item['location']}: {item['rule']} on {item['resource']} ({why})", err=True)
+    if result.baseline is not None:
+        baseline = result.baseline
+        click.echo(f"baseline {baseline['file']}: {len(baseline['new'])} new FAIL finding(s), "
+                   f"{len(baseline['fixed'])} fixed", err=True)
+        for item in baseline["fixed"]:
+            click.echo(f"fixed: {item['rule_id']} on {item['resource_id']}", err=True)

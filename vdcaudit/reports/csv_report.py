@@ -1,0 +1,50 @@
+"""CSV: one row per finding, for spreadsheets.
+
+Spreadsheet-safe: a cell that a spreadsheet would read as a formula (starting with = + - @, tab
+or carriage return) gets a leading apostrophe, so a hostile resource name or tag value cannot
+run as a formula (CSV injection). UTF-8 with a byte-order mark, which Excel needs to read UTF-8.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from vdcaudit.model import Finding
+from vdcaudit.scan import ScanResult
+
+COLUMNS = [
+    "fingerprint", "status", "waived", "severity", "category", "rule_id", "title", "resource_name",
+    "resource_type", "resource_id", "subscription", "resource_group", "source", "message", "evidence",
+    "waiver_owner", "waiver_justification", "waiver_expires", "file", "line",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _row(finding: Finding) -> list[str]:
+    waiver = finding.waiver
+    location = finding.location or {}
+    values = [
+        finding.fingerprint, finding.status.value, "yes" if waiver else "no", finding.severity.value,
+        finding.category.value, finding.rule_id, finding.title, finding.resource_name,
+        finding.resource_type, finding.resource_id, finding.subscription or "", finding.resource_group or "",
+        finding.source, finding.message,
+        json.dumps(finding.evidence, ensure_ascii=False, default=str) if finding.evidence else "",
+        waiver.owner if waiver else "", waiver.justification if waiver else "",
+        (waiver.expires or "") if waiver else "",
+        str(location.get("file") or ""), str(location.get("line") or ""),
+    ]
+    return [spreadsheet_safe(v) for v in values]
+
+
+def render_csv(result: ScanResult) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerows(_row(f) for f in result.findings)
+    return buffer.getvalue().encode("utf-8-sig")

@@ -1,0 +1,114 @@
+"""Markdown summary for a pull-request comment or a CI job summary.
+
+GitHub rejects comments over 65,536 characters, so the document is built to stay under
+MAX_CHARS whatever the scan size: the fixed parts are capped tables, and the list of open gaps is
+cut (with a note saying how many were left out) once the budget is spent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from vdcaudit.model import SEVERITY_ORDER, STATUS_ORDER, Finding
+from vdcaudit.reports.common import is_open_gap, rulepack_version, scan_scope
+from vdcaudit.reports.views import COLUMNS, build_view
+from vdcaudit.scan import ScanResult
+
+MAX_CHARS = 65_000
+TABLE_ROWS = 20
+RULE_ROWS = 100
+# Markdown punctuation that could start formatting, a link or a table cell in the middle of a
+# line (md() output never starts a line, so list and heading markers need no escape).
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def md(text: object) -> str:
+    """Inline-safe text: no raw HTML, no formatting, no table breaks, one line."""
+    value = " ".join(str(text).split())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _gap_line(finding: Finding) -> str:
+    return (f"- **{finding.status.value}** {finding.severity.value} `{finding.rule_id}` "
+            f"{md(finding.resource_name)} ({md(finding.resource_type)}): {md(finding.message)}")
+
+
+def render_markdown_text(result: ScanResult) -> str:
+    view = build_view(result)
+    scope = scan_scope(result)
+    totals = view.totals
+    score = "n/a" if view.overall_score is None else f"{view.overall_score}%"
+    head = [
+        f"## vdcaudit: {totals['FAIL']:,} open failures, {totals['UNKNOWN'] + totals['ERROR']:,} not assessable, "
+        f"{totals['waived']:,} waived — score {score}",
+        "",
+        f"{result.tool['name']} {result.tool['version']} · {md(rulepack_version(result.rules))} · scanned "
+        f"{result.started.strftime('%Y-%m-%d %H:%M UTC')} · {result.summary['resources']:,} resources, "
+        f"{len(scope.subscriptions)} subscriptions, {result.summary['findings']:,} findings",
+        "",
+        "### Encryption matrix",
+        "",
+        *_table(["category", *COLUMNS],
+                [[row["category"], *(f"{row['cells'][c]['total']:,}" for c in COLUMNS)] for row in view.matrix]),
+        "",
+    ]
+    if result.coverage:
+        head += [f"**Coverage is incomplete:** {len(result.coverage):,} scope(s) could not be read; "
+                 "rules on them report UNKNOWN.", ""]
+        head += [f"- {md(r.source)} {md(r.scope)} {md(r.resource_type or 'all types')}: {md(r.reason)}"
+                 for r in result.coverage[:TABLE_ROWS]]
+        if len(result.coverage) > TABLE_ROWS:
+            head.append(f"- … and {len(result.coverage) - TABLE_ROWS:,} more")
+        head.append("")
+    if view.subscriptions:
+        worst = sorted(view.subscriptions, key=lambda s: (s.score is None, s.score if s.score is not None else 0))
+        head += ["### Score per subscription", ""]
+        head += _table(["subscription", "score", "FAIL", "UNKNOWN", "waived"],
+                       [[md(s.subscription), "n/a" if s.score is None else f"{s.score}%", f"{s.counts['FAIL']:,}",
+                         f"{s.counts['UNKNOWN']:,}", f"{s.counts['waived']:,}"] for s in worst[:TABLE_ROWS]])
+        if len(worst) > TABLE_ROWS:
+            head.append(f"\n… and {len(worst) - TABLE_ROWS:,} more subscriptions in the HTML report")
+        head.append("")
+    failing_rules = [(rule, view.rule_counts[rule.id]) for rule in result.rules
+                     if rule.id in view.rule_counts and any(view.rule_counts[rule.id][c] for c in ("FAIL", "UNKNOWN", "ERROR"))]
+    if failing_rules:
+        failing_rules.sort(key=lambda rc: (rc[0].severity.rank, -rc[1]["FAIL"], rc[0].id))
+        head += ["### Rules with gaps", ""]
+        head += _table(["rule", "severity", "title", "FAIL", "UNKNOWN", "ERROR"],
+                       [[f"`{rule.id}`", rule.severity.value, md(rule.title), f"{c['FAIL']:,}", f"{c['UNKNOWN']:,}",
+                         f"{c['ERROR']:,}"] for rule, c in failing_rules[:RULE_ROWS]])
+        if len(failing_rules) > RULE_ROWS:
+            head.append(f"\n… and {len(failing_rules) - RULE_ROWS:,} more rules with gaps in the HTML report")
+        head.append("")
+
+    gaps = sorted((f for f in result.findings if is_open_gap(f)),
+                  key=lambda f: (f.severity.rank, STATUS_ORDER.index(f.status), f.rule_id, f.resource_name.lower()))
+    footer = ["", "_Full details: the HTML report; machine-readable: vdcaudit-findings.json, SARIF, JUnit, CSV._"]
+    lines = head
+    if gaps:
+        lines += ["### Open gaps", ""]
+    size = sum(len(line) + 1 for line in lines + footer)
+    shown = 0
+    reserve = 120  # room for the "… and N more" line
+    for finding in gaps:
+        line = _gap_line(finding)
+        if size + len(line) + 1 + reserve > MAX_CHARS:
+            break
+        lines.append(line)
+        size += len(line) + 1
+        shown += 1
+    if shown < len(gaps):
+        lines.append(f"- … and {len(gaps) - shown:,} more open gaps (severity order: "
+                     f"{', '.join(s.value for s in SEVERITY_ORDER)}) in the HTML report")
+    return "\n".join(lines + footer) + "\n"
+
+
+def render_markdown(result: ScanResult) -> bytes:
+    return render_markdown_text(result).encode("utf-8")

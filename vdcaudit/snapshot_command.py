@@ -1,0 +1,64 @@
+"""`vdcaudit snapshot`: collect from live Azure and write the evidence as a snapshot file that
+`vdcaudit scan --snapshot FILE` reads, so the same rules can be re-run on the same data later."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vdcaudit import __version__
+from vdcaudit.collectors import azure as azure_source
+from vdcaudit.errors import InputError
+from vdcaudit.inventory import Inventory, strip_annotations
+
+
+def snapshot_document(inventory: Inventory, started: datetime) -> dict[str, Any]:
+    """An ARM list response (`value`) of every resource as it was read, child resources as their
+    own entries, plus what was collected and what could not be read (ignored by the loader)."""
+    return {
+        "vdcaudit_snapshot": {
+            "tool": {"name": "vdcaudit", "version": __version__},
+            "collected": started.isoformat(), "sources": inventory.sources,
+            "coverage": [record.to_dict() for record in inventory.coverage],
+        },
+        "value": [strip_annotations(resource) for resource in inventory],
+    }
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write snapshot: {exc.strerror or exc}", path) from None
+
+
+@click.command("snapshot")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON file to write (read back with: vdcaudit scan --snapshot FILE).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def snapshot(out_file: Path, quiet: bool, **params: Any) -> None:
+    """Collect from live Azure and save the evidence for offline scans."""
+    if not azure_source.wanted(params):
+        raise click.UsageError("choose what to collect: --subscription, --all-subscriptions or --management-group")
+    started = datetime.now(timezone.utc)
+    inventory = Inventory()
+    azure_source.collect({**params, "quiet": quiet}, inventory)
+    document = snapshot_document(inventory, started)
+    write_atomically(out_file, json.dumps(document, indent=1, default=str).encode("utf-8"))
+    if not quiet:
+        click.echo(f"wrote {out_file}: {len(document['value'])} resources"
+                   + (f", {len(inventory.coverage)} coverage gap(s) (listed in the file)" if inventory.coverage else ""))
+
+
+snapshot.params[:0] = azure_source.OPTIONS
