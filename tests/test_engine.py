@@ -145,3 +145,13 @@ def test_not_assessed_types_are_counted(tmp_path: Path) -> None:
     inventory.add({"id": account("a")["id"] + "/blobServices/default", "type": "Microsoft.Storage/storageAccounts/blobServices"}, "snapshot")
     outcome = run([make_rule(tmp_path)], inventory)
     assert outcome.not_assessed == {"Microsoft.Web/sites": 2}
+
+
+def test_types_a_check_reads_count_as_assessed(builtin_rules) -> None:
+    inventory = Inventory()
+    port = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/expressRoutePorts/p1"
+    inventory.add({"id": port, "type": "Microsoft.Network/expressRoutePorts", "properties": {}}, "snapshot")
+    rule = builtin_rules["VDC-ER-001"]
+    assert "Microsoft.Network/expressRoutePorts" in rule.reads
+    assert run([rule], inventory).not_assessed == {}
+    assert run([builtin_rules["VDC-ST-001"]], inventory).not_assessed == {"Microsoft.Network/expressRoutePorts": 1}

@@ -129,7 +129,7 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
 
 def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:
     """Resource types that no rule targets and that are not attached to an assessed parent."""
-    assessed = {rule.resource_type.lower() for rule in rules}
+    assessed = {t.lower() for rule in rules for t in (rule.resource_type, *rule.reads)}
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}  # ARG lower-cases types; show the ARM spelling when one was seen
     for resource in inventory:

@@ -58,6 +58,8 @@ def _rule_section(rule: Rule) -> list[str]:
              f"- Resource type: `{rule.resource_type}`; sources: {', '.join(rule.sources)}"]
     if rule.check:
         lines.append(f"- Evaluated by the Python check `{rule.check}`")
+    if rule.reads:
+        lines.append(f"- Also reads: {', '.join(f'`{t}`' for t in rule.reads)}")
     if rule.where_text:
         lines.append(f"- Applies where: {_code(rule.where_text)}")
     if rule.assert_text:

@@ -43,6 +43,7 @@ class Rule:
     where_text: str | None = None
     assert_text: str | None = None
     check: str | None = None  # name of a Python check, for rules that span resources
+    reads: tuple[str, ...] = ()  # other resource types the check reads
     where: ParsedResult | None = None
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
@@ -62,6 +63,7 @@ class Rule:
             **({"where": self.where_text} if self.where_text else {}),
             **({"assert": self.assert_text} if self.assert_text else {}),
             **({"check": self.check} if self.check else {}),
+            **({"reads": list(self.reads)} if self.reads else {}),
             **({"absent_default": self.absent_default} if self.absent_default else {}),
         }
 
@@ -121,6 +123,7 @@ def load_rule_file(path: Path) -> Rule:
         file=str(path), evidence=list(data.get("evidence", [])),
         absent_default=dict(data.get("absent_default", {})), fail_message=data.get("fail_message"),
         where_text=data.get("where"), assert_text=data.get("assert"), check=data.get("check"),
+        reads=tuple(data.get("reads", ())),
     )
     if rule.where_text:
         rule.where = compile_at("where", rule.where_text)
