@@ -236,3 +236,20 @@ def test_emulator_command_prints_a_scan_command_that_works(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_snapshot_keeps_coverage_gaps_for_the_offline_rescan(emulator, tmp_path, rules):
+    """What could not be read when the evidence was collected stays UNKNOWN when it is re-scanned."""
+    emulator.add_fault(Fault.forbidden(f"/subscriptions/{SPOKE2}"))
+    runner = CliRunner()
+    saved = runner.invoke(cli, ["snapshot", "--subscription", HUB, "--subscription", SPOKE2, "--arm-endpoint",
+                                emulator.url, "--ca-bundle", emulator.ca_path, "--credential", "static-token",
+                                "--out", str(tmp_path / "evidence.json"), "--quiet"])
+    assert saved.exit_code == 0, saved.output
+    rescanned = runner.invoke(cli, ["scan", "--snapshot", str(tmp_path / "evidence.json"), "--out",
+                                    str(tmp_path / "offline"), "--format", "json", "--quiet"])
+    assert rescanned.exit_code == 0, rescanned.output
+    document = json.loads((tmp_path / "offline" / "vdcaudit-findings.json").read_text())
+    assert [(c["scope"], c["reason"]) for c in document["coverage"]] == [(SPOKE2, "403 Forbidden")]
+    gaps = [f for f in document["findings"] if f["resource_id"] == SPOKE2]
+    assert len(gaps) == len(rules) and {f["status"] for f in gaps} == {"UNKNOWN"}

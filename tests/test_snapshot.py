@@ -74,3 +74,18 @@ def test_one_bad_file_in_a_folder_adds_nothing(write_json, tmp_path: Path) -> No
     with pytest.raises(InputError, match="b-bad.json"):
         load_snapshot(tmp_path / "d", inventory)
     assert len(inventory) == 0
+
+
+def test_coverage_gaps_recorded_in_a_snapshot_are_loaded(write_json) -> None:
+    document = {"vdcaudit_snapshot": {"coverage": [{"source": "azure", "scope": "s2", "reason": "403 Forbidden",
+                                                    "resource_type": None, "detail": ""}]},
+                "value": [ACCOUNT]}
+    inventory = Inventory()
+    load_snapshot(write_json("evidence.json", document), inventory)
+    assert [(c.scope, c.reason) for c in inventory.coverage] == [("s2", "403 Forbidden")]
+
+
+def test_malformed_coverage_block_is_rejected(write_json) -> None:
+    path = write_json("evidence.json", {"vdcaudit_snapshot": {"coverage": [{"scope": "s2"}]}, "value": []})
+    with pytest.raises(InputError, match=r"coverage\[0\] needs source, scope and reason"):
+        load_snapshot(path, Inventory())

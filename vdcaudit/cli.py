@@ -15,18 +15,20 @@ import click
 
 from vdcaudit import __version__
 from vdcaudit.collectors import SOURCES, all_options
+from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
-from vdcaudit.console import print_rule, print_rules, print_summary
+from vdcaudit.console import print_rule, print_rules
+from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.engine import ScanContext
-from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError
-from vdcaudit.gate import add_gate_inputs, gate_failures, print_gate_notes
+from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
+from vdcaudit.gate import add_gate_inputs
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Severity
-from vdcaudit.output import write_reports
 from vdcaudit.resources import data_path
-from vdcaudit.reports import RENDERERS
+from vdcaudit.rule_docs import rules_docs
 from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
+from vdcaudit.sdn_command import sdn as sdn_command
+from vdcaudit.snapshot_command import snapshot as snapshot_command
 
 
 class UserError(click.ClickException):
@@ -66,15 +68,6 @@ def cli() -> None:
     """
 
 
-def _formats(value: tuple[str, ...]) -> list[str]:
-    names = [n.strip().lower() for item in value for n in item.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RENDERERS]
-    if unknown:
-        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(RENDERERS)})",
-                                 param_hint="--format")
-    return list(dict.fromkeys(names))
-
-
 def _with_source_options(command: Any) -> Any:
     for option in reversed(all_options()):
         command.params.insert(0, option)
@@ -87,22 +80,15 @@ def _with_source_options(command: Any) -> Any:
               help="Extra folder of rule files (added to the built-in pack). Repeatable.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="vdcaudit.yaml: key owners and other settings.")
-@click.option("--format", "formats", multiple=True, default=("json,html",), show_default=True,
-              help=f"Comma-separated output formats: {', '.join(RENDERERS)}.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder for the reports.")
-@click.option("--fail-on", type=click.Choice([s.value for s in Severity if s is not Severity.INFO]),
-              help="Exit 1 when a FAIL at or above this severity exists (default: never).")
+@output_options
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs not in it.")
 @click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file with a `waivers:` list (instead of the one in --config).")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: tuple[str, ...], out_dir: Path,
+def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool,
          **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
-    format_names = _formats(formats)
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
         flags = ", ".join(option.opts[0] for option in all_options())
@@ -119,17 +105,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: tuple[s
     context = ScanContext(config=config, options=params)
     add_gate_inputs(context, waivers_path, baseline_path)
     result = run_scan(inventory, rules, context, started=started)
-    written = write_reports(result, format_names, out_dir)
-    if not quiet:
-        print_summary(result, written)
-        print_gate_notes(result)
-    if fail_on:
-        gate = gate_failures(result, Severity(fail_on))
-        if gate:
-            if not quiet:
-                click.echo(f"gate failed: {len(gate)} FAIL finding(s) at or above {fail_on}", err=True)
-            sys.exit(EXIT_GATE_FAILED)
-    sys.exit(EXIT_OK)
+    finish(result, formats, out_dir, fail_on, quiet)
 
 
 @cli.group()
@@ -186,14 +162,10 @@ def rules_validate(directory: Path | None) -> None:
         sys.exit(EXIT_USAGE)
 
 
-# Commands that live in their own modules are added here, one line each.
-from vdcaudit.snapshot_command import snapshot as snapshot_command  # noqa: E402
+# Commands that live in their own modules
 cli.add_command(snapshot_command)
-from vdcaudit.emulator.command import emulator as emulator_command  # noqa: E402
 cli.add_command(emulator_command)
-from vdcaudit.sdn_command import sdn as sdn_command  # noqa: E402
 cli.add_command(sdn_command)
-from vdcaudit.rule_docs import rules_docs  # noqa: E402
 rules.add_command(rules_docs)
 
 

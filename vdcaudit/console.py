@@ -13,17 +13,15 @@ from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
 
 
-def _console() -> Console:
+def console() -> Console:
     # Wide enough for rule titles when printing to a pipe or a CI log (rich assumes 80 there)
-    console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, soft_wrap=False, width=160)
-    return console
+    terminal = Console(highlight=False, soft_wrap=False)
+    return terminal if terminal.is_terminal else Console(highlight=False, soft_wrap=False, width=160)
 
 
 def print_summary(result: ScanResult, written: list[Path]) -> None:
     """Counts by status x category x severity, then where the reports went."""
-    console = _console()
+    out = console()
     table = Table(title=f"vdcaudit: {result.summary['resources']} resources, {len(result.findings)} findings")
     table.add_column("category")
     table.add_column("severity")
@@ -38,15 +36,15 @@ def print_summary(result: ScanResult, written: list[Path]) -> None:
     totals = result.summary["by_status"]
     table.add_section()
     table.add_row("total", "", *[str(totals[s.value]) for s in Status])
-    console.print(table)
+    out.print(table)
     not_assessed = result.summary["not_assessed"]
     if not_assessed["resources"]:
-        console.print(f"not assessed (no rule for the type): {not_assessed['resources']} resources in "
+        out.print(f"not assessed (no rule for the type): {not_assessed['resources']} resources in "
                       f"{len(not_assessed['by_type'])} types")
     if result.coverage:
-        console.print(f"[bold]coverage gaps:[/bold] {len(result.coverage)} (see the report)")
+        out.print(f"[bold]coverage gaps:[/bold] {len(result.coverage)} (see the report)")
     for path in written:
-        console.print(f"wrote {path}")
+        out.print(f"wrote {path}")
 
 
 def print_rules(rules: list[Rule], framework: str | None = None) -> None:
@@ -60,9 +58,9 @@ def print_rules(rules: list[Rule], framework: str | None = None) -> None:
         if framework:
             row.append(", ".join(rule.frameworks().get(framework, [])))
         table.add_row(*row)
-    _console().print(table)
+    console().print(table)
 
 
 def print_rule(rule: Rule) -> None:
-    _console().print(yaml.safe_dump({**rule.metadata(), "file": rule.file}, sort_keys=False, width=100),
+    console().print(yaml.safe_dump({**rule.metadata(), "file": rule.file}, sort_keys=False, width=100),
                      markup=False)

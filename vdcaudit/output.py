@@ -1,34 +1,26 @@
-"""Write rendered reports: render every format first, then write each to a temporary file and
-rename, so a failure never leaves a half-written report behind."""
+"""Write the requested reports: every format is rendered first, then each is staged beside its
+target and all are renamed only when every one was written, so a failure leaves no half report."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from vdcaudit.atomic import stage
 from vdcaudit.errors import InputError
 from vdcaudit.reports import RENDERERS
 from vdcaudit.scan import ScanResult
 
 
 def write_reports(result: ScanResult, formats: list[str], out_dir: Path) -> list[Path]:
-    rendered = [(RENDERERS[name].filename, RENDERERS[name].render(result)) for name in formats]
+    rendered = [(out_dir / RENDERERS[name].filename, RENDERERS[name].render(result)) for name in formats]
+    staged: list[tuple[Path, Path]] = []
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output folder: {exc.strerror or exc}", out_dir) from None
-    staged: list[tuple[str, Path]] = []
-    try:
-        for filename, content in rendered:
-            handle, temp = tempfile.mkstemp(prefix=f".{filename}.", dir=out_dir)
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-            os.chmod(temp, 0o644)  # mkstemp makes 0600; reports are meant to be shared
-            staged.append((temp, out_dir / filename))
+        for final, content in rendered:
+            staged.append((stage(final, content), final))
     except OSError as exc:
         for temp, _ in staged:
-            Path(temp).unlink(missing_ok=True)
+            temp.unlink(missing_ok=True)
         raise InputError(f"cannot write report: {exc.strerror or exc}", out_dir) from None
     for temp, final in staged:
         os.replace(temp, final)

@@ -6,14 +6,12 @@ with the committed file to catch a rule change that was not followed by `vdcaudi
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from vdcaudit.atomic import write_atomically
 from vdcaudit.model import CATEGORY_ORDER
-from vdcaudit.errors import InputError
 from vdcaudit.rulepack import Rule, load_rules
 
 FRAMEWORKS = (("mcsb", "MCSB"), ("cis", "CIS Azure"), ("nist-800-53", "NIST SP 800-53"))
@@ -95,22 +93,6 @@ def render(rules: list[Rule]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a failure never leaves half a file."""
-    temp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        if temp:
-            Path(temp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror or exc}", path) from None
-
-
 @click.command("docs")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rules.md"),
               show_default=True, help="Markdown file to write.")
@@ -119,5 +101,5 @@ def write_text(path: Path, text: str) -> None:
 def rules_docs(out_path: Path, rule_dirs: tuple[Path, ...]) -> None:
     """Generate the rule reference (Markdown) from the rule files."""
     rules = load_rules(list(rule_dirs))
-    write_text(out_path, render(rules))
+    write_atomically(out_path, render(rules).encode("utf-8"))
     click.echo(f"wrote {out_path} ({len(rules)} rules)")

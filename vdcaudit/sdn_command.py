@@ -3,7 +3,6 @@ Controller), optionally saving what the controller returned as a snapshot folder
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,11 @@ import click
 from rich.table import Table
 
 from vdcaudit.collectors import sdn as sdn_source
+from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
-from vdcaudit.console import _console, print_summary
+from vdcaudit.console import console
 from vdcaudit.engine import ScanContext
-from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Severity
-from vdcaudit.output import write_reports
-from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import ScanResult
 from vdcaudit.scan import scan as run_scan
@@ -37,41 +33,25 @@ def _with_nc_options(command: click.Command) -> click.Command:
                    "accessControlLists.json, networkInterfaces.json, hosts/NAME.json.")
 @click.option("--save-snapshot", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="With --nc: write what the controller returned (and the --hosts files) as a snapshot folder.")
-@click.option("--format", "formats", default="json,html", show_default=True,
-              help=f"Comma-separated output formats: {', '.join(RENDERERS)}.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder for the reports.")
-@click.option("--fail-on", type=click.Choice([s.value for s in Severity if s is not Severity.INFO]),
-              help="Exit 1 when a FAIL at or above this severity exists.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def sdn(snapshot: str | None, save_snapshot: Path | None, formats: str, out_dir: Path, fail_on: str | None,
+@output_options
+def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], out_dir: Path, fail_on: str | None,
         quiet: bool, **params: Any) -> None:
     """Audit on-premises SDN virtual network encryption (Network Controller + host certificates)."""
     if bool(snapshot) == bool(params.get("nc")):
         raise click.UsageError("give either --snapshot DIR or --nc URL")
     if save_snapshot and not params.get("nc"):
         raise click.UsageError("--save-snapshot needs --nc (a snapshot is what a live controller returned)")
-    names = [n.strip().lower() for n in formats.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RENDERERS]
-    if unknown:
-        raise click.BadParameter(f"unknown format {', '.join(unknown)}", param_hint="--format")
     started = datetime.now(timezone.utc)
     rules = [rule for rule in load_rules() if "sdn" in rule.sources]
     inventory = Inventory()
     options = {**params, "sdn_snapshot": (snapshot,) if snapshot else (), "quiet": quiet}
     sdn_source.collect(options, inventory, hosts_key="hosts", save_to=save_snapshot)
     result = run_scan(inventory, rules, ScanContext(config=load_config(None), options=options), started=started)
-    written = write_reports(result, names, out_dir) if names else []
     if not quiet:
         print_overview(result)
-        print_summary(result, written)
         if save_snapshot:
             click.echo(f"saved snapshot to {save_snapshot}")
-    if fail_on:
-        gate = [f for f in result.failing() if f.severity.at_least(Severity(fail_on))]
-        if gate:
-            sys.exit(EXIT_GATE_FAILED)
-    sys.exit(EXIT_OK)
+    finish(result, formats, out_dir, fail_on, quiet)
 
 
 def print_overview(result: ScanResult) -> None:
@@ -90,4 +70,4 @@ def print_overview(result: ScanResult) -> None:
             boundary = subnet["boundary"]["status"] if subnet["boundary"] else "-"
             table.add_row(vnet["name"], subnet["name"], subnet["prefix"] or "?", "yes" if subnet["encrypted"] else "no",
                           credential, ", ".join(subnet["hosts"]) or "-", boundary or "not assessed")
-    _console().print(table)
+    console().print(table)

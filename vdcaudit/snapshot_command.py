@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,8 +10,8 @@ from typing import Any
 import click
 
 from vdcaudit import __version__
+from vdcaudit.atomic import json_bytes, write_atomically
 from vdcaudit.collectors import azure as azure_source
-from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory, strip_annotations
 
 
@@ -31,18 +28,6 @@ def snapshot_document(inventory: Inventory, started: datetime) -> dict[str, Any]
     }
 
 
-def write_atomically(path: Path, content: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        raise InputError(f"cannot write snapshot: {exc.strerror or exc}", path) from None
-
-
 @click.command("snapshot")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSON file to write (read back with: vdcaudit scan --snapshot FILE).")
@@ -55,7 +40,7 @@ def snapshot(out_file: Path, quiet: bool, **params: Any) -> None:
     inventory = Inventory()
     azure_source.collect({**params, "quiet": quiet}, inventory)
     document = snapshot_document(inventory, started)
-    write_atomically(out_file, json.dumps(document, indent=1, default=str).encode("utf-8"))
+    write_atomically(out_file, json_bytes(document, indent=1))
     if not quiet:
         click.echo(f"wrote {out_file}: {len(document['value'])} resources"
                    + (f", {len(inventory.coverage)} coverage gap(s) (listed in the file)" if inventory.coverage else ""))

@@ -19,12 +19,10 @@ controller give the same ids (and finding fingerprints); a snapshot without it u
 from __future__ import annotations
 
 import copy
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from vdcaudit.atomic import json_bytes, write_atomically
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
@@ -135,22 +133,11 @@ def load_fabric_snapshot(folder: Path, inventory: Inventory, fabric: str | None 
                               "resources": sum(len(v) for v in loaded.values()), "hosts": hosts})
 
 
-def _write_json(path: Path, document: Any) -> None:
-    """Write atomically (temp file + rename) so an interrupted save leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(document, stream, indent=2)
-        stream.write("\n")
-    os.chmod(temp, 0o644)
-    os.replace(temp, path)
-
-
 def save_snapshot(folder: Path, fabric: str, bodies: dict[str, list[Any]], host_files: list[Path]) -> None:
     """Write the snapshot layout: one response body per collection read, and the host files."""
     try:
         for name, entries in bodies.items():
-            _write_json(folder / f"{name}.json", {"value": [redact(name, e) for e in entries], META: {"fabric": fabric}})
+            write_atomically(folder / f"{name}.json", json_bytes({"value": [redact(name, e) for e in entries], META: {"fabric": fabric}}))
         for path in host_files:
             target = folder / "hosts" / path.name
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,57 @@
+"""What every scanning command (`scan`, `sdn`) shares: the output and gate options, and the end of
+a scan — write the reports, print the summary, apply the gate, exit with its code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from vdcaudit.console import print_summary
+from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK
+from vdcaudit.gate import gate_failures, print_gate_notes
+from vdcaudit.model import Severity
+from vdcaudit.output import write_reports
+from vdcaudit.reports import RENDERERS
+from vdcaudit.scan import ScanResult
+
+
+def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    names = [n.strip().lower() for item in value for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RENDERERS]
+    if unknown:
+        raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(RENDERERS)})")
+    return list(dict.fromkeys(names))
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format, --out, --fail-on and --quiet, as keyword arguments of the same names."""
+    options = [
+        click.option("--format", "formats", multiple=True, default=("json,html",), show_default=True,
+                     callback=_formats, help=f"Comma-separated output formats: {', '.join(RENDERERS)}."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+                     show_default=True, help="Folder for the reports."),
+        click.option("--fail-on", type=click.Choice([s.value for s in Severity if s is not Severity.INFO]),
+                     help="Exit 1 when a FAIL at or above this severity exists (default: never)."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool) -> NoReturn:
+    written = write_reports(result, formats, out_dir)
+    if not quiet:
+        print_summary(result, written)
+        print_gate_notes(result)
+    if fail_on:
+        gate = gate_failures(result, Severity(fail_on))
+        if gate:
+            if not quiet:
+                click.echo(f"gate failed: {len(gate)} FAIL finding(s) at or above {fail_on}", err=True)
+            sys.exit(EXIT_GATE_FAILED)
+    sys.exit(EXIT_OK)
