@@ -77,6 +77,12 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
     try:
         view, defaults_used = _with_defaults(rule, resource)
         if rule.where is not None and not jmes.truthy(jmes.search(rule.where, view)):
+            # Excluded, unless only because a value the `where` reads is not known yet (a template's
+            # reference(), a plan's "known after apply"): then whether the rule applies is unknown.
+            unknowable = note(resource, rule.where_paths)
+            if unknowable:
+                return finding_for(rule, resource, Status.UNKNOWN,
+                                   f"cannot tell whether the rule applies: {unknowable}")
             return None
         evidence = {path: jmes.search(expr, view) for path, expr in rule.evidence_expressions.items()}
         notes = [f"{path} absent, Azure default {value!r} applies" for path, value in defaults_used.items()]

@@ -47,6 +47,7 @@ class Rule:
     where: ParsedResult | None = None
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
+    where_paths: list[str] = field(default_factory=list)  # what `where` reads, to tell "unknowable" apart
     evidence_expressions: dict[str, ParsedResult] = field(default_factory=dict)
 
     def frameworks(self) -> dict[str, list[str]]:
@@ -127,6 +128,7 @@ def load_rule_file(path: Path) -> Rule:
     )
     if rule.where_text:
         rule.where = compile_at("where", rule.where_text)
+        rule.where_paths = [p for req in jmes.required_paths(rule.where) for p in req.alternatives]
     if rule.assert_text:
         rule.assertion = compile_at("assert", rule.assert_text)
         if "requires" in data:
