@@ -173,6 +173,13 @@ def test_resource_graph_down_falls_back_to_sdk(emulator, rules, snapshot_verdict
     assert "sdk fallback" in inventory.sources[-1]["method"]
 
 
+def test_truncated_resource_graph_result_is_read_through_the_sdk(emulator, rules, snapshot_verdicts):
+    emulator.graph_truncate_at = 2
+    inventory = live(emulator)
+    assert verdicts(inventory, rules) == snapshot_verdicts
+    assert "sdk fallback" in inventory.sources[-1]["method"]
+
+
 def test_rate_limit_headers_slow_the_collector_down(rules, snapshot_verdicts):
     with ArmEmulator([DEMO / "azure"], page_size=3, ratelimit_reads=5) as arm:
         gate = RateGate(low_water=3, pause=0.01)

@@ -112,6 +112,9 @@ class ArmEmulator:
             load_snapshot(Path(fixture), inventory, source="emulator")
         self.tenant_id = tenant_id
         self.page_size = page_size
+        # Fault injection: answer Resource Graph with at most this many rows, resultTruncated
+        # "true" and no $skipToken (what Resource Graph does to queries it cannot page).
+        self.graph_truncate_at: int | None = None
         self._resources: dict[str, dict[str, Any]] = {}
         for resource in [*(strip_annotations(r) for r in inventory), *(resources or [])]:
             self._add(resource)
@@ -311,7 +314,9 @@ class ArmEmulator:
         page = rows[start:start + top]
         document: dict[str, Any] = {"totalRecords": len(rows), "count": len(page), "data": page, "facets": [],
                                     "resultTruncated": "false"}
-        if start + top < len(rows):
+        if self.graph_truncate_at is not None and len(rows) > self.graph_truncate_at:
+            document.update(data=rows[:self.graph_truncate_at], count=self.graph_truncate_at, resultTruncated="true")
+        elif start + top < len(rows):
             document["$skipToken"] = str(start + top)
         return Response.json(document, headers={"x-ms-user-quota-remaining": "14",
                                                 "x-ms-user-quota-resets-after": "00:00:05"})

@@ -176,8 +176,12 @@ class AzureCollector:
                 options = QueryRequestOptions(top=self.settings.graph_page_size, skip_token=skip,
                                               result_format="objectArray")
                 page = client.resources(QueryRequest(subscriptions=batch, query=GRAPH_QUERY, options=options))
-                rows.extend(page.data or [])
                 skip = page.skip_token
+                if str(page.result_truncated).lower() == "true" and not skip:
+                    # Resource Graph cut the result and offers no way to page on: a partial
+                    # inventory must not pass for a whole one, so read this batch through the SDK.
+                    raise ReadFailed("Resource Graph truncated the result")
+                rows.extend(page.data or [])
                 if not skip:
                     return rows
 
