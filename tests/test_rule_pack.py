@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from vdcaudit.checks.appgateway import effective_policy, weak_cipher_reason
-from vdcaudit.checks.cmk import find_vault
+from vdcaudit.checks.cmk import VaultIndex
 from vdcaudit.cli import cli
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
@@ -78,7 +78,8 @@ def test_vault_found_by_uri_host_by_name_and_by_id() -> None:
                    "properties": {"vaultUri": "https://kv-cn.vault.azure.cn/"}}, "snapshot")
     inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-nouri",
                    "type": "microsoft.keyvault/vaults", "name": "kv-nouri", "properties": {}}, "snapshot")
-    assert find_vault("https://KV-CN.vault.azure.cn/keys/k/1", inventory)["name"] == "kv-cn"
-    assert find_vault("https://kv-nouri.vault.azure.net/keys/k", inventory)["name"] == "kv-nouri"
-    assert find_vault(vault_id.upper(), inventory)["name"] == "kv-cn"
-    assert find_vault("https://missing.vault.azure.net/", inventory) is None
+    vaults = VaultIndex(inventory)
+    assert vaults.find("https://KV-CN.vault.azure.cn/keys/k/1")["name"] == "kv-cn"
+    assert vaults.find("https://kv-nouri.vault.azure.net/keys/k")["name"] == "kv-nouri"
+    assert vaults.find(vault_id.upper())["name"] == "kv-cn"
+    assert vaults.find("https://missing.vault.azure.net/") is None

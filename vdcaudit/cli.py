@@ -34,12 +34,16 @@ from vdcaudit.snapshot_command import snapshot as snapshot_command
 class UserError(click.ClickException):
     """One line on stderr, no traceback."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = EXIT_USAGE  # click declares exit_code a ClassVar: one code per class
 
     def show(self, file: Any = None) -> None:
         click.echo(f"vdcaudit: error: {self.format_message()}", err=True)
+
+
+class InternalError(UserError):
+    """An unexpected exception, still reported in one line."""
+
+    exit_code = EXIT_INTERNAL
 
 
 class VdcGroup(click.Group):
@@ -53,8 +57,8 @@ class VdcGroup(click.Group):
         except Exception as exc:
             if os.environ.get("VDCAUDIT_DEBUG"):
                 raise
-            raise UserError(f"internal error: {type(exc).__name__}: {exc} "
-                            "(set VDCAUDIT_DEBUG=1 for a traceback)", EXIT_INTERNAL) from None
+            raise InternalError(f"internal error: {type(exc).__name__}: {exc} "
+                                "(set VDCAUDIT_DEBUG=1 for a traceback)") from None
 
 
 @click.group(cls=VdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -69,8 +69,8 @@ def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
         if known is None:
             return Policy(where, None, [], f"Predefined {name or '?'}",
                           unknown=f"predefined policy {name or '(no name)'} is not one vdcaudit knows")
-        minimum, weak = known
-        return Policy(where, minimum, [f"{name}: {weak}"] if weak else [], f"Predefined {name}")
+        minimum, weak_note = known
+        return Policy(where, minimum, [f"{name}: {weak_note}"] if weak_note else [], f"Predefined {name}")
     suites = [str(s) for s in policy.get("cipherSuites") or []]
     weak = [f"{s} ({reason})" for s in suites if (reason := weak_cipher_reason(s))]
     if kind in ("custom", "customv2"):
@@ -126,7 +126,7 @@ def appgw_cipher_suites(rule: Rule, inventory: Inventory, context: ScanContext) 
         if not _has_https_listener(gateway):
             continue
         policies = gateway_policies(gateway)
-        evidence = {p.where: p.description for p in policies}
+        evidence: dict[str, Any] = {p.where: p.description for p in policies}
         weak = [p for p in policies if p.weak]
         unknown = [p for p in policies if p.unknown]
         if weak:

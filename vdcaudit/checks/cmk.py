@@ -91,26 +91,35 @@ KEY_REFERENCES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 }
 
 
-def find_vault(reference: str, inventory: Inventory) -> dict[str, Any] | None:
-    """The vault a reference names: an ARM id, or a key/vault URI (matched on the vault's URI host,
-    else on the vault name, which is the URI's first label and unique within a cloud)."""
-    if reference.lower().startswith("/subscriptions/"):
-        return inventory.get(reference)
-    host = (urlparse(reference).hostname or "").lower()
-    if not host:
-        return None
-    vaults = [v for t in VAULT_TYPES for v in inventory.of_type(t)]
-    for vault in vaults:
-        uri = str((vault.get("properties") or {}).get("vaultUri") or (vault.get("properties") or {}).get("hsmUri") or "")
-        if (urlparse(uri).hostname or "").lower() == host:
-            return vault
-    name = host.split(".", 1)[0]
-    return next((v for v in vaults if str(v.get("name", "")).lower() == name), None)
+class VaultIndex:
+    """Finds the vault a key reference names: an ARM id, or a key/vault URI (matched on the vault's
+    URI host, else on the vault name, which is the URI's first label and unique within a cloud).
+    Built once per scan so each lookup is a dictionary hit, not a walk over every vault."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.by_host: dict[str, dict[str, Any]] = {}
+        self.by_name: dict[str, dict[str, Any]] = {}
+        for vault in (v for t in VAULT_TYPES for v in inventory.of_type(t)):
+            props = vault.get("properties") or {}
+            host = (urlparse(str(props.get("vaultUri") or props.get("hsmUri") or "")).hostname or "").lower()
+            if host:
+                self.by_host.setdefault(host, vault)
+            self.by_name.setdefault(str(vault.get("name", "")).lower(), vault)
+
+    def find(self, reference: str) -> dict[str, Any] | None:
+        if reference.lower().startswith("/subscriptions/"):
+            return self.inventory.get(reference)
+        host = (urlparse(reference).hostname or "").lower()
+        if not host:
+            return None
+        return self.by_host.get(host) or self.by_name.get(host.split(".", 1)[0])
 
 
 @register("cmk_vault_protected")
 def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     references_of = KEY_REFERENCES[rule.resource_type.lower()]
+    vaults = VaultIndex(inventory)
     for resource in resources_for(rule, inventory):
         references = references_of(resource)
         if not references:
@@ -122,7 +131,7 @@ def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) 
             continue
         missing, unprotected, protected = [], [], []
         for reference in references:
-            vault = find_vault(reference, inventory)
+            vault = vaults.find(reference)
             if vault is None:
                 missing.append(reference)
                 continue

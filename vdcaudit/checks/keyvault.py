@@ -41,15 +41,21 @@ def _policy_violations(vault: dict[str, Any], context: ScanContext) -> dict[str,
     return violations
 
 
-def _role_assignments(vault: dict[str, Any], inventory: Inventory) -> list[dict[str, Any]]:
-    """Role assignments at the vault's scope or any scope above it (resource group, subscription)."""
-    vault_id = vault["id"].lower()
-    found = []
+def _assignments_by_scope(inventory: Inventory) -> dict[str, list[dict[str, Any]]]:
+    """Role assignments keyed by their lower-case scope, built once per scan."""
+    by_scope: dict[str, list[dict[str, Any]]] = {}
     for assignment in inventory.of_type("Microsoft.Authorization/roleAssignments"):
         scope = str((assignment.get("properties") or {}).get("scope", "")).lower().rstrip("/")
-        if scope and (vault_id == scope or vault_id.startswith(scope + "/")):
-            found.append(assignment)
-    return found
+        if scope:
+            by_scope.setdefault(scope, []).append(assignment)
+    return by_scope
+
+
+def _role_assignments(vault: dict[str, Any], by_scope: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Role assignments at the vault's scope or any scope above it (resource group, subscription)."""
+    segments = vault["id"].lower().rstrip("/").split("/")
+    scopes = ["/".join(segments[:end]) for end in range(2, len(segments) + 1)]
+    return [assignment for scope in scopes for assignment in by_scope.get(scope, [])]
 
 
 def _rbac_violations(assignments: list[dict[str, Any]], context: ScanContext) -> dict[str, list[str]]:
@@ -74,7 +80,8 @@ def _unread_role_assignments(vault: dict[str, Any], inventory: Inventory) -> str
 
 @register("keyvault_key_owner_separation")
 def key_owner_separation(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    role_assignments_read = bool(inventory.of_type("Microsoft.Authorization/roleAssignments"))
+    by_scope = _assignments_by_scope(inventory)
+    role_assignments_read = bool(by_scope)
     for vault in resources_for(rule, inventory):
         props = vault.get("properties") or {}
         rbac = props.get("enableRbacAuthorization") is True
@@ -94,7 +101,7 @@ def key_owner_separation(rule: Rule, inventory: Inventory, context: ScanContext)
                                   "cannot assess: the vault uses Azure RBAC and no role assignments were "
                                   "collected (Microsoft.Authorization/roleAssignments)", evidence)
                 continue
-            violations = _rbac_violations(_role_assignments(vault, inventory), context)
+            violations = _rbac_violations(_role_assignments(vault, by_scope), context)
             model = "role assignments"
         else:
             if "accessPolicies" not in props:

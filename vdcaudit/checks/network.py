@@ -45,27 +45,34 @@ def _gateway_vnet(gateway: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _vpn_overlay(circuit: dict[str, Any], inventory: Inventory) -> str | None:
-    """The id of an IPsec connection that runs over this circuit's private peering, if any."""
+def _vpn_overlays(inventory: Inventory) -> dict[str, str]:
+    """Circuit id (lower-case) -> id of an IPsec connection that runs over its private peering: a
+    connection using its private Azure IP on a VPN gateway in the same virtual network as an
+    ExpressRoute gateway connected to the circuit. Built once per scan (not per circuit)."""
     connections = inventory.of_type("Microsoft.Network/connections")
-    er_vnets = set()
+    vpn_over_private_ip: dict[str, str] = {}  # gateway vnet -> connection id
+    circuit_vnets: dict[str, set[str]] = {}  # circuit id -> vnets of the ER gateways connected to it
     for conn in connections:
         props = _props(conn)
-        if str(props.get("connectionType", "")).lower() == "expressroute" \
-                and _ref(props.get("peer")).lower() == circuit["id"].lower():
-            vnet = _gateway_vnet(inventory.get(_ref(props.get("virtualNetworkGateway1"))))
-            if vnet:
-                er_vnets.add(vnet)
-    for conn in connections:
-        props = _props(conn)
-        if str(props.get("connectionType", "")).lower() == "ipsec" and props.get("useLocalAzureIpAddress") is True:
-            if _gateway_vnet(inventory.get(_ref(props.get("virtualNetworkGateway1")))) in er_vnets:
-                return conn["id"]
-    return None
+        kind = str(props.get("connectionType", "")).lower()
+        vnet = _gateway_vnet(inventory.get(_ref(props.get("virtualNetworkGateway1"))))
+        if vnet is None:
+            continue
+        if kind == "expressroute" and _ref(props.get("peer")):
+            circuit_vnets.setdefault(_ref(props.get("peer")).lower(), set()).add(vnet)
+        elif kind == "ipsec" and props.get("useLocalAzureIpAddress") is True:
+            vpn_over_private_ip.setdefault(vnet, conn["id"])
+    overlays = {}
+    for circuit, vnets in circuit_vnets.items():
+        found = sorted(vpn_over_private_ip[v] for v in vnets if v in vpn_over_private_ip)
+        if found:
+            overlays[circuit] = found[0]
+    return overlays
 
 
 @register("expressroute_private_peering_encryption")
 def expressroute_encryption(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    overlays = _vpn_overlays(inventory)
     for circuit in resources_for(rule, inventory):
         props = _props(circuit)
         if "peerings" not in props:
@@ -90,7 +97,7 @@ def expressroute_encryption(rule: Rule, inventory: Inventory, context: ScanConte
                                   "private peering runs over an ExpressRoute Direct port with MACsec on every link",
                                   evidence)
                 continue
-        overlay = _vpn_overlay(circuit, inventory)
+        overlay = overlays.get(circuit["id"].lower())
         evidence["VPN connection over private peering"] = overlay
         if overlay:
             yield finding_for(rule, circuit, Status.PASS,

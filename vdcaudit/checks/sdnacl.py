@@ -54,8 +54,17 @@ def _networks(text: Any) -> list[Network] | None:
     return networks
 
 
+def _subnet_of(inner: Network, outer: Network) -> bool:
+    """inner lies within outer; networks of different IP versions never do."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
+
+
 def _inside(networks: list[Network] | None, subnet: Network) -> bool:
-    return networks is not None and all(n.version == subnet.version and n.subnet_of(subnet) for n in networks)
+    return networks is not None and all(_subnet_of(n, subnet) for n in networks)
 
 
 def _overlaps(networks: list[Network] | None, subnet: Network) -> bool:
@@ -67,7 +76,7 @@ def _covers(outer: list[Network] | None, inner: list[Network] | None) -> bool:
         return True
     if inner is None:
         return False
-    return all(any(i.version == o.version and i.subnet_of(o) for o in outer) for i in inner)
+    return all(any(_subnet_of(i, o) for o in outer) for i in inner)
 
 
 def _port_range(text: Any) -> tuple[int, int]:
@@ -82,8 +91,11 @@ def _port_range(text: Any) -> tuple[int, int]:
 
 
 def _priority(rule: dict[str, Any]) -> float:
+    priority = (rule.get("properties") or {}).get("priority")
+    if priority is None:
+        return float("inf")
     try:
-        return float((rule.get("properties") or {}).get("priority"))
+        return float(priority)
     except (TypeError, ValueError):
         return float("inf")
 

@@ -92,9 +92,9 @@ class FabricView:
         for nic in self.of_type(NIC):
             for ipconfig in props(nic).get("ipConfigurations") or []:
                 target = ref_of(props(ipconfig).get("subnet"))
-                subnet = self._subnet_by_id.get(sdn_id(fabric_of(nic), target).lower()) if target else None
-                if subnet is not None:
-                    subnet.nics.append((nic, ipconfig))
+                attached = self._subnet_by_id.get(sdn_id(fabric_of(nic), target).lower()) if target else None
+                if attached is not None:
+                    attached.nics.append((nic, ipconfig))
         self._hosts: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self.of_type(HOST_CERT_TYPE):
             self._hosts.setdefault((fabric_of(record), record["name"].lower()), record)

@@ -216,7 +216,7 @@ class Scope:
                       {**self.copy_indexes, loop: index}, loop, self._cache, self._evaluating)
         return inner
 
-    def parameter(self, name: str) -> Any:
+    def parameter(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
         key = _find_key(self.parameter_defaults.keys() | self.parameter_values.keys(), name)
         if key is None:
             raise TemplateExpressionError(f"parameter '{name}' is not declared in the template")
@@ -227,7 +227,7 @@ class Scope:
             return Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
         return self._lazy("parameter", key, default)
 
-    def variable(self, name: str) -> Any:
+    def variable(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
         key = _find_key(self.variables.keys(), name)
         if key is None:
             raise TemplateExpressionError(f"variable '{name}' is not declared in the template")

@@ -119,7 +119,7 @@ class ArmEmulator:
         for resource in [*(strip_annotations(r) for r in inventory), *(resources or [])]:
             self._add(resource)
         self._index()
-        self.subscriptions = sorted({parse_scope(r["id"])[0] for r in self._resources.values()} - {None})
+        self.subscriptions = sorted({sub for r in self._resources.values() if (sub := parse_scope(r["id"])[0]) is not None})
         # Without a hierarchy every subscription sits under the tenant root group (named after the
         # tenant, as in Azure).
         self.management_groups = management_groups or {tenant_id: list(self.subscriptions)}

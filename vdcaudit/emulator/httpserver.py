@@ -283,7 +283,7 @@ class _TLSServer(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            super().finish_request(tls, client_address)  # instantiates RequestHandlerClass
         finally:
             tls.close()
 

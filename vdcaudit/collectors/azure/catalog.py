@@ -11,6 +11,7 @@ assignments, for Key Vault's separation-of-duties check).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from azure.mgmt.authorization import AuthorizationManagementClient
@@ -28,7 +29,7 @@ from azure.mgmt.web import WebSiteManagementClient
 @dataclass(frozen=True)
 class Call:
     type: str  # the ARM type the call returns
-    client: type
+    client: builtins.type  # `type` here would name the field above
     operation: str  # "<operation group>.<method>"
     # "subscription": no arguments; "resource_group": (group,); "parent": (group, *parent names)
     scope: str

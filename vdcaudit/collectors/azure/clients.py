@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -32,7 +32,7 @@ def wire(model: Any) -> dict[str, Any]:
     JSON; msrest-generated models need `serialize(keep_readonly=True)` (plain `as_dict()` there
     would give Python attribute names). The installed packages mix both generations."""
     if isinstance(model, MutableMapping):
-        return model.as_dict()
+        return cast(Any, model).as_dict()  # an SDK model class, not a plain mapping
     return model.serialize(keep_readonly=True)
 
 

@@ -8,9 +8,10 @@ empty, compliant scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from azure.core.exceptions import (
@@ -104,7 +105,7 @@ class AzureCollector:
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
             raise ReadFailed(reason_for(exc, self.timeout)) from None
 
-    def _run(self, label: str, tasks: list[tuple[Any, Callable[[], Any]]]) -> list[tuple[Any, Any]]:
+    def _run(self, label: str, tasks: Sequence[tuple[Any, Callable[[], Any]]]) -> list[tuple[Any, Any]]:
         """Run (key, fn) tasks on the bounded pool; (key, result or ReadFailed) in completion order."""
         if not tasks:
             return []
@@ -153,7 +154,7 @@ class AzureCollector:
             found = [item.name for item in items if str(item.type or "").lower().endswith("/subscriptions")]
         else:
             found = []
-            checks = [(sub, lambda sub=sub: client.subscriptions.get(sub)) for sub in s.subscriptions]
+            checks = [(sub, partial(client.subscriptions.get, sub)) for sub in s.subscriptions]
             for sub, result in sorted(self._run("subscriptions", checks)):
                 if isinstance(result, ReadFailed):
                     inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))
@@ -186,7 +187,7 @@ class AzureCollector:
                     return rows
 
         rows, read, failed = [], [], []
-        for batch, result in self._run("resource graph", [(tuple(b), lambda b=b: query(b)) for b in batches]):
+        for batch, result in self._run("resource graph", [(tuple(b), partial(query, b)) for b in batches]):
             if isinstance(result, ReadFailed):
                 failed.extend(batch)
             else:
@@ -198,9 +199,11 @@ class AzureCollector:
         """Every resource through the SDK: the generic list per subscription, then the typed list
         of each type present (in full, with properties)."""
         generic: dict[str, list[dict[str, Any]]] = {}
-        tasks = [(sub, lambda sub=sub: [wire(r) for r in
-                                        self.clients.get(ResourceManagementClient, sub).resources.list()])
-                 for sub in subscriptions]
+
+        def list_resources(sub: str) -> list[dict[str, Any]]:
+            return [wire(r) for r in self.clients.get(ResourceManagementClient, sub).resources.list()]
+
+        tasks = [(sub, partial(list_resources, sub)) for sub in subscriptions]
         for sub, result in self._run("resource lists", tasks):
             if isinstance(result, ReadFailed):
                 inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))

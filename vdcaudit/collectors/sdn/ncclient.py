@@ -77,7 +77,7 @@ class NcClient:
         self.session.headers.update({"Accept": "application/json", **settings.extra_headers})
         if settings.auth == "negotiate":
             self.session.auth = _negotiate_auth()
-        elif settings.auth == "cert":
+        elif settings.auth == "cert" and settings.client_cert:  # validate() requires client_cert for cert
             self.session.cert = ((settings.client_cert, settings.client_key) if settings.client_key
                                  else settings.client_cert)
 
