@@ -64,7 +64,7 @@ def browser_timings(html: Path) -> tuple[float, float, int]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(html.as_uri(), timeout=120_000)
+        page.goto(html.resolve().as_uri(), timeout=120_000)  # --out is usually relative (reports/bench)
         page.wait_for_selector("html[data-ready='1']", timeout=120_000)
         interactive = page.evaluate("performance.now()")
         started = time.perf_counter()

@@ -231,8 +231,10 @@ def test_emulator_command_prints_a_scan_command_that_works(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "vdcaudit", "emulator", "--page-size", "5"],
                                stdout=subprocess.PIPE, text=True)
     try:
-        command = None
+        command, ca_path = None, None
         for line in process.stdout:
+            if line.startswith("CA certificate"):
+                ca_path = Path(line.rsplit(": ", 1)[1].strip())
             if line.strip().startswith("vdcaudit scan"):
                 command = line.split()
                 break
@@ -243,6 +245,7 @@ def test_emulator_command_prints_a_scan_command_that_works(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+    assert ca_path is not None and not ca_path.parent.exists()  # SIGTERM stops it cleanly: no CA or key left
 
 
 def test_snapshot_keeps_coverage_gaps_for_the_offline_rescan(emulator, tmp_path, rules):

@@ -149,3 +149,16 @@ def test_installed_console_script_runs_from_any_directory(tmp_path: Path) -> Non
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "vdcaudit-report.html").exists()
+
+
+def test_internal_error_is_one_line_and_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("vdcaudit.cli.load_rules", broken)
+    monkeypatch.delenv("VDCAUDIT_DEBUG", raising=False)
+    result = CliRunner().invoke(cli, ["scan", "--demo", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert result.output.strip().splitlines() == [
+        "vdcaudit: error: internal error: RuntimeError: boom (set VDCAUDIT_DEBUG=1 for a traceback)"]
+    assert not (tmp_path / "o").exists()

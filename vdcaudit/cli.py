@@ -126,6 +126,11 @@ def rules() -> None:
 def rules_list(rule_dirs: tuple[Path, ...], category: str | None, framework: str | None) -> None:
     """List the loaded rules."""
     selected = load_rules(list(rule_dirs))
+    known = sorted({name for rule in selected for name in rule.frameworks()})
+    if framework and framework.partition(":")[0].lower() not in known:
+        # a misspelt framework would otherwise list no rules, as if none were mapped to it
+        raise click.BadParameter(f"unknown framework {framework.partition(':')[0]} (choose from {', '.join(known)})",
+                                 param_hint="'--framework'")
     if category:
         selected = [r for r in selected if r.category.value == category]
     if framework:
@@ -159,6 +164,8 @@ def rules_validate(directory: Path | None) -> None:
             valid += 1
         except InputError as exc:
             problems.append(exc.one_line())
+    if not problems and not valid:  # a mistyped folder must not pass as a valid (empty) rule pack
+        raise UserError(f"{folder}: no rule files (*.yaml, *.yml) in the folder")
     for problem in problems:
         click.echo(f"invalid: {problem}", err=True)
     click.echo(f"{valid} valid, {len(problems)} invalid rule file(s) in {folder}")

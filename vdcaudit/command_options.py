@@ -24,6 +24,8 @@ def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
     unknown = [n for n in names if n not in RENDERERS]
     if unknown:
         raise click.BadParameter(f"unknown format {', '.join(unknown)} (choose from {', '.join(RENDERERS)})")
+    if not names:  # e.g. --format "" or "," from an unset CI variable: the scan would write nothing
+        raise click.BadParameter(f"no format given (choose from {', '.join(RENDERERS)})")
     return list(dict.fromkeys(names))
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from vdcaudit.errors import InputError
+from vdcaudit.jsonfile import read_text
 from vdcaudit.resources import schema_path
 from vdcaudit.waivers import WaiverEntry, parse_waivers
+from vdcaudit.yamlfile import load_yaml
 
 
 @dataclass
@@ -36,14 +37,8 @@ class Config:
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read config: {exc.strerror or exc}", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
-                         mark.line + 1 if mark else None) from None
+    text = read_text(path)
+    data = load_yaml(text, path) or {}
     schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
@@ -53,6 +48,5 @@ def load_config(path: Path | None) -> Config:
     if "key_owners" in data:
         owners = [KeyOwner(o, "") if isinstance(o, str) else KeyOwner(o["id"], o.get("name", ""))
                   for o in data["key_owners"] or []]
-    waivers = parse_waivers(data["waivers"] or [], path, path.read_text(encoding="utf-8")) \
-        if "waivers" in data else None
+    waivers = parse_waivers(data["waivers"] or [], path, text) if "waivers" in data else None
     return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data)

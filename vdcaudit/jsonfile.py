@@ -1,4 +1,5 @@
-"""Read JSON files and turn every way they can be wrong into one clear InputError."""
+"""Read JSON files (and the text of any input file) and turn every way they can be wrong into one
+clear InputError."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ def read_json(path: Path) -> Any:
 
 def read_text(path: Path) -> str:
     """The file's text, whichever encoding Windows tools wrote it in."""
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        # a FIFO or a device would block the scan (or never end) instead of failing
+        raise InputError("not a regular file", path)
     try:
         # utf-8-sig: PowerShell's Out-File and ConvertTo-Json > file often write a BOM
         text = path.read_text(encoding="utf-8-sig")
@@ -30,7 +34,7 @@ def read_text(path: Path) -> str:
         else:
             raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
     except IsADirectoryError:
-        raise InputError("is a directory, expected a JSON file", path) from None
+        raise InputError("is a directory, expected a file", path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
     return text

@@ -19,8 +19,10 @@ from jmespath.parser import ParsedResult
 
 from vdcaudit import jmes
 from vdcaudit.errors import InputError
+from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Category, Severity
 from vdcaudit.resources import data_path, schema_path
+from vdcaudit.yamlfile import load_yaml
 
 AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
 
@@ -87,17 +89,8 @@ def _key_lines(text: str) -> dict[str, int]:
 
 
 def load_rule_file(path: Path) -> Rule:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read rule file: {exc.strerror or exc}", path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"invalid YAML: {problem}", path, line) from None
+    text = read_text(path)
+    data = load_yaml(text, path)
     lines = _key_lines(text)
     if not isinstance(data, dict):
         raise InputError("a rule file must be a YAML mapping", path, 1)

@@ -23,8 +23,10 @@ import jsonschema
 import yaml
 
 from vdcaudit.errors import InputError
+from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Finding, Status, Waiver
 from vdcaudit.resources import schema_path
+from vdcaudit.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,8 @@ def _item_lines(text: str) -> list[int]:
 
 def load_waivers_file(path: Path) -> list[WaiverEntry]:
     """A file with a `waivers:` list (vdcaudit.yaml itself will do), validated by the config schema."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read waivers: {exc.strerror or exc}", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
-                         mark.line + 1 if mark else None) from None
+    text = read_text(path)
+    data = load_yaml(text, path) or {}
     schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:

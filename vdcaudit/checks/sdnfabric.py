@@ -23,9 +23,15 @@ NIC = "Microsoft.SDN/networkInterfaces"
 SUBNET = "Microsoft.SDN/virtualNetworks/subnets"  # findings about one subnet (subnets live inside vnets)
 
 
-def props(resource: dict[str, Any] | None) -> dict[str, Any]:
-    value = (resource or {}).get("properties")
+def props(resource: Any) -> dict[str, Any]:
+    """The properties object; {} for anything else (a hand-edited or malformed controller response)."""
+    value = resource.get("properties") if isinstance(resource, dict) else None
     return value if isinstance(value, dict) else {}
+
+
+def entries(value: Any) -> list[Any]:
+    """A JSON array the data should hold; [] for anything else, as props() does for objects."""
+    return value if isinstance(value, list) else []
 
 
 def ref_of(value: Any) -> str | None:
@@ -79,7 +85,7 @@ class FabricView:
         self.subnets: list[Subnet] = []
         self._subnet_by_id: dict[str, Subnet] = {}
         for vnet in self.of_type(VNET):
-            for index, entry in enumerate(props(vnet).get("subnets") or []):
+            for index, entry in enumerate(entries(props(vnet).get("subnets"))):
                 if not isinstance(entry, dict):
                     continue
                 sp = props(entry)
@@ -90,7 +96,7 @@ class FabricView:
                 self.subnets.append(subnet)
                 self._subnet_by_id[subnet.id.lower()] = subnet
         for nic in self.of_type(NIC):
-            for ipconfig in props(nic).get("ipConfigurations") or []:
+            for ipconfig in entries(props(nic).get("ipConfigurations")):
                 target = ref_of(props(ipconfig).get("subnet"))
                 attached = self._subnet_by_id.get(sdn_id(fabric_of(nic), target).lower()) if target else None
                 if attached is not None:
@@ -146,9 +152,9 @@ class FabricView:
     def host_names(self, server: dict[str, Any]) -> list[str]:
         """Names a host inventory may be filed under: management addresses, then the resourceId."""
         names: list[str] = []
-        for connection in props(server).get("connections") or []:
+        for connection in entries(props(server).get("connections")):
             if isinstance(connection, dict):
-                names.extend(str(a) for a in connection.get("managementAddresses") or [] if a)
+                names.extend(str(a) for a in entries(connection.get("managementAddresses")) if a)
         names.append(server["name"])
         return list(dict.fromkeys(names))
 

@@ -69,9 +69,10 @@ def sdn_section(inventory: Inventory, findings: list[Finding]) -> dict[str, Any]
             record = view.host_inventory(server)
             hosts_out.append({"name": server["name"], "inventory": record["properties"].get("format") if record else None,
                               **_summary(about(host_id, HOST_RULES))})
+        address_space = props(vnet).get("addressSpace")
         networks.append({
             "name": vnet["name"], "id": vnet["id"],
-            "address_space": (props(vnet).get("addressSpace") or {}).get("addressPrefixes"),
+            "address_space": address_space.get("addressPrefixes") if isinstance(address_space, dict) else None,
             "credential": {"ref": state.ref, "thumbprint": state.thumbprint, "problem": state.problem},
             "encrypted_subnets": sum(1 for s in subnets if s["encrypted"]), "subnets": subnets, "hosts": hosts_out,
             "findings": _summary(about(vnet["id"], tuple(f"VDC-SDN-{n:03d}" for n in (1, 2, 10, 13, 16)))),

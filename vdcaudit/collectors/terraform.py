@@ -347,6 +347,22 @@ def _configuration_expressions(configuration: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def _check_sections(document: dict[str, Any], path: Path) -> None:
+    """The sections the loader walks have the shape `terraform show -json` gives them."""
+    for key in ("configuration", "planned_values"):
+        if not isinstance(document.get(key) or {}, dict):
+            raise InputError(f"not a Terraform plan in JSON: '{key}' must be an object", path, line_of(document))
+    changes = document.get("resource_changes")
+    if changes is None:
+        return
+    if not isinstance(changes, list):
+        raise InputError("not a Terraform plan in JSON: 'resource_changes' must be an array", path, line_of(document))
+    for index, change in enumerate(changes):
+        if not isinstance(change, dict) or not isinstance(change.get("change") or {}, dict):
+            raise InputError(f"resource_changes[{index}] must be an object with a 'change' object", path,
+                             line_of(change) or line_of(document))
+
+
 def load_plan(path: Path, inventory: Inventory, subscription_id: str = DEFAULT_SUBSCRIPTION,
               resource_group: str = DEFAULT_RESOURCE_GROUP) -> None:
     if not path.is_file():
@@ -356,6 +372,7 @@ def load_plan(path: Path, inventory: Inventory, subscription_id: str = DEFAULT_S
             "resource_changes" in document or "planned_values" in document):
         raise InputError("not a Terraform plan in JSON: expected the output of `terraform show -json plan.out` "
                          "(with format_version and resource_changes)", path, line_of(document))
+    _check_sections(document, path)
     plan = _Plan(path, document, subscription_id, resource_group)
     built = plan.resources()
     apply_deployed_shape([resource for resource, _ in built])

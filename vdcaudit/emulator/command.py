@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -27,6 +29,9 @@ def emulator(fixtures: tuple[Path, ...], port: int, page_size: int, latency: flo
     if latency:
         arm.add_fault(Fault.latency(latency))
     with arm:
+        # `kill` (CI teardown; a background job, whose Ctrl-C the shell ignores) stops it as Ctrl-C
+        # does, leaving the with-block so that the throw-away CA and server key are deleted
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         click.echo(f"ARM emulator on {arm.url}: {len(arm.subscriptions)} subscriptions, "
                    f"{len(arm.resources())} resources, management group {next(iter(arm.management_groups))}")
         click.echo(f"CA certificate (deleted when the emulator stops): {arm.ca_path}")

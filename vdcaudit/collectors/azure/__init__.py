@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from vdcaudit.endpoints import check_certificates
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 
@@ -67,8 +68,8 @@ def build(params: dict[str, Any]) -> Any:
     cloud = CLOUDS[params.get("cloud") or "AzurePublicCloud"]
     endpoint = check_endpoint(params.get("arm_endpoint") or cloud.arm_endpoint)
     ca_bundle = params.get("ca_bundle")
-    if ca_bundle and not Path(ca_bundle).is_file():
-        raise InputError("--ca-bundle: no such file", ca_bundle)
+    if ca_bundle:
+        check_certificates(ca_bundle, "--ca-bundle")
     credential = make_credential(params.get("credential") or "default", cloud, endpoint, params.get("tenant"))
     connection = Connection(
         endpoint=endpoint, credential=credential, scope=cloud.scope, ca_bundle=ca_bundle,

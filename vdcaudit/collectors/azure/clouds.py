@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
 
+from vdcaudit.endpoints import is_https_url
 from vdcaudit.errors import InputError
 
 
@@ -43,8 +44,7 @@ def is_loopback(url: str) -> bool:
 
 
 def check_endpoint(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    if not is_https_url(url):
         raise InputError(f"--arm-endpoint {url}: expected an https:// URL")
     return url.rstrip("/")
 

@@ -35,6 +35,7 @@ from vdcaudit.model import CoverageRecord
 
 SOURCE = "azure"
 GRAPH_QUERY = "Resources | order by id asc"
+CONNECTION_FAILED = "connection failed (retries exhausted)"
 
 
 @dataclass
@@ -78,7 +79,7 @@ def reason_for(exc: BaseException, timeout: float) -> str:
         text = str(exc).lower()
         if "timed out" in text or "timeout" in text:
             return f"timeout after {timeout:g}s (retries exhausted)"
-        return "connection failed (retries exhausted)"
+        return CONNECTION_FAILED
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -143,19 +144,27 @@ class AzureCollector:
             try:
                 found = self._read(lambda: [sub.subscription_id for sub in client.subscriptions.list()])
             except ReadFailed as failed:
-                raise InputError(f"cannot list subscriptions: {failed.reason}") from None
+                raise InputError(f"cannot list subscriptions: {failed.reason}", self.clients.connection.endpoint) from None
         elif s.management_group:
             group = s.management_group
             mg_client = self.clients.get(ManagementGroupsMgmtClient)
             try:
                 items = self._read(lambda: list(mg_client.management_groups.get_descendants(group)))
             except ReadFailed as failed:
-                raise InputError(f"cannot list management group {group}: {failed.reason}") from None
+                raise InputError(f"cannot list management group {group}: {failed.reason}",
+                                 self.clients.connection.endpoint) from None
             found = [item.name for item in items if str(item.type or "").lower().endswith("/subscriptions")]
         else:
             found = []
             checks = [(sub, partial(client.subscriptions.get, sub)) for sub in s.subscriptions]
-            for sub, result in sorted(self._run("subscriptions", checks)):
+            results = sorted(self._run("subscriptions", checks))
+            failures = [result for _, result in results if isinstance(result, ReadFailed)]
+            if failures and len(failures) == len(results) and all(f.reason == CONNECTION_FAILED for f in failures):
+                # nothing answers at the endpoint (a wrong URL or port): an input error, as with
+                # --all-subscriptions, not one coverage gap per subscription
+                raise InputError(f"cannot read subscription {results[0][0]}: {CONNECTION_FAILED}",
+                                 self.clients.connection.endpoint)
+            for sub, result in results:
                 if isinstance(result, ReadFailed):
                     inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))
                 else:

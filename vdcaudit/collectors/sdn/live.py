@@ -15,6 +15,7 @@ from vdcaudit.model import CoverageRecord
 
 # Without these the controller is unusable as a whole: stop asking for further collections.
 FATAL_PREFIXES = ("401", "TLS verification failed", "cannot connect")
+UNREACHABLE = "cannot connect"
 
 
 def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | None = None,
@@ -23,9 +24,9 @@ def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | No
     was read, for the sources list."""
     if host_dir is not None and not host_dir.is_dir():
         raise InputError("no such folder (expected host certificate inventories)", host_dir)
+    client = NcClient(settings)  # checks the URL and PEM files; settings.host needs a valid URL
     fabric = settings.host
     scope = f"sdn://{fabric}"
-    client = NcClient(settings)
     bodies: dict[str, list[Any]] = {}
     summary: dict[str, Any] = {"kind": SOURCE, "location": settings.url, "fabric": fabric}
     try:
@@ -34,6 +35,11 @@ def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | No
             discovery = client.discovery()
             summary["discovery"] = discovery
         except NcReadError as exc:
+            if exc.reason.startswith(UNREACHABLE):
+                # nothing answers at that address (a wrong URL or port, an unknown host): an input
+                # error, not a controller whose collections are all unknown
+                raise InputError(f"{exc.reason} to the Network Controller"
+                                 + (f" ({exc.detail})" if exc.detail else ""), settings.url) from None
             if exc.reason.startswith(FATAL_PREFIXES):
                 fatal = exc
             # otherwise (404 on an older controller, say) the collections may still answer

@@ -8,12 +8,14 @@ reported to the caller with a short reason ("403 Forbidden", "timeout after 30s"
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url
 from vdcaudit.errors import InputError
 
 API_ROOT = "/networking/v1"
@@ -57,13 +59,19 @@ def _negotiate_auth() -> Any:
 
 
 def validate(settings: NcSettings) -> None:
-    parts = urlsplit(settings.url)
-    if parts.scheme != "https" or not parts.hostname:
+    if not is_https_url(settings.url):
         raise InputError(f"--nc {settings.url}: expected https://HOST[:PORT] (the controller's REST endpoint)")
     if settings.auth not in AUTH_MODES:
         raise InputError(f"--nc-auth {settings.auth}: choose from {', '.join(AUTH_MODES)}")
     if settings.auth == "cert" and not settings.client_cert:
         raise InputError("--nc-auth cert needs --nc-client-cert PEM (and --nc-client-key PEM if the key is separate)")
+    if settings.ca_bundle:
+        check_certificates(settings.ca_bundle, "--nc-ca-bundle")
+    if settings.auth == "cert" and settings.client_cert:
+        check_certificates(settings.client_cert, "--nc-client-cert")
+        # requests takes the key from the certificate file unless --nc-client-key names another
+        check_private_key(settings.client_key or settings.client_cert,
+                          "--nc-client-key" if settings.client_key else "--nc-client-cert")
 
 
 class NcClient:
@@ -92,7 +100,7 @@ class NcClient:
         except requests.exceptions.Timeout:
             raise NcReadError(f"timeout after {self.settings.timeout:g}s") from None
         except requests.exceptions.ConnectionError as exc:
-            raise NcReadError("cannot connect", _first_line(exc)) from None
+            raise NcReadError("cannot connect", _socket_error(exc)) from None
         except OSError as exc:  # e.g. the client certificate file cannot be read
             raise NcReadError("request failed", _first_line(exc)) from None
         if response.status_code != 200:
@@ -127,6 +135,13 @@ class NcClient:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
+def _socket_error(exc: BaseException) -> str:
+    """The operating system's reason ("[Errno 111] Connection refused") from inside the text of
+    requests' and urllib3's wrappers, which is mostly the repr of a connection pool."""
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    return found.group(0) if found else _first_line(exc)
 
 
 def _error_text(response: requests.Response) -> str:

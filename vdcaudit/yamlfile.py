@@ -1,0 +1,50 @@
+"""Parse YAML files (vdcaudit.yaml, waivers, rule files) and turn every way they can be wrong into one
+clear InputError, as jsonfile does for JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vdcaudit.errors import InputError
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def load_yaml(text: str, path: Path) -> Any:
+    """The document in text (read from path, which messages name)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    except ValueError as exc:
+        # PyYAML reads an unquoted 2025-13-45 as a timestamp and fails building the date (as it does
+        # an explicit `!!int abc`) with a plain ValueError that carries no position.
+        value, line = _bad_timestamp(text)
+        if value is None:
+            raise InputError(f"invalid YAML: {exc}", path) from None
+        raise InputError(f"invalid YAML: {value!r} is not a valid date (YYYY-MM-DD)", path, line) from None
+
+
+def _bad_timestamp(text: str) -> tuple[str | None, int | None]:
+    loader = yaml.SafeLoader(text)
+    try:
+        stack = [loader.get_single_node()]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(reversed(node.value))
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in reversed(node.value) for item in reversed(pair))
+            elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP:
+                try:
+                    loader.construct_yaml_timestamp(node)
+                except ValueError:
+                    return node.value, node.start_mark.line + 1
+    finally:
+        loader.dispose()
+    return None, None
