@@ -15,7 +15,8 @@ from vdcaudit.cli import cli
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
 from vdcaudit.collectors.sdn.live import collect_live
 from vdcaudit.collectors.sdn.ncclient import NcSettings
-from vdcaudit.emulator.nc import Fault, NcEmulator
+from vdcaudit.emulator.httpserver import Fault
+from vdcaudit.emulator.nc import NcEmulator
 from vdcaudit.engine import ScanContext, run
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules

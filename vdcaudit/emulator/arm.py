@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vdcaudit.collectors.snapshot import load_snapshot
-from vdcaudit.emulator.httpserver import EmulatorServer, Fault, Request, RequestLog, Response
+from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
 from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
 
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-0000000e4a70"
@@ -100,7 +100,7 @@ def _keeps(row: dict[str, Any], clauses: list[tuple[str, str, list[str]]]) -> bo
     return True
 
 
-class ArmEmulator:
+class ArmEmulator(EmulatedService):
     """The fixture tenant behind an EmulatorServer. Use as a context manager, or start()/stop()."""
 
     def __init__(self, fixtures: list[Path] | None = None, resources: list[dict[str, Any]] | None = None,
@@ -158,36 +158,6 @@ class ArmEmulator:
 
     def resources(self) -> list[dict[str, Any]]:
         return list(self._resources.values())
-
-    # -- server delegation ---------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def ca_path(self) -> str:
-        return self.server.ca_path
-
-    @property
-    def log(self) -> RequestLog:
-        return self.server.log
-
-    def add_fault(self, fault: Fault) -> Fault:
-        return self.server.add_fault(fault)
-
-    def start(self) -> "ArmEmulator":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> "ArmEmulator":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     # -- routes --------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography import x509
@@ -465,3 +465,42 @@ class EmulatorServer:
         if allowed:
             return Response.error(405, "MethodNotAllowed", f"{method} is not supported on {path}")
         return Response.error(404, "NotFound", f"no route for {method} {path}")
+
+
+_Service = TypeVar("_Service", bound="EmulatedService")
+
+
+class EmulatedService:
+    """Base of an emulator built on an EmulatorServer (the ARM and Network Controller emulators):
+    it exposes the server's address, CA, request log and fault injection, and starts and stops it,
+    also as a context manager. Subclasses set `self.server` and add their routes."""
+
+    server: EmulatorServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ca_path(self) -> str:
+        return self.server.ca_path
+
+    @property
+    def log(self) -> RequestLog:
+        return self.server.log
+
+    def add_fault(self, fault: Fault) -> Fault:
+        return self.server.add_fault(fault)
+
+    def start(self: _Service) -> _Service:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self: _Service) -> _Service:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

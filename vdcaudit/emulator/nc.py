@@ -16,12 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.collectors.sdn.fabric import COLLECTIONS
-from vdcaudit.emulator.httpserver import EmulatorServer, Fault, Request, RequestLog, Response
+from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
 
-__all__ = ["NcEmulator", "Fault"]
-
-
-class NcEmulator:
+class NcEmulator(EmulatedService):
     def __init__(self, snapshot: Path, page_size: int = 2, host: str = "127.0.0.1") -> None:
         self.collections: dict[str, list[dict[str, Any]]] = {}
         for name in COLLECTIONS:
@@ -60,28 +57,6 @@ class NcEmulator:
         found = next((e for e in entries if str(e.get("resourceId", "")).lower() == rid), None)
         return Response.json(found) if found is not None else _not_found(request.path)
 
-    # -- lifecycle -----------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def ca_path(self) -> str:
-        return self.server.ca_path
-
-    @property
-    def log(self) -> RequestLog:
-        return self.server.log
-
-    def add_fault(self, fault: Fault) -> Fault:
-        return self.server.add_fault(fault)
-
-    def __enter__(self) -> "NcEmulator":
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.stop()
 
 
 def _not_found(path: str) -> Response:
