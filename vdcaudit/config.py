@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_text
-from vdcaudit.resources import schema_path
 from vdcaudit.waivers import WaiverEntry, parse_waivers
-from vdcaudit.yamlfile import load_yaml
+from vdcaudit.yamlfile import load_config_document
 
 
 @dataclass
@@ -37,13 +31,7 @@ class Config:
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
-    text = read_text(path)
-    data = load_yaml(text, path) or {}
-    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "config"
-        raise InputError(f"{where}: {error.message}", path)
+    data, text = load_config_document(path, "config")
     owners = None
     if "key_owners" in data:
         owners = [KeyOwner(o, "") if isinstance(o, str) else KeyOwner(o["id"], o.get("name", ""))

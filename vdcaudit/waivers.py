@@ -12,21 +12,17 @@ case-insensitively), a justification, an owner and an expiry date (the last day 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Finding, Status, Waiver
-from vdcaudit.resources import schema_path
-from vdcaudit.yamlfile import load_yaml
+from vdcaudit.yamlfile import load_config_document
 
 
 @dataclass(frozen=True)
@@ -98,13 +94,7 @@ def _item_lines(text: str) -> list[int]:
 
 def load_waivers_file(path: Path) -> list[WaiverEntry]:
     """A file with a `waivers:` list (vdcaudit.yaml itself will do), validated by the config schema."""
-    text = read_text(path)
-    data = load_yaml(text, path) or {}
-    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "waivers file"
-        raise InputError(f"{where}: {error.message}", path)
+    data, text = load_config_document(path, "waivers file")
     if not isinstance(data, dict) or "waivers" not in data:
         raise InputError("no 'waivers:' list in the file", path)
     return parse_waivers(data["waivers"] or [], path, text)

@@ -3,12 +3,16 @@ clear InputError, as jsonfile does for JSON."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from vdcaudit.errors import InputError
+from vdcaudit.jsonfile import read_text
+from vdcaudit.resources import schema_path
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
@@ -28,6 +32,19 @@ def load_yaml(text: str, path: Path) -> Any:
         if value is None:
             raise InputError(f"invalid YAML: {exc}", path) from None
         raise InputError(f"invalid YAML: {value!r} is not a valid date (YYYY-MM-DD)", path, line) from None
+
+
+def load_config_document(path: Path, what: str) -> tuple[Any, str]:
+    """(document, text) of a vdcaudit.yaml-shaped file, validated against the config schema; `what`
+    names the document in messages when the problem is at its top level."""
+    text = read_text(path)
+    data = load_yaml(text, path) or {}
+    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or what
+        raise InputError(f"{where}: {error.message}", path)
+    return data, text
 
 
 def _bad_timestamp(text: str) -> tuple[str | None, int | None]:
