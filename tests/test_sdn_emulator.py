@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from vdcaudit.cli import cli
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
 from vdcaudit.collectors.sdn.live import collect_live
-from vdcaudit.collectors.sdn.ncclient import NcSettings
-from vdcaudit.emulator.httpserver import Fault
+from vdcaudit.collectors.sdn.ncclient import TLS_REFUSED, NcSettings
+from vdcaudit.emulator.httpserver import Fault, make_certificate
 from vdcaudit.emulator.nc import NcEmulator
 from vdcaudit.engine import ScanContext, run
 from vdcaudit.inventory import Inventory
@@ -93,6 +93,22 @@ def test_tls_is_verified_by_default(nc: NcEmulator) -> None:
     inventory = Inventory()
     collect_live(NcSettings(url=nc.url), inventory)  # the emulator's CA is not trusted
     assert {c.reason for c in inventory.coverage} == {"TLS verification failed"}
+
+
+def test_client_certificate_authentication(tmp_path: Path) -> None:
+    """A controller set to -ClientAuthentication X509: the collector presents its certificate."""
+    cert, key, client_ca = make_certificate("vdcaudit-auditor", client=True)
+    (tmp_path / "client.pem").write_bytes(cert)
+    (tmp_path / "client.key").write_bytes(key)
+    with NcEmulator(DEMO, client_ca=client_ca) as controller:
+        without = collect(controller)
+        assert {c.reason for c in without.coverage} == {TLS_REFUSED}
+        assert not without.of_type("Microsoft.SDN/virtualNetworks")
+        with_cert = collect(controller, auth="cert", client_cert=str(tmp_path / "client.pem"),
+                            client_key=str(tmp_path / "client.key"))
+        assert with_cert.coverage == []
+        assert len(with_cert.of_type("Microsoft.SDN/virtualNetworks")) == 4
+        assert controller.log.methods() == {"GET"}
 
 
 def test_cli_save_snapshot_round_trip(nc: NcEmulator, tmp_path: Path) -> None:

@@ -218,10 +218,11 @@ class RequestLog:
 # Throw-away certificate
 
 
-def make_certificate(host: str = "127.0.0.1") -> tuple[bytes, bytes, bytes]:
-    """(server cert PEM, server key PEM, CA cert PEM): a one-day CA and a server cert it signs for
-    `host`, localhost and 127.0.0.1. A separate CA keeps strict verifiers (which refuse a
-    self-signed leaf used as its own trust anchor) happy."""
+def make_certificate(host: str = "127.0.0.1", client: bool = False) -> tuple[bytes, bytes, bytes]:
+    """(cert PEM, key PEM, CA cert PEM): a one-day CA and a certificate it signs for `host`,
+    localhost and 127.0.0.1 — a server certificate, or with `client` a client-authentication one.
+    A separate CA keeps strict verifiers (which refuse a self-signed leaf used as its own trust
+    anchor) happy."""
     now = dt.datetime.now(dt.timezone.utc)
     valid = (now - dt.timedelta(minutes=5), now + dt.timedelta(days=1))
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -252,7 +253,8 @@ def make_certificate(host: str = "127.0.0.1") -> tuple[bytes, bytes, bytes]:
         .not_valid_before(valid[0]).not_valid_after(valid[1])
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH if client
+                                              else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -308,9 +310,12 @@ class _Handler(BaseHTTPRequestHandler):
 class EmulatorServer:
     """An HTTPS server on a loopback address with a route table, faults and a request log."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_ca: bytes | None = None) -> None:
         self.host = host
         self.requested_port = port
+        # With a CA (PEM), the TLS handshake demands a client certificate it issued, as a Network
+        # Controller set to `-ClientAuthentication X509` does.
+        self.client_ca = client_ca
         self.routes: list[Route] = []
         self.faults: list[Fault] = []
         self.log = RequestLog()
@@ -376,6 +381,9 @@ class EmulatorServer:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self._tempdir / "server.pem", self._tempdir / "server.key")
         (self._tempdir / "server.key").unlink()  # loaded; no need to keep a key on disk
+        if self.client_ca is not None:
+            context.load_verify_locations(cadata=self.client_ca.decode("ascii"))
+            context.verify_mode = ssl.CERT_REQUIRED
         self._server = _TLSServer((self.host, self.requested_port), self, context)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"emulator-{self.port}", daemon=True)

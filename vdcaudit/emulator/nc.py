@@ -19,14 +19,15 @@ from vdcaudit.collectors.sdn.fabric import COLLECTIONS
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
 
 class NcEmulator(EmulatedService):
-    def __init__(self, snapshot: Path, page_size: int = 2, host: str = "127.0.0.1") -> None:
+    def __init__(self, snapshot: Path, page_size: int = 2, host: str = "127.0.0.1",
+                 client_ca: bytes | None = None) -> None:
         self.collections: dict[str, list[dict[str, Any]]] = {}
         for name in COLLECTIONS:
             path = snapshot / f"{name}.json"
             if path.is_file():
                 self.collections[name] = json.loads(path.read_text(encoding="utf-8-sig"))["value"]
         self.page_size = page_size
-        self.server = EmulatorServer(host)
+        self.server = EmulatorServer(host, client_ca=client_ca)
         self.server.add_route("GET", r"/networking/discovery", self._discovery)
         self.server.add_route("GET", r"/networking/v1/(?P<collection>[A-Za-z]+)", self._list)
         self.server.add_route("GET", r"/networking/v1/(?P<collection>[A-Za-z]+)/(?P<rid>[^/]+)", self._one)
