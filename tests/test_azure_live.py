@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from vdcaudit.cli import cli
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.collectors.azure.clients import RateGate
+from vdcaudit.collectors.azure.clouds import StaticTokenCredential
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
 from vdcaudit.emulator.arm import ArmEmulator
@@ -263,3 +264,35 @@ def test_snapshot_keeps_coverage_gaps_for_the_offline_rescan(emulator, tmp_path,
     assert [(c["scope"], c["reason"]) for c in document["coverage"]] == [(SPOKE2, "403 Forbidden")]
     gaps = [f for f in document["findings"] if f["resource_id"] == SPOKE2]
     assert len(gaps) == len(rules) and {f["status"] for f in gaps} == {"UNKNOWN"}
+
+
+@pytest.mark.parametrize(("cloud", "scope"), [
+    (None, "https://management.azure.com/.default"),
+    ("AzureUSGovernment", "https://management.usgovcloudapi.net/.default"),
+    ("AzureChinaCloud", "https://management.chinacloudapi.cn/.default"),
+])
+def test_cloud_sets_the_token_scope_the_sdk_asks_for(emulator, monkeypatch, cloud, scope):
+    """--cloud moves the token audience with it (here the endpoint is the emulator's)."""
+    asked: list[tuple[str, ...]] = []
+    original = StaticTokenCredential.get_token
+
+    def recording(self, *scopes, **kwargs):
+        asked.append(scopes)
+        return original(self, *scopes, **kwargs)
+
+    monkeypatch.setattr(StaticTokenCredential, "get_token", recording)
+    live(emulator, subscription=(HUB,), **({"cloud": cloud} if cloud else {}))
+    assert asked and {s for scopes in asked for s in scopes} == {scope}
+
+
+@pytest.mark.parametrize(("cloud", "endpoint"), [
+    ("AzurePublicCloud", "https://management.azure.com"),
+    ("AzureUSGovernment", "https://management.usgovcloudapi.net"),
+    ("AzureChinaCloud", "https://management.chinacloudapi.cn"),
+])
+def test_cloud_chooses_the_arm_endpoint(cloud, endpoint):
+    collector = azure_source.build({"cloud": cloud, "subscription": ("s1",)})  # builds only, sends nothing
+    try:
+        assert collector.clients.connection.endpoint == endpoint
+    finally:
+        collector.clients.close()
