@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from vdcaudit import __version__
-from vdcaudit.collectors import SOURCES, all_options
+from vdcaudit.collectors import SOURCES, all_options, selectors
 from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
@@ -95,8 +95,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
-        flags = ", ".join(option.opts[0] for option in all_options())
-        raise click.UsageError(f"choose what to scan: {flags}")
+        raise click.UsageError(f"choose what to scan: {', '.join(selectors())}")
     started = datetime.now(timezone.utc)
     if source_params.get("demo") and config_path is None:
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners

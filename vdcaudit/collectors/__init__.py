@@ -8,7 +8,7 @@ source means adding one module and one entry in SOURCES.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ class Source:
     options: list[click.Option]
     wanted: Callable[[dict[str, Any]], bool]
     collect: Callable[[dict[str, Any], Inventory], None]
-    describe: Callable[[dict[str, Any]], str] = field(default=lambda params: "")
+    selectors: tuple[str, ...]  # the flags that choose this source (the rest only tune it)
 
 
 def _collect_snapshots(params: dict[str, Any], inventory: Inventory) -> None:
@@ -48,6 +48,7 @@ SOURCES: list[Source] = [
                               help="Audit the bundled demo Virtual Datacenter (no account needed).")],
         wanted=lambda p: bool(p.get("demo")),
         collect=_collect_demo,
+        selectors=("--demo",),
     ),
     Source(
         name="snapshot",
@@ -57,16 +58,22 @@ SOURCES: list[Source] = [
                                    "az graph query, or an ARM list response). Repeatable.")],
         wanted=lambda p: bool(p.get("snapshot")),
         collect=_collect_snapshots,
+        selectors=("--snapshot",),
     ),
     Source(name=arm_template.SOURCE, options=arm_template.OPTIONS, wanted=arm_template.wanted,
-           collect=arm_template.collect),
+           collect=arm_template.collect, selectors=("--template",)),
     Source(name=terraform.SOURCE, options=terraform.OPTIONS, wanted=lambda p: bool(p.get("terraform_plan")),
-           collect=terraform.collect),
-    Source(name="sdn", options=sdn_source.SCAN_OPTIONS, wanted=sdn_source.wanted, collect=sdn_source.collect),
-    Source(name="azure", options=azure_source.OPTIONS, wanted=azure_source.wanted,
-           collect=azure_source.collect, describe=azure_source.describe),
+           collect=terraform.collect, selectors=("--terraform-plan",)),
+    Source(name="sdn", options=sdn_source.SCAN_OPTIONS, wanted=sdn_source.wanted, collect=sdn_source.collect,
+           selectors=("--sdn-snapshot", "--nc")),
+    Source(name="azure", options=azure_source.OPTIONS, wanted=azure_source.wanted, collect=azure_source.collect,
+           selectors=("--subscription", "--all-subscriptions", "--management-group")),
 ]
 
 
 def all_options() -> list[click.Option]:
     return [option for source in SOURCES for option in source.options]
+
+
+def selectors() -> list[str]:
+    return [flag for source in SOURCES for flag in source.selectors]

@@ -90,11 +90,3 @@ def collect(params: dict[str, Any], inventory: Inventory) -> None:
         collector.collect(inventory)
     finally:
         collector.clients.close()
-
-
-def describe(params: dict[str, Any]) -> str:
-    if params.get("all_subscriptions"):
-        return "all subscriptions"
-    if params.get("management_group"):
-        return f"management group {params['management_group']}"
-    return ", ".join(params.get("subscription") or ())
