@@ -13,7 +13,7 @@ Conventions (see README "Inventory"):
 from __future__ import annotations
 
 import copy
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -124,10 +124,6 @@ class Inventory:
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         return self._by_type.get(resource_type.lower(), [])
-
-    def type_counts(self) -> Counter[str]:
-        """Resource count per type, keyed by the first spelling seen of each type."""
-        return Counter({items[0]["type"]: len(items) for items in self._by_type.values() if items})
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self._by_id.values())

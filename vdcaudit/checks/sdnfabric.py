@@ -17,7 +17,6 @@ from vdcaudit.model import CoverageRecord
 
 VNET = "Microsoft.SDN/virtualNetworks"
 CREDENTIAL = "Microsoft.SDN/credentials"
-SERVER = "Microsoft.SDN/servers"
 ACL = "Microsoft.SDN/accessControlLists"
 NIC = "Microsoft.SDN/networkInterfaces"
 SUBNET = "Microsoft.SDN/virtualNetworks/subnets"  # findings about one subnet (subnets live inside vnets)

@@ -104,7 +104,6 @@ class _Plan:
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.instances = _instances(document)
-        self.by_address = {i.address: i for i in self.instances}
         self.by_config: dict[str, list[_Instance]] = {}
         for instance in self.instances:
             self.by_config.setdefault(_INDEX.sub("", instance.address), []).append(instance)

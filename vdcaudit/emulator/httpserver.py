@@ -341,10 +341,6 @@ class EmulatorServer:
             self.faults.append(fault)
         return fault
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self.faults.clear()
-
     def is_forbidden(self, path: str, method: str = "GET") -> bool:
         """Whether an active 403 fault covers `path`, without firing it. Lets an emulator apply a
         scope's 403 inside an answer that spans scopes (Resource Graph leaves out what the caller

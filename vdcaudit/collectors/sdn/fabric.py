@@ -38,7 +38,6 @@ COLLECTIONS = {
     "accessControlLists": "Microsoft.SDN/accessControlLists",
     "networkInterfaces": "Microsoft.SDN/networkInterfaces",
 }
-SDN_TYPES = [*COLLECTIONS.values(), HOST_CERT_TYPE]
 # Credential types whose value is a secret (a password, an SNMP community): never kept or written.
 PUBLIC_CREDENTIAL_TYPES = {"x509certificate"}
 
