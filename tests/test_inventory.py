@@ -61,12 +61,28 @@ def test_flattened_az_cli_print_is_folded_into_properties() -> None:
     assert resource["resourceGroup"] == "rg1"
 
 
-def test_later_resource_with_same_id_replaces_earlier() -> None:
+def test_later_resource_with_same_id_wins_key_by_key() -> None:
     inventory = Inventory()
-    inventory.add({"id": SERVER, "type": "Microsoft.Sql/servers", "properties": {"v": 1}}, "snapshot")
-    inventory.add({"id": SERVER.upper(), "type": "MICROSOFT.SQL/SERVERS", "properties": {"v": 2}}, "snapshot")
+    inventory.add({"id": SERVER, "type": "Microsoft.Sql/servers", "properties": {"v": 1, "w": 1}}, "snapshot",
+                  {"file": "a.json"})
+    inventory.add({"id": SERVER.upper(), "type": "MICROSOFT.SQL/SERVERS", "properties": {"v": 2}}, "snapshot",
+                  {"file": "b.json"})
     assert len(inventory) == 1
-    assert [r["properties"]["v"] for r in inventory.of_type("microsoft.sql/servers")] == [2]
+    [server] = inventory.of_type("microsoft.sql/servers")
+    assert server["properties"] == {"v": 2, "w": 1}
+    assert server["type"] == "MICROSOFT.SQL/SERVERS" and server[META]["origin"] == {"file": "b.json"}
+
+
+def test_az_resource_list_does_not_erase_resource_graph_properties() -> None:
+    """`az resource list` prints `properties: null`; read after a Resource Graph export of the same
+    resource, it must not turn known values into unknown ones."""
+    inventory = Inventory()
+    inventory.add({"id": SERVER, "type": "microsoft.sql/servers", "properties": {"minimalTlsVersion": "1.2"}},
+                  "snapshot")
+    inventory.add({"id": SERVER, "type": "Microsoft.Sql/servers", "properties": None, "tags": {"env": "prod"}},
+                  "snapshot")
+    [server] = inventory.of_type("Microsoft.Sql/servers")
+    assert server["properties"] == {"minimalTlsVersion": "1.2"} and server["tags"] == {"env": "prod"}
 
 
 @pytest.mark.parametrize(("resource", "problem"), [

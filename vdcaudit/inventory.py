@@ -82,7 +82,9 @@ class Inventory:
         self.sources: list[dict[str, Any]] = []  # what was read: {"kind": ..., "location": ...}
 
     def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
-        """Add one resource. A later resource with the same id replaces the earlier one."""
+        """Add one resource. A resource whose id was seen before is merged into the earlier one:
+        its values win, but what it lacks (e.g. `properties`, which `az resource list` leaves null)
+        does not erase what an earlier export (Resource Graph, `az resource show`) held."""
         where = (origin or {}).get("file")
         if not isinstance(resource, dict):
             raise InputError(f"{_describe(origin)} is not a JSON object", where)
@@ -90,11 +92,12 @@ class Inventory:
             if not isinstance(resource.get(key), str) or not resource[key]:
                 raise InputError(f"{_describe(origin)} has no '{key}'", where)
         resource = normalise(resource)
-        meta(resource).update({"source": source, **({"origin": origin} if origin else {})})
         key = resource["id"].lower()
         previous = self._by_id.get(key)
         if previous is not None:
             self._by_type[previous["type"].lower()].remove(previous)
+            resource = _merged(previous, resource)
+        meta(resource).update({"source": source, **({"origin": origin} if origin else {})})
         self._by_id[key] = resource
         self._by_type[resource["type"].lower()].append(resource)
         self._linked = False
@@ -134,6 +137,21 @@ class Inventory:
     def extend(self, resources: Iterable[Any], source: str, origin: dict[str, Any] | None = None) -> None:
         for index, resource in enumerate(resources):
             self.add(resource, source, {**(origin or {}), "index": index})
+
+
+def _merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """`later` over `earlier`, key by key (and inside `properties`); null or missing values in
+    `later` keep the earlier ones."""
+    result = {k: v for k, v in earlier.items() if k != META}
+    for key, value in later.items():
+        if value is None or key == META:
+            continue
+        if key == "properties" and isinstance(value, dict) and isinstance(result.get(key), dict):
+            value = {**result[key], **{k: v for k, v in value.items() if v is not None}}
+        result[key] = value
+    if META in later:
+        result[META] = later[META]
+    return result
 
 
 def strip_annotations(resource: dict[str, Any]) -> dict[str, Any]:
