@@ -14,7 +14,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord
 
 # Without these the controller is unusable as a whole: stop asking for further collections.
-FATAL_PREFIXES = ("401", "TLS verification failed", "TLS handshake refused", "cannot connect")
+FATAL_PREFIXES = ("401", "TLS verification failed", "TLS handshake ended", "cannot connect")
 UNREACHABLE = "cannot connect"
 
 

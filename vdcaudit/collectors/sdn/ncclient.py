@@ -24,7 +24,7 @@ MAX_PAGES = 1000  # a controller that keeps answering with nextLink is broken; s
 AUTH_MODES = ("none", "negotiate", "cert")
 
 
-TLS_REFUSED = "TLS handshake refused by the controller (client certificate required or not accepted)"
+TLS_REFUSED = "TLS handshake ended by the controller (client certificate required or not accepted)"
 
 
 class NcReadError(Exception):
@@ -99,11 +99,13 @@ class NcClient:
         try:
             response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            if "alert" in str(exc).lower():
-                # The controller ended the handshake with a TLS alert: it wants a client certificate
-                # (-ClientAuthentication X509) or did not accept the one presented.
-                raise NcReadError(TLS_REFUSED, _first_line(exc)) from None
-            raise NcReadError("TLS verification failed", _first_line(exc)) from None
+            text = str(exc).lower()
+            if "verify failed" in text or "hostname" in text:
+                raise NcReadError("TLS verification failed", _first_line(exc)) from None
+            # Not our verification of the controller: the controller ended the handshake (a TLS
+            # alert or, as often under TLS 1.3, a closed connection) — it wants a client certificate
+            # (-ClientAuthentication X509) or did not accept the one presented.
+            raise NcReadError(TLS_REFUSED, _first_line(exc)) from None
         except requests.exceptions.Timeout:
             raise NcReadError(f"timeout after {self.settings.timeout:g}s") from None
         except requests.exceptions.ConnectionError as exc:
