@@ -100,7 +100,9 @@ class ReportView:
 
     @property
     def score_bars(self) -> list[tuple[str, float | None]]:
-        return [(row.subscription, row.score) for row in self.subscriptions[:SCORE_BARS]]
+        # Findings outside any subscription (on-premises SDN) are grouped under "(none)"
+        return [("on-premises / none" if row.subscription == "(none)" else row.subscription, row.score)
+                for row in self.subscriptions[:SCORE_BARS]]
 
     @property
     def rules_with_gaps(self) -> set[str]:
