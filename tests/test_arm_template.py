@@ -168,6 +168,58 @@ def test_template_findings_end_to_end_with_lines() -> None:
     assert verdicts[("VDC-SQL-001", "appdb")].location["line"] == 154
 
 
+# Resource types added to the rule pack after the first fixture: each PASSes and FAILs somewhere.
+@pytest.mark.parametrize("rule_id, name, status", [
+    ("VDC-AGW-001", "vdc-prod-agw", "PASS"), ("VDC-AGW-001", "vdc-prod-agw-legacy", "FAIL"),
+    ("VDC-AGW-002", "vdc-prod-agw", "PASS"), ("VDC-AGW-002", "vdc-prod-agw-legacy", "FAIL"),
+    ("VDC-AGW-003", "vdc-prod-agw", "PASS"),        # HTTP listener only redirects (resourceId() references)
+    ("VDC-AGW-003", "vdc-prod-agw-legacy", "FAIL"),
+    ("VDC-AGW-004", "vdc-prod-agw", "PASS"), ("VDC-AGW-004", "vdc-prod-agw-legacy", "FAIL"),
+    ("VDC-APP-001", "vdc-prod-app-api", "PASS"), ("VDC-APP-001", "vdc-prod-app-portal", "FAIL"),
+    ("VDC-APP-002", "vdc-prod-app-api", "PASS"),    # siteConfig on the site
+    ("VDC-APP-002", "vdc-prod-app-portal", "FAIL"),  # the config/web child
+    ("VDC-APP-003", "vdc-prod-app-api", "PASS"), ("VDC-APP-003", "vdc-prod-app-portal", "FAIL"),
+    ("VDC-RED-001", "vdc-prod-redis", "PASS"), ("VDC-RED-001", "vdc-prod-redis-legacy", "FAIL"),
+    ("VDC-RED-002", "vdc-prod-redis", "PASS"), ("VDC-RED-002", "vdc-prod-redis-legacy", "FAIL"),
+    ("VDC-DES-001", "vdc-prod-des", "PASS"), ("VDC-DES-001", "vdc-prod-des-legacy", "FAIL"),
+    ("VDC-CMK-002", "vdc-prod-des", "PASS"),
+    ("VDC-CMK-002", "vdc-prod-des-legacy", "UNKNOWN"),  # its vault's purge protection is a parameter with no value
+    ("VDC-IMG-001", "vdc-prod-app01-golden", "PASS"), ("VDC-IMG-001", "vdc-prod-app01-2023", "FAIL"),
+    ("VDC-SNAP-001", "vdc-prod-app01-data01-snap", "PASS"), ("VDC-SNAP-001", "vdc-prod-app01-data02-snap", "FAIL"),
+    ("VDC-KV-006", "des-key", "PASS"), ("VDC-KV-006", "legacy-key", "FAIL"),
+    ("VDC-KV-007", "des-key", "PASS"), ("VDC-KV-007", "legacy-key", "FAIL"),
+    ("VDC-VNET-001", "vdc-prod-hub-vnet", "PASS"), ("VDC-VNET-001", "vdc-prod-spoke2-vnet", "FAIL"),
+    ("VDC-VNET-002", "vdc-prod-spoke1-vnet", "PASS"), ("VDC-VNET-002", "vdc-prod-hub-vnet", "FAIL"),
+    ("VDC-PEER-001", "vdc-prod-spoke1-vnet", "PASS"), ("VDC-PEER-001", "vdc-prod-hub-vnet", "FAIL"),
+    ("VDC-LA-001", "vdc-prod-la-cluster", "PASS"), ("VDC-LA-001", "vdc-prod-la-cluster-dr", "FAIL"),
+    ("VDC-LA-002", "vdc-prod-la-cluster", "PASS"), ("VDC-LA-002", "vdc-prod-la-cluster-dr", "FAIL"),
+    ("VDC-CMK-006", "vdc-prod-la-cluster", "PASS"),
+    ("VDC-LA-003", "vdc-prod-law", "PASS"),          # linked through its linkedServices/cluster child
+    ("VDC-LA-003", "vdc-prod-law-diag", "FAIL"),
+    ("VDC-SQLMI-001", "vdc-prod-sqlmi", "PASS"), ("VDC-SQLMI-001", "vdc-prod-sqlmi-legacy", "FAIL"),
+    ("VDC-SQLMI-002", "vdc-prod-sqlmi", "PASS"), ("VDC-SQLMI-002", "vdc-prod-sqlmi-legacy", "FAIL"),
+    ("VDC-CMK-004", "vdc-prod-sqlmi", "PASS"),       # key uri from the keys child the protector names
+])
+def test_template_findings_for_every_rule_type(template_result, rule_id: str, name: str, status: str) -> None:
+    finding = next(f for f in template_result.findings if f.rule_id == rule_id and f.resource_name == name)
+    assert finding.status.value == status, finding.message
+
+
+@pytest.fixture(scope="module")
+def template_result():
+    from vdcaudit.rulepack import load_rules
+    inv = Inventory()
+    load_template(TEMPLATE, inv, PARAMETERS)
+    return scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml")))
+
+
+def test_every_rule_resource_type_is_in_the_template_fixture(inventory: Inventory) -> None:
+    """Issue 7: every resource type of a rule that accepts templates appears in the fixture template."""
+    from vdcaudit.rulepack import load_rules
+    rule_types = {rule.resource_type.lower() for rule in load_rules() if "template" in rule.sources}
+    assert rule_types - {r["type"].lower() for r in inventory} == set()
+
+
 def _write(tmp_path: Path, document: object, name: str = "t.json") -> Path:
     path = tmp_path / name
     path.write_text(document if isinstance(document, str) else json.dumps(document, indent=2))

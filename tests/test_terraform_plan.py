@@ -45,6 +45,32 @@ def _status(result, rule_id: str, name: str) -> str:
     ("VDC-VPN-003", "cn-hub-onprem", "UNKNOWN"),     # connection_protocol known after apply: no default guessed
     ("VDC-ER-001", "erc-hub", "FAIL"),               # private peering resource folded into the circuit
     ("VDC-VGW-002", "vgw-hub", "PASS"),
+    # resource types added to the rule pack later; parts refer to each other by name in Terraform
+    ("VDC-AGW-001", "agw-hub", "PASS"), ("VDC-AGW-001", "agw-spoke1-legacy", "FAIL"),
+    ("VDC-AGW-002", "agw-hub", "PASS"), ("VDC-AGW-002", "agw-spoke1-legacy", "FAIL"),
+    ("VDC-AGW-003", "agw-hub", "PASS"),              # the HTTP listener only redirects (by name) to HTTPS
+    ("VDC-AGW-003", "agw-spoke1-legacy", "FAIL"),
+    ("VDC-AGW-004", "agw-hub", "PASS"), ("VDC-AGW-004", "agw-spoke1-legacy", "FAIL"),
+    ("VDC-APP-001", "app-spoke1-api", "PASS"), ("VDC-APP-001", "app-spoke1-legacy", "FAIL"),
+    ("VDC-APP-002", "app-spoke1-api", "PASS"), ("VDC-APP-002", "app-spoke1-legacy", "FAIL"),
+    ("VDC-APP-003", "app-spoke1-api", "PASS"), ("VDC-APP-003", "app-spoke1-legacy", "FAIL"),
+    ("VDC-RED-001", "redis-spoke1-sessions", "PASS"), ("VDC-RED-001", "redis-spoke1-legacy", "FAIL"),
+    ("VDC-RED-002", "redis-spoke1-sessions", "PASS"), ("VDC-RED-002", "redis-spoke1-legacy", "FAIL"),
+    ("VDC-IMG-001", "img-app01-golden", "PASS"),    # os_disk DES id known after apply, resolved by reference
+    ("VDC-IMG-001", "img-app01-2023", "FAIL"),
+    ("VDC-SNAP-001", "snap-app01-data01", "UNKNOWN"),  # azurerm_snapshot does not expose its encryption
+    ("VDC-SQLMI-001", "sqlmi-spoke1", "PASS"), ("VDC-SQLMI-001", "sqlmi-spoke1-legacy", "FAIL"),
+    ("VDC-SQLMI-002", "sqlmi-spoke1", "PASS"),       # TDE resource with a Key Vault key
+    ("VDC-SQLMI-002", "sqlmi-spoke1-legacy", "UNKNOWN"),  # no TDE resource: the plan does not say
+    ("VDC-CMK-004", "sqlmi-spoke1", "FAIL"),         # key in kv-spoke1-prod, no purge protection
+    ("VDC-LA-001", "law-cluster-spoke1", "PASS"),    # customer-managed key resource attached
+    ("VDC-LA-001", "law-cluster-spoke1-dr", "FAIL"),
+    ("VDC-LA-002", "law-cluster-spoke1", "PASS"),    # not settable in azurerm: Azure's default (on)
+    ("VDC-CMK-006", "law-cluster-spoke1", "FAIL"),
+    ("VDC-LA-003", "log-spoke1", "PASS"),            # linked service to the cluster
+    ("VDC-LA-003", "log-spoke1-diag", "FAIL"),
+    ("VDC-KV-007", "logs-cmk", "FAIL"), ("VDC-KV-007", "sqlmi-tde", "PASS"),
+    ("VDC-CMK-002", "des-spoke1", "FAIL"),           # key id resolves to the key; its vault is checked
 ])
 def test_plan_findings(result, rule_id: str, name: str, status: str) -> None:
     assert _status(result, rule_id, name) == status
@@ -70,7 +96,7 @@ def test_unknown_after_apply_is_recorded_and_named(result) -> None:
 
 def test_unmapped_types_are_not_assessed_and_lines_point_at_the_change(result) -> None:
     _, scanned = result
-    assert scanned.summary["not_assessed"]["by_type"] == {"azurerm_log_analytics_workspace": 1}
+    assert scanned.summary["not_assessed"]["by_type"] == {"azurerm_public_ip": 1, "azurerm_service_plan": 1}
     lines = PLAN.read_text().splitlines()
     for finding in scanned.findings:
         assert finding.location["file"] == str(PLAN)
@@ -78,15 +104,36 @@ def test_unmapped_types_are_not_assessed_and_lines_point_at_the_change(result) -
         assert '"address"' in lines[finding.location["line"]]
 
 
-def test_every_rule_resource_type_with_a_mapping_is_in_the_fixture(result) -> None:
-    """The fixture plan exercises every mapped type the rules look at."""
+def test_every_rule_resource_type_is_mapped_and_in_the_fixture(result) -> None:
+    """Issue 7: every resource type of a rule that accepts plans is mapped and planned in the fixture."""
     inventory, _ = result
     rule_types = {rule.resource_type.lower() for rule in load_rules() if "terraform" in rule.sources}
     mapped = {entry["type"].lower() for entry in mapping().values() if "type" in entry}
     planned = {r["type"].lower() for r in inventory}
-    missing = (rule_types & mapped) - planned - {"microsoft.sql/managedinstances", "microsoft.cache/redis",
-                                                 "microsoft.web/sites"}
-    assert not missing
+    assert rule_types - mapped == set()
+    assert rule_types - planned == set()
+
+
+def test_values_the_provider_never_exposes_are_unknown_with_the_reason(result) -> None:
+    _, scanned = result
+    finding = next(f for f in scanned.findings if f.rule_id == "VDC-SNAP-001")
+    assert "azurerm_snapshot does not expose" in finding.message
+
+
+def test_key_ids_and_block_values_known_after_apply(result) -> None:
+    inventory, scanned = result
+    cmk = next(f for f in scanned.findings if f.rule_id == "VDC-CMK-002")
+    assert "kv-spoke1-prod" in cmk.message  # the vault of the key the DES names, not the key itself
+    cluster = next(r for r in inventory if r["name"] == "law-cluster-spoke1")
+    assert cluster["properties"]["keyVaultProperties"] == {
+        "keyVaultUri": "/subscriptions/sub-ci/resourceGroups/rg-vdc-spoke1/providers/Microsoft.KeyVault/vaults/kv-spoke1-prod",
+        "keyName": "logs-cmk"}
+    dr = next(r for r in inventory if r["name"] == "law-cluster-spoke1-dr")
+    assert dr["properties"]["keyVaultProperties"] == {}  # the const is copied, not shared
+    gateway = next(r for r in inventory if r["type"] == "Microsoft.Network/virtualNetworkGateways")
+    # a block element's value known only after apply is unresolved, never taken for null
+    assert "properties.ipConfigurations" in gateway["x_vdcaudit"]["unresolved"]
+    assert "ip_configuration[0].subnet_id" in gateway["x_vdcaudit"]["unresolved"]["properties.ipConfigurations"]["reason"]
 
 
 def test_table_translates_values() -> None:

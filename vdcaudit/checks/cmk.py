@@ -15,6 +15,7 @@ A resource that does not use a customer-managed key gets no finding here (its CM
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -27,6 +28,7 @@ from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 VAULT_TYPES = ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/managedHSMs")
+_VAULT_ID = re.compile(r"^(/subscriptions/.+?/providers/Microsoft\.KeyVault/(?:vaults|managedHSMs)/[^/]+)", re.IGNORECASE)
 
 
 def get_ci(data: Any, *keys: str) -> Any:
@@ -40,11 +42,16 @@ def get_ci(data: Any, *keys: str) -> Any:
 
 
 def _protector_uri(resource: dict[str, Any]) -> str | None:
-    protectors = resource.get(META, {}).get("children", {}).get("encryptionprotector", [])
-    for protector in protectors:
+    children = resource.get(META, {}).get("children", {})
+    for protector in children.get("encryptionprotector", []):
         props = protector.get("properties") or {}
         if str(props.get("serverKeyType", "")).lower() == "azurekeyvault":
-            return props.get("uri") or None
+            if props.get("uri"):
+                return str(props["uri"])
+            # a template sets the key on the `keys` child the protector names (GET fills in the uri)
+            named = str(props.get("serverKeyName") or "").lower()
+            key = next((k for k in children.get("keys", []) if str(k.get("name", "")).lower() == named), None)
+            return ((key or {}).get("properties") or {}).get("uri") or None
     return None
 
 
@@ -109,7 +116,9 @@ class VaultIndex:
 
     def find(self, reference: str) -> dict[str, Any] | None:
         if reference.lower().startswith("/subscriptions/"):
-            return self.inventory.get(reference)
+            # a vault id, or the id of a key in it (.../vaults/V/keys/K): the vault is what is checked
+            match = _VAULT_ID.match(reference)
+            return self.inventory.get(match.group(1) if match else reference)
         host = (urlparse(reference).hostname or "").lower()
         if not host:
             return None
@@ -129,15 +138,20 @@ def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) 
             yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: a customer-managed key is configured "
                               "but its key vault reference is absent from the resource data", evidence)
             continue
-        missing, unprotected, protected = [], [], []
+        missing, unprotected, protected, pending = [], [], [], []
         for reference in references:
             vault = vaults.find(reference)
             if vault is None:
                 missing.append(reference)
                 continue
             props = vault.get("properties") or {}
+            unresolved = vault.get(META, {}).get("unresolved") or {}
             if props.get("enablePurgeProtection") is True and props.get("enableSoftDelete") is not False:
                 protected.append(vault["name"])
+            elif props.get("enableSoftDelete") is not False and "enablePurgeProtection" not in props and \
+                    "properties.enablePurgeProtection" in unresolved:
+                # template/plan: the setting is only known at deployment; not a FAIL, not a PASS
+                pending.append(vault["name"])
             else:
                 unprotected.append(vault["name"])
         evidence.update({"vaults with purge protection": protected, "vaults without purge protection": unprotected})
@@ -147,6 +161,9 @@ def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) 
         elif missing:
             yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the key vault is not in the "
                               f"inventory: {', '.join(missing)}", evidence)
+        elif pending:
+            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: purge protection of the key vault "
+                              f"is known only at deployment: {', '.join(pending)}", evidence)
         else:
             yield finding_for(rule, resource, Status.PASS,
                               f"the customer-managed key is in a purge-protected vault ({', '.join(protected)})",

@@ -8,12 +8,13 @@ subnet. These checks follow that chain; missing data gives UNKNOWN, never PASS.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from vdcaudit.checks import register
-from vdcaudit.checks.sdnacl import open_rules
+from vdcaudit.checks import sdnacl
 from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates,
                                        props, ref_of)
 from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
@@ -393,8 +394,8 @@ def _nic_acl(ipconfig: dict[str, Any]) -> str | None:
 
 @register("sdn_encrypted_subnet_boundary")
 def encrypted_subnet_boundary(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    """An outward path exists when every ACL that applies (the subnet's, the NIC's) has an Allow
-    rule reaching outside the subnet. Rules of different ACLs are not intersected (conservative)."""
+    """A leak is traffic to or from an address outside the subnet that every applicable ACL (the
+    subnet's and the NIC's) allows: the ACLs' allowed traffic is intersected exactly (see sdnacl)."""
     view = FabricView(inventory)
     yield from _gap_findings(rule, view, VNET, NIC)
     for subnet in view.encrypted_subnets():
@@ -416,7 +417,13 @@ def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet) -> Finding:
                            "the subnet unencrypted", evidence)
     if not subnet.prefix:
         return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no addressPrefix", evidence)
-    opened: dict[str, list[Any]] = {}
+    try:
+        sdnacl.network_interval(ipaddress.ip_network(subnet.prefix, strict=False))
+    except ValueError:
+        return finding_for(rule, resource, Status.UNKNOWN,
+                           f"cannot assess: addressPrefix {subnet.prefix!r} is not an address prefix", evidence)
+    vnet_space = sdnacl.vnet_intervals((props(subnet.vnet).get("addressSpace") or {}).get("addressPrefixes"))
+    evaluations: dict[bool, dict[str, sdnacl.Evaluation]] = {True: {}, False: {}}
     for ref in dict.fromkeys(refs):
         acl = view.resolve(subnet.vnet, ref)
         if acl is None:
@@ -424,37 +431,51 @@ def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet) -> Finding:
             why = f"accessControlLists could not be read ({gap.reason})" if gap else f"ACL {ref} is not in the inventory"
             return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {why}", evidence)
         try:
-            opened[ref] = open_rules(acl, subnet.prefix)
-        except ValueError:
-            return finding_for(rule, resource, Status.UNKNOWN,
-                               f"cannot assess: addressPrefix {subnet.prefix!r} is not an address prefix", evidence)
-    leaks: list[Any] = []
-    unguarded: list[str] = []
-    subnet_rules = opened.get(subnet.acl_ref, []) if subnet.acl_ref else None
-    for direction in ("inbound", "outbound"):
-        subnet_open = None if subnet_rules is None else [r for r in subnet_rules if r.direction.lower() == direction]
-        for nic, ipc in subnet.nics:
-            nic_ref = _nic_acl(ipc)
-            nic_open = None if nic_ref is None else [r for r in opened[nic_ref] if r.direction.lower() == direction]
-            if subnet_open is None and nic_open is None:
-                if nic["name"] not in unguarded:
-                    unguarded.append(nic["name"])  # nothing filters this NIC at all
-                continue
-            if (subnet_open is None or subnet_open) and (nic_open is None or nic_open):
-                for item in (subnet_open or []) + (nic_open or []):
-                    if item not in leaks:
-                        leaks.append(item)
-    if not subnet.nics and subnet_rules:  # no NIC yet: the subnet ACL alone decides
-        leaks.extend(subnet_rules)
-    evidence["rules opening the boundary"] = [r.as_dict() for r in leaks] or None
-    if leaks or unguarded:
-        reasons = [r.describe() for r in leaks] + [f"NIC {name} has no ACL and the subnet none: all traffic allowed"
-                                                   for name in unguarded]
+            for worst_case in (True, False):
+                evaluations[worst_case][ref] = sdnacl.evaluate(acl, vnet_space, worst_case)
+        except sdnacl.Ambiguous as exc:
+            return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {exc}", evidence)
+    certain = _leaks(subnet, evaluations[False])  # unclear fields read as allowing as little as possible
+    possible = _leaks(subnet, evaluations[True]) if not certain else certain
+    unguarded = [nic["name"] for nic, ipc in subnet.nics if not subnet.acl_ref and not _nic_acl(ipc)]
+    evidence["rules opening the boundary"] = [leak.as_dict(subnet.prefix) for leak in certain] or None
+    if certain or unguarded:
+        reasons = [leak.describe(subnet.prefix) for leak in certain] + [
+            f"NIC {name} has no ACL and the subnet none: all traffic allowed" for name in unguarded]
         return finding_for(rule, resource, Status.FAIL,
                            f"Traffic can cross the encrypted subnet's boundary ({subnet.prefix}) and is sent "
                            "unencrypted: " + "; ".join(reasons), evidence)
+    notes = [n for ev in evaluations[True].values() for n in ev.notes]
+    if possible:
+        evidence["rules possibly opening the boundary"] = [leak.as_dict(subnet.prefix) for leak in possible]
+        return finding_for(rule, resource, Status.UNKNOWN,
+                           "cannot assess: whether traffic crosses the boundary depends on ACL fields vdcaudit cannot "
+                           "interpret (" + "; ".join(notes) + ")", evidence)
     return finding_for(rule, resource, Status.PASS,
                        f"The ACLs allow traffic only within {subnet.prefix}", evidence)
+
+
+def _leaks(subnet: Subnet, evaluations: dict[str, sdnacl.Evaluation]) -> list[sdnacl.Leak]:
+    """Boundary-crossing traffic every applicable ACL allows, grouped by direction and deciding rules."""
+    subnet_acl = evaluations.get(subnet.acl_ref) if subnet.acl_ref else None
+    # Without NICs yet, the subnet ACL alone decides; a NIC with neither ACL is reported as unguarded.
+    paths: list[tuple[str | None, str | None]] = [(None, None)] if not subnet.nics else [
+        (nic["name"], _nic_acl(ipc)) for nic, ipc in subnet.nics if subnet.acl_ref or _nic_acl(ipc)]
+    grouped: dict[tuple[Any, ...], sdnacl.Leak] = {}
+    for direction in ("inbound", "outbound"):
+        for nic_name, nic_ref in paths:
+            nic_acl = evaluations[nic_ref] if nic_ref else None
+            acls = [None if ev is None else ev.allowed[direction] for ev in (subnet_acl, nic_acl)]
+            for box, rules in sdnacl.boundary_leaks(acls, subnet.prefix or "", direction):
+                key = (direction,) + tuple((r["acl"], r["rule"]) for r in rules)
+                leak = grouped.setdefault(key, sdnacl.Leak(direction=rules[0]["direction"], rules=rules))
+                leak.remote.append(box[0])
+                leak.protocol.append(box[2])
+                leak.remote_ports.append(box[3])
+                leak.local_ports.append(box[4])
+                if nic_name and nic_ref and nic_name not in leak.nics:
+                    leak.nics.append(nic_name)
+    return list(grouped.values())
 
 
 @register("sdn_encrypted_subnet_acl")

@@ -13,6 +13,7 @@ them as "not assessed" instead of dropping them.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 def _path(text: str) -> list[str | int]:
     return [int(index) if index else name for name, index in _PATH_PART.findall(text)]
+
+
+def _format_path(path: list[str | int]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 def _dig(value: Any, path: list[str | int]) -> Any:
@@ -137,39 +142,53 @@ class _Plan:
                 return value
         return Unknown(f"{attr} is known only after apply")
 
-    def spec(self, instance: _Instance, spec: Any, base: Any = None) -> Any:
-        """Evaluate a value spec of terraform_map.yaml; base is a block element for `each`."""
+    def spec(self, instance: _Instance, spec: Any, base: Any = None,
+             base_path: list[str | int] | None = None) -> Any:
+        """Evaluate a value spec of terraform_map.yaml; base is a block element for `each`, base_path
+        its attribute path (so a value inside it known only after apply is not taken for null)."""
         if isinstance(spec, str):
             if base is not None:
-                value = _dig(base, _path(spec))
+                path = _path(spec)
+                if base_path is not None and _is_unknown(instance.after_unknown, base_path + path):
+                    return self.reference(instance, base_path + path, _format_path(base_path + path))
+                value = _dig(base, path)
                 return _ABSENT if value is None else value
             return self.attribute(instance, spec)
         if isinstance(spec, list):
-            values = [self.spec(instance, item, base) for item in spec]
+            values = [self.spec(instance, item, base, base_path) for item in spec]
             return next((v for v in values if v is not _ABSENT), _ABSENT)
         if "const" in spec:
-            return spec["const"]
+            return copy.deepcopy(spec["const"])
+        if "unknown" in spec:
+            # the provider does not expose the value at all: say so instead of guessing
+            return Unknown(spec["unknown"])
         if "list" in spec:
-            return [self.block(instance, item, base) for item in spec["list"]]
-        value = self.spec(instance, spec["from"], base)
+            return [self.block(instance, item, base, base_path) for item in spec["list"]]
+        value = self.spec(instance, spec["from"], base, base_path)
         if "if_set" in spec:
             # an id known only after apply will still be set: unknown counts as set
             return spec["if_null"] if value is _ABSENT or value == [] else spec["if_set"]
         if isinstance(value, Unknown) or value is _ABSENT:
             return value
         if "each" in spec:
-            if _is_unknown(instance.after_unknown, _path(spec["from"])):
+            if base is None and _is_unknown(instance.after_unknown, _path(spec["from"])):
                 return Unknown(f"{spec['from']} is known only after apply")
-            return [self.block(instance, spec["each"], element) for element in value or []]
+            from_path = (base_path + _path(spec["from"])) if base_path is not None \
+                else (_path(spec["from"]) if base is None else None)
+            return [self.block(instance, spec["each"], element, None if from_path is None else from_path + [index])
+                    for index, element in enumerate(value or [])]
         if "values" in spec:
             table = {str(k).lower(): v for k, v in spec["values"].items()}
             return table.get(str(value).lower(), value)
+        if "key_id_part" in spec:
+            return _key_id_part(value, spec["key_id_part"])
         return value
 
-    def block(self, instance: _Instance, fields: dict[str, Any], base: Any) -> dict[str, Any]:
+    def block(self, instance: _Instance, fields: dict[str, Any], base: Any,
+              base_path: list[str | int] | None = None) -> dict[str, Any]:
         built: dict[str, Any] = {}
         for arm_path, spec in fields.items():
-            value = self.spec(instance, spec, base)
+            value = self.spec(instance, spec, base, base_path)
             if isinstance(value, Unknown):
                 return value  # type: ignore[return-value]  # a block with a hole is unknown as a whole
             if value is not _ABSENT:
@@ -201,8 +220,10 @@ class _Plan:
         if not arm_type:
             return f"terraform:{instance.address}"
         namespace, *types = arm_type.split("/")
-        names = [self.attribute(instance, attr) for attr in entry.get("names", ["name"])]
         id_spec = entry.get("id") or {}
+        # a fixed name: ARM singletons such as encryptionProtector/current
+        names = [id_spec["name"]] if "name" in id_spec else \
+            [self.attribute(instance, attr) for attr in entry.get("names", ["name"])]
         if "scope" in id_spec:
             scope = self.attribute(instance, id_spec["scope"])
             name = names[0] if isinstance(names[0], str) else str(uuid.uuid5(uuid.NAMESPACE_URL, instance.address))
@@ -277,7 +298,10 @@ class _Plan:
             return  # the target is not in this plan: nothing of it is assessed here
         for arm_path, spec in (rule.get("set") or {}).items():
             value = self.spec(instance, spec)
-            if isinstance(value, str):
+            if isinstance(value, Unknown):
+                target.setdefault(META, {}).setdefault("unresolved", {})[arm_path] = {
+                    "expression": f"{instance.address} ({_spec_attrs(spec)})", "reason": value.reason}
+            elif isinstance(value, str):
                 _set_path(target, arm_path, value)
         if "append" in rule:
             item = self.block(instance, rule["item"], None)
@@ -293,11 +317,27 @@ class _Plan:
                 node.setdefault(keys[-1], []).append(item)
 
 
+_KEY_URL = re.compile(r"^(https://[^/]+/)keys/([^/]+)", re.IGNORECASE)
+_KEY_ARM_ID = re.compile(r"^(/subscriptions/.+?/providers/Microsoft\.KeyVault/(?:vaults|managedHSMs)/[^/]+)/keys/([^/]+)",
+                         re.IGNORECASE)
+
+
+def _key_id_part(value: Any, part: str) -> Any:
+    """The vault (URI, or ARM id when the key was resolved to one) or the key name of a key reference:
+    a key URL (https://V.vault.azure.net/keys/K[/version]) or the ARM id of a planned key."""
+    match = _KEY_URL.match(str(value)) or _KEY_ARM_ID.match(str(value))
+    if match is None:
+        return Unknown(f"{value} is not a Key Vault key id")
+    return match.group(1) if part == "vault" else match.group(2)
+
+
 def _spec_attrs(spec: Any) -> str:
     if isinstance(spec, str):
         return spec
     if isinstance(spec, list):
         return " or ".join(_spec_attrs(s) for s in spec)
+    if isinstance(spec, dict) and "unknown" in spec:
+        return "not in the provider schema"
     return _spec_attrs(spec.get("from", "")) if isinstance(spec, dict) else str(spec)
 
 
