@@ -96,3 +96,18 @@ def test_invalid_resources_are_rejected_with_file_and_index(resource: object, pr
     with pytest.raises(InputError) as error:
         inventory.extend([resource], "snapshot", {"file": "snap.json"})
     assert error.value.one_line() == f"snap.json: resource #0 {problem}"
+
+
+def test_derived_views_are_built_once_and_rebuilt_after_a_change() -> None:
+    inventory = Inventory()
+    inventory.add({"id": SERVER, "type": "Microsoft.Sql/servers"}, "snapshot")
+    builds: list[int] = []
+
+    def count(inv: Inventory) -> int:
+        builds.append(1)
+        return len(inv)
+
+    assert inventory.derived("size", count) == 1 and inventory.derived("size", count) == 1
+    inventory.add({"id": DB, "type": "Microsoft.Sql/servers/databases"}, "snapshot")
+    assert inventory.derived("size", count) == 2
+    assert len(builds) == 2

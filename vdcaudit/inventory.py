@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from vdcaudit.errors import InputError
 from vdcaudit.model import CoverageRecord
 
 META = "x_vdcaudit"
+
+_View = TypeVar("_View")
 
 # Top-level ARM envelope keys. Anything else at the top level of a resource without `properties`
 # is an az CLI "flattened" print (e.g. `az sql db tde show`) and is folded back into `properties`.
@@ -80,6 +82,7 @@ class Inventory:
         self._linked = False
         self.coverage: list[CoverageRecord] = []
         self.sources: list[dict[str, Any]] = []  # what was read: {"kind": ..., "location": ...}
+        self._derived: dict[str, Any] = {}  # views built from the whole inventory, see derived()
 
     def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
         """Add one resource. A resource whose id was seen before is merged into the earlier one:
@@ -101,6 +104,14 @@ class Inventory:
         self._by_id[key] = resource
         self._by_type[resource["type"].lower()].append(resource)
         self._linked = False
+        self._derived.clear()
+
+    def derived(self, name: str, build: Callable[["Inventory"], _View]) -> _View:
+        """A view built from the whole inventory (an index of vaults, the SDN fabric, ...), built once
+        and shared by every check that asks for it, until a resource is added."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]
 
     def add_coverage(self, record: CoverageRecord) -> None:
         self.coverage.append(record)
@@ -109,6 +120,7 @@ class Inventory:
         """Attach every child/extension resource to its parent under x_vdcaudit.children."""
         if self._linked:
             return
+        self._derived.clear()  # views may read the links
         for resource in self._by_id.values():
             meta(resource).pop("children", None)
             meta(resource).pop("parent", None)

@@ -6,7 +6,11 @@ checkout (editable install, or tests run from the repository) they are the top-l
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
+
+import jsonschema
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _INSTALLED = _PACKAGE_DIR / "_data"
@@ -31,3 +35,9 @@ def data_path(name: str) -> Path:
 def schema_path(name: str) -> Path:
     """JSON Schemas are ordinary package files (vdcaudit/schemas)."""
     return _PACKAGE_DIR / "schemas" / name
+
+
+@lru_cache(maxsize=None)
+def schema_validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one of the shipped schemas, read and checked once per process."""
+    return jsonschema.Draft202012Validator(json.loads(schema_path(name).read_text(encoding="utf-8")))

@@ -6,9 +6,7 @@ never meets a broken expression.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from vdcaudit import jmes
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Category, Severity
-from vdcaudit.resources import data_path, schema_path
+from vdcaudit.resources import data_path, schema_validator
 from vdcaudit.yamlfile import load_yaml
 
 AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
@@ -71,12 +69,6 @@ class Rule:
         }
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(schema_path("rule.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
 def _key_lines(text: str) -> dict[str, int]:
     """1-based line of each top-level key, for error messages."""
     try:
@@ -94,7 +86,7 @@ def load_rule_file(path: Path) -> Rule:
     lines = _key_lines(text)
     if not isinstance(data, dict):
         raise InputError("a rule file must be a YAML mapping", path, 1)
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(schema_validator("rule.schema.json").iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
         top = str(error.absolute_path[0]) if error.absolute_path else None

@@ -8,6 +8,11 @@ from typing import Any
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, Finding, Status
 
 
+# The key under which findings without a subscription (or resource group) are counted: on-premises
+# SDN, say. Part of the JSON's summary.by_subscription, so it does not change.
+UNSCOPED = "(none)"
+
+
 def summarize(findings: list[Finding], not_assessed: dict[str, int], resources: int) -> dict[str, Any]:
     by_status = Counter(f.status.value for f in findings)
     matrix: dict[str, dict[str, dict[str, int]]] = {
@@ -49,7 +54,7 @@ def by_subscription(findings: list[Finding]) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     unwaived: dict[str, Counter[str]] = {}
     for f in findings:
-        key = f.subscription or "(none)"
+        key = f.subscription or UNSCOPED
         row = rows.setdefault(key, {"by_status": {s.value: 0 for s in Status}, "waived": 0})
         row["by_status"][f.status.value] += 1
         if f.waiver is not None:

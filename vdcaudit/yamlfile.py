@@ -3,7 +3,6 @@ clear InputError, as jsonfile does for JSON."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import yaml
 
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_text
-from vdcaudit.resources import schema_path
+from vdcaudit.resources import schema_validator
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
@@ -39,8 +38,7 @@ def load_config_document(path: Path, what: str) -> tuple[Any, str]:
     names the document in messages when the problem is at its top level."""
     text = read_text(path)
     data = load_yaml(text, path) or {}
-    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    error = jsonschema.exceptions.best_match(schema_validator("config.schema.json").iter_errors(data))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or what
         raise InputError(f"{where}: {error.message}", path)

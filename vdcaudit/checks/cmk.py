@@ -101,7 +101,7 @@ KEY_REFERENCES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 class VaultIndex:
     """Finds the vault a key reference names: an ARM id, or a key/vault URI (matched on the vault's
     URI host, else on the vault name, which is the URI's first label and unique within a cloud).
-    Built once per scan so each lookup is a dictionary hit, not a walk over every vault."""
+    Each lookup is a dictionary hit, not a walk over every vault."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
@@ -128,7 +128,7 @@ class VaultIndex:
 @register("cmk_vault_protected")
 def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     references_of = KEY_REFERENCES[rule.resource_type.lower()]
-    vaults = VaultIndex(inventory)
+    vaults = inventory.derived("key-vaults", VaultIndex)
     for resource in resources_for(rule, inventory):
         references = references_of(resource)
         if not references:

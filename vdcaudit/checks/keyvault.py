@@ -42,7 +42,7 @@ def _policy_violations(vault: dict[str, Any], context: ScanContext) -> dict[str,
 
 
 def _assignments_by_scope(inventory: Inventory) -> dict[str, list[dict[str, Any]]]:
-    """Role assignments keyed by their lower-case scope, built once per scan."""
+    """Role assignments keyed by their lower-case scope."""
     by_scope: dict[str, list[dict[str, Any]]] = {}
     for assignment in inventory.of_type("Microsoft.Authorization/roleAssignments"):
         scope = str((assignment.get("properties") or {}).get("scope", "")).lower().rstrip("/")
@@ -80,7 +80,7 @@ def _unread_role_assignments(vault: dict[str, Any], inventory: Inventory) -> str
 
 @register("keyvault_key_owner_separation")
 def key_owner_separation(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    by_scope = _assignments_by_scope(inventory)
+    by_scope = inventory.derived("role-assignments-by-scope", _assignments_by_scope)
     role_assignments_read = bool(by_scope)
     for vault in resources_for(rule, inventory):
         props = vault.get("properties") or {}

@@ -48,7 +48,7 @@ def _gateway_vnet(gateway: dict[str, Any] | None) -> str | None:
 def _vpn_overlays(inventory: Inventory) -> dict[str, str]:
     """Circuit id (lower-case) -> id of an IPsec connection that runs over its private peering: a
     connection using its private Azure IP on a VPN gateway in the same virtual network as an
-    ExpressRoute gateway connected to the circuit. Built once per scan (not per circuit)."""
+    ExpressRoute gateway connected to the circuit."""
     connections = inventory.of_type("Microsoft.Network/connections")
     vpn_over_private_ip: dict[str, str] = {}  # gateway vnet -> connection id
     circuit_vnets: dict[str, set[str]] = {}  # circuit id -> vnets of the ER gateways connected to it
@@ -72,7 +72,7 @@ def _vpn_overlays(inventory: Inventory) -> dict[str, str]:
 
 @register("expressroute_private_peering_encryption")
 def expressroute_encryption(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    overlays = _vpn_overlays(inventory)
+    overlays = inventory.derived("expressroute-vpn-overlays", _vpn_overlays)
     for circuit in resources_for(rule, inventory):
         props = _props(circuit)
         if "peerings" not in props:

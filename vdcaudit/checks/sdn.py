@@ -15,7 +15,7 @@ from typing import Any
 
 from vdcaudit.checks import register
 from vdcaudit.checks import sdnacl
-from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates,
+from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates, fabric_view,
                                        props, ref_of)
 from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
 from vdcaudit.engine import ScanContext
@@ -52,7 +52,7 @@ def _gap_findings(rule: Rule, view: FabricView, *types: str) -> list[Finding]:
 
 @register("sdn_encrypted_subnet_credential")
 def encrypted_subnet_credential(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     for vnet in view.of_type(VNET):
         encrypted = [s.name for s in view.subnets_of(vnet) if s.encrypted]
         if not encrypted:
@@ -69,7 +69,7 @@ def encrypted_subnet_credential(rule: Rule, inventory: Inventory, context: ScanC
 
 @register("sdn_encryption_credential_valid")
 def encryption_credential_valid(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     for vnet in view.of_type(VNET):
         state = view.credential_state(vnet)
         if state.ref is None:
@@ -88,7 +88,7 @@ def encryption_credential_valid(rule: Rule, inventory: Inventory, context: ScanC
 
 @register("sdn_credential_without_encrypted_subnet")
 def credential_without_encrypted_subnet(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     for vnet in view.of_type(VNET):
         ref = ref_of(props(vnet).get("encryptionCredential"))
         if ref is None:
@@ -107,7 +107,7 @@ def credential_without_encrypted_subnet(rule: Rule, inventory: Inventory, contex
 
 @register("sdn_inconsistent_subnets")
 def inconsistent_subnets(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     for vnet in view.of_type(VNET):
         subnets = view.subnets_of(vnet)
         encrypted = [s.name for s in subnets if s.encrypted]
@@ -127,7 +127,7 @@ def inconsistent_subnets(rule: Rule, inventory: Inventory, context: ScanContext)
 def health(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     """provisioningState Succeeded and configurationState.status Success: otherwise the controller
     has not (fully) pushed the configuration to the hosts, whatever the resource says."""
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     for resource in view.of_type(rule.resource_type):
         p = props(resource)
         provisioning = p.get("provisioningState", resource.get("provisioningState"))
@@ -168,7 +168,7 @@ def _host_findings(rule: Rule, inventory: Inventory, context: ScanContext, judge
                    missing_cert: Status = Status.UNKNOWN) -> Iterator[Finding]:
     """For every server that runs a NIC of an encrypted subnet: find the certificate each of its
     encrypted subnets needs in the host's LocalMachine\\My store and let `judge` decide on it."""
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     yield from _gap_findings(rule, view, NIC, VNET, CREDENTIAL)
     hosting, orphans = view.encrypted_hosts()
     for nic, subnet, why in orphans:
@@ -338,7 +338,7 @@ def host_certificate_trusted(rule: Rule, inventory: Inventory, context: ScanCont
 def credential_certificate_consistent(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     """One credential, one certificate: every host holds that exact certificate, and no host holds
     several certificates with its subject (the renewal left behind, or a copy on the wrong host)."""
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     yield from _gap_findings(rule, view, NIC, VNET)
     hosting, _ = view.encrypted_hosts()
     by_credential: dict[str, tuple[str, set[str]]] = {}  # credential id -> (thumbprint, server ids)
@@ -396,7 +396,7 @@ def _nic_acl(ipconfig: dict[str, Any]) -> str | None:
 def encrypted_subnet_boundary(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     """A leak is traffic to or from an address outside the subnet that every applicable ACL (the
     subnet's and the NIC's) allows: the ACLs' allowed traffic is intersected exactly (see sdnacl)."""
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     yield from _gap_findings(rule, view, VNET, NIC)
     for subnet in view.encrypted_subnets():
         yield _boundary_finding(rule, view, subnet)
@@ -480,7 +480,7 @@ def _leaks(subnet: Subnet, evaluations: dict[str, sdnacl.Evaluation]) -> list[sd
 
 @register("sdn_encrypted_subnet_acl")
 def encrypted_subnet_acl(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     yield from _gap_findings(rule, view, VNET, NIC)
     for subnet in view.encrypted_subnets():
         resource = subnet.as_resource()

@@ -192,3 +192,8 @@ def certificates(record: dict[str, Any], store: str) -> list[dict[str, Any]] | N
     stores = props(record).get("stores") or {}
     value = stores.get(store)
     return value if isinstance(value, list) else None
+
+
+def fabric_view(inventory: Inventory) -> FabricView:
+    """The SDN fabric of the inventory, built once and shared by the SDN checks and the report section."""
+    return inventory.derived("sdn-fabric", FabricView)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from vdcaudit.checks.sdnfabric import VNET, FabricView, props
+from vdcaudit.checks.sdnfabric import VNET, fabric_view, props
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.sections import register_section
@@ -29,7 +29,7 @@ def _summary(findings: list[Finding]) -> dict[str, Any]:
 
 @register_section("sdn")
 def sdn_section(inventory: Inventory, findings: list[Finding]) -> dict[str, Any] | None:
-    view = FabricView(inventory)
+    view = fabric_view(inventory)
     vnets = view.of_type(VNET)
     gaps = [c.to_dict() for c in inventory.coverage if c.source == "sdn"]
     if not vnets and not gaps:

@@ -11,12 +11,12 @@ Faults (latency, 401/403/500, dropped connections, timeouts) and the request log
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.collectors.sdn.fabric import COLLECTIONS
+from vdcaudit.collectors.sdn.fabric import COLLECTIONS, entries_in
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
+from vdcaudit.jsonfile import read_json
 
 class NcEmulator(EmulatedService):
     def __init__(self, snapshot: Path, page_size: int = 2, host: str = "127.0.0.1",
@@ -25,7 +25,7 @@ class NcEmulator(EmulatedService):
         for name in COLLECTIONS:
             path = snapshot / f"{name}.json"
             if path.is_file():
-                self.collections[name] = json.loads(path.read_text(encoding="utf-8-sig"))["value"]
+                self.collections[name] = entries_in(read_json(path), str(path))
         self.page_size = page_size
         self.server = EmulatorServer(host, client_ca=client_ca)
         self.server.add_route("GET", r"/networking/discovery", self._discovery)

@@ -11,6 +11,7 @@ from typing import Any
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
+from vdcaudit.summary import UNSCOPED
 
 # A gap is anything not shown to be compliant. WARN is compliant for now and listed apart.
 GAP_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
@@ -76,7 +77,7 @@ def scan_scope(result: ScanResult) -> Scope:
         scope.sources.setdefault(heading, []).append(
             (str(record.get("location", "")), count if isinstance(count, int) else None))
     for subscription in result.summary.get("by_subscription", {}):
-        if subscription != "(none)":
+        if subscription != UNSCOPED:
             subscriptions[subscription] = None
     scope.tenants = sorted(tenants)
     scope.subscriptions = sorted(subscriptions)

@@ -16,7 +16,7 @@ from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding
 from vdcaudit.reports.common import GAP_STATUSES
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
-from vdcaudit.summary import score
+from vdcaudit.summary import UNSCOPED, score
 
 COLUMNS = [s.value for s in (Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR)] + ["waived"]
 # Server-rendered finding cards per rule in the gap view: the rest are one click away in the
@@ -100,8 +100,7 @@ class ReportView:
 
     @property
     def score_bars(self) -> list[tuple[str, float | None]]:
-        # Findings outside any subscription (on-premises SDN) are grouped under "(none)"
-        return [("on-premises / none" if row.subscription == "(none)" else row.subscription, row.score)
+        return [("on-premises / none" if row.subscription == UNSCOPED else row.subscription, row.score)
                 for row in self.subscriptions[:SCORE_BARS]]
 
     @property
@@ -142,7 +141,7 @@ def build_view(result: ScanResult) -> ReportView:
     for f in result.findings:
         column = column_of(f)
         rule_counts[f.rule_id][column] += 1
-        by_group[f.subscription or "(none)"][f.resource_group or "(none)"][column] += 1
+        by_group[f.subscription or UNSCOPED][f.resource_group or UNSCOPED][column] += 1
         if f.status in GAP_STATUSES:
             gaps[f.rule_id].append(f)
         if f.waiver is not None:
