@@ -4,16 +4,18 @@ clear InputError."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path, loads: Callable[[str], Any] = json.loads) -> Any:
+    """The file's JSON document; `loads` decodes it (jsonpos passes one that keeps line numbers)."""
     text = read_text(path)
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
 

@@ -15,8 +15,7 @@ from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_text
+from vdcaudit.jsonfile import read_json
 
 
 class LinedDict(dict):  # type: ignore[type-arg]
@@ -47,11 +46,7 @@ def loads_with_lines(text: str) -> Any:
 
 def read_json_with_lines(path: Path) -> Any:
     """Like jsonfile.read_json, but objects are LinedDicts."""
-    text = read_text(path)
-    try:
-        return loads_with_lines(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
+    return read_json(path, loads_with_lines)
 
 
 def line_of(value: Any) -> int | None:
