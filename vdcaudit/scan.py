@@ -36,9 +36,6 @@ class ScanResult:
     waivers: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
 
-    def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
-
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.waiver is None]
 
