@@ -21,7 +21,7 @@ from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
 from vdcaudit.emulator.arm import ArmEmulator
 from vdcaudit.emulator.httpserver import Fault
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Status

@@ -58,7 +58,7 @@ def test_pass_fail_unknown_error(tmp_path: Path) -> None:
                  account("good", {"minimumTlsVersion": "TLS1_2"}),
                  account("bad", {"minimumTlsVersion": "TLS1_0"}),
                  account("missing", {}),
-                 account("broken", {"minimumTlsVersion": 12}))  # length() of a number: a type error
+                 account("broken", {"minimumTlsVersion": True}))  # length() of a boolean: a type error
     assert {name: f.status for name, f in found.items()} == {
         "good": Status.PASS, "bad": Status.FAIL, "missing": Status.UNKNOWN, "broken": Status.ERROR}
     assert "properties.minimumTlsVersion" in found["missing"].message

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from vdcaudit.config import Config, KeyOwner
-from vdcaudit.engine import ScanContext, run
+from vdcaudit.engine import run
+from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Severity
 from vdcaudit.rulepack import load_rules

@@ -17,7 +17,8 @@ from vdcaudit.collectors.sdn.live import collect_live
 from vdcaudit.collectors.sdn.ncclient import TLS_REFUSED, NcSettings
 from vdcaudit.emulator.httpserver import Fault, make_certificate
 from vdcaudit.emulator.nc import NcEmulator
-from vdcaudit.engine import ScanContext, run
+from vdcaudit.engine import run
+from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 

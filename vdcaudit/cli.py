@@ -19,7 +19,7 @@ from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.inventory import Inventory

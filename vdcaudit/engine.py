@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Any
 
 from vdcaudit import jmes
-from vdcaudit.config import Config
-from vdcaudit.findings import finding_for, scope_finding
+from vdcaudit.armdata import ArmObject
+from vdcaudit.findings import ambiguity, finding_for, scope_finding
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, Status
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.unresolved import covering, note
-
-
-@dataclass
-class ScanContext:
-    config: Config = field(default_factory=Config)
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    options: dict[str, Any] = field(default_factory=dict)  # source-specific settings, e.g. cert_warn_days
-    # CI gate inputs, applied to the findings by vdcaudit.scan (vdcaudit.waivers / vdcaudit.baseline)
-    waivers: list[Any] | None = None
-    baseline: Any = None
 
 
 @dataclass
@@ -74,6 +63,8 @@ def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
 def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
     """One JMESPath rule on one resource; None when the rule's `where` excludes the resource."""
     assert rule.assertion is not None
+    if (blocked := ambiguity(rule, resource)) is not None:
+        return blocked
     try:
         view, defaults_used = _with_defaults(rule, resource)
         if rule.where is not None and not jmes.truthy(jmes.search(rule.where, view)):
@@ -125,7 +116,7 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
         target = view
         for key in keys[:-1]:
             child = target.get(key)
-            child = dict(child) if isinstance(child, dict) else {}
+            child = ArmObject(child) if isinstance(child, dict) else ArmObject()
             target[key] = child
             target = child
         target[keys[-1]] = default

@@ -37,3 +37,13 @@ def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, sourc
         category=rule.category, message=message, source=source, subscription=subscription,
         resource_group=group,
     )
+
+
+def ambiguity(rule: Rule, resource: dict[str, Any]) -> Finding | None:
+    """ERROR for a resource that spells one property name twice in different case: ARM would refuse
+    it, and reading either spelling could turn a FAIL into a PASS."""
+    names = resource.get(META, {}).get("ambiguous")
+    if not names:
+        return None
+    return finding_for(rule, resource, Status.ERROR,
+                       "cannot judge: property names differ only in case: " + ", ".join(names))

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from vdcaudit.baseline import load_baseline
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.model import Finding, Severity
 from vdcaudit.scan import ScanResult
 from vdcaudit.waivers import load_waivers_file

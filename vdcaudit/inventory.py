@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from vdcaudit.armdata import ArmObject, wrap_resource
 from vdcaudit.errors import InputError
 from vdcaudit.model import CoverageRecord
 
@@ -26,11 +27,11 @@ _View = TypeVar("_View")
 
 # Top-level ARM envelope keys. Anything else at the top level of a resource without `properties`
 # is an az CLI "flattened" print (e.g. `az sql db tde show`) and is folded back into `properties`.
-ENVELOPE_KEYS = frozenset({
+ENVELOPE_KEYS = frozenset(key.lower() for key in (
     "id", "name", "type", "location", "tags", "sku", "kind", "identity", "plan", "zones", "etag",
     "managedBy", "subscriptionId", "resourceGroup", "tenantId", "extendedLocation", "systemData",
     "apiVersion", "managedByExtended", "properties", META,
-})
+))
 
 
 def meta(resource: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def parent_id(resource_id: str) -> str | None:
 def normalise(resource: dict[str, Any]) -> dict[str, Any]:
     """Bring the small differences between az CLI, ARG and ARM prints to one shape (in place)."""
     if "properties" not in resource:
-        flattened = {k: resource.pop(k) for k in list(resource) if k not in ENVELOPE_KEYS}
+        flattened = ArmObject({k: resource.pop(k) for k in list(resource) if k.lower() not in ENVELOPE_KEYS})
         if flattened:
             resource["properties"] = flattened
     subscription, group = parse_scope(resource["id"])
@@ -91,6 +92,10 @@ class Inventory:
         where = (origin or {}).get("file")
         if not isinstance(resource, dict):
             raise InputError(f"{_describe(origin)} is not a JSON object", where)
+        try:
+            resource, ambiguous, coerced = wrap_resource(resource, META)
+        except ValueError as exc:
+            raise InputError(f"{_describe(origin)}: {exc}", where) from None
         for key in ("id", "type"):
             if not isinstance(resource.get(key), str) or not resource[key]:
                 raise InputError(f"{_describe(origin)} has no '{key}'", where)
@@ -99,8 +104,13 @@ class Inventory:
         previous = self._by_id.get(key)
         if previous is not None:
             self._by_type[previous["type"].lower()].remove(previous)
+            ambiguous += previous.get(META, {}).get("ambiguous", [])
             resource = _merged(previous, resource)
         meta(resource).update({"source": source, **({"origin": origin} if origin else {})})
+        # Names spelt twice in different case make the resource ambiguous: the engine gives ERROR.
+        for name, found in (("ambiguous", ambiguous), ("coerced", coerced)):
+            if found:
+                meta(resource)[name] = found
         self._by_id[key] = resource
         self._by_type[resource["type"].lower()].append(resource)
         self._linked = False
@@ -154,12 +164,14 @@ class Inventory:
 def _merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     """`later` over `earlier`, key by key (and inside `properties`); null or missing values in
     `later` keep the earlier ones."""
-    result = {k: v for k, v in earlier.items() if k != META}
+    result = ArmObject({k: v for k, v in earlier.items() if k != META})
     for key, value in later.items():
         if value is None or key == META:
             continue
-        if key == "properties" and isinstance(value, dict) and isinstance(result.get(key), dict):
-            value = {**result[key], **{k: v for k, v in value.items() if v is not None}}
+        if key.lower() == "properties" and isinstance(value, dict) and isinstance(result.get(key), dict):
+            merged = ArmObject(result[key])
+            merged.update({k: v for k, v in value.items() if v is not None})
+            value = merged
         result[key] = value
     if META in later:
         result[META] = later[META]

@@ -11,10 +11,23 @@ import jmespath
 from jmespath import functions
 from jmespath.parser import ParsedResult
 
+from vdcaudit.armdata import ArmObject
+
 
 class _VdcFunctions(functions.Functions):
     """Azure enum values differ in case between sources (Az PowerShell "Get", ARM "get",
     ARG lower-cased types), so rules compare through lower()/upper()."""
+
+    # Resource data is read through armdata.ArmObject (a dict whose names match case-insensitively);
+    # JMESPath type-checks function arguments by class name, so it must know that name is an object.
+    def _get_allowed_pytypes(self, types: Any) -> Any:
+        allowed, subtypes = super()._get_allowed_pytypes(types)
+        if "dict" in allowed:
+            allowed = [*allowed, ArmObject.__name__]
+        return allowed, [[*s, ArmObject.__name__] if "dict" in s else s for s in subtypes]
+
+    def _convert_to_jmespath_type(self, pyobject: Any) -> Any:
+        return "object" if pyobject == ArmObject.__name__ else super()._convert_to_jmespath_type(pyobject)
 
     @functions.signature({"types": []})
     def _func_lower(self, value: Any) -> Any:

@@ -14,7 +14,7 @@ from vdcaudit.collectors import sdn as sdn_source
 from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import ScanResult

@@ -7,16 +7,21 @@ A check is `fn(rule, inventory, context) -> Iterable[Finding]`, registered with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Union
+
+from vdcaudit.findings import ambiguity, finding_for
+from vdcaudit.model import Finding, Status
 
 if TYPE_CHECKING:
-    from vdcaudit.engine import ScanContext
     from vdcaudit.inventory import Inventory
-    from vdcaudit.model import Finding
+    from vdcaudit.model import ScanContext
     from vdcaudit.rulepack import Rule
 
-CheckFunction = Callable[["Rule", "Inventory", "ScanContext"], Iterable["Finding"]]
+CheckFunction = Callable[["Rule", "Inventory", "ScanContext"], Iterable[Finding]]
+# Judges one resource: a finding, several, or None when the rule does not apply to it.
+ResourceJudge = Callable[["Rule", dict[str, Any], "Inventory", "ScanContext"],
+                         Union[Finding, Iterable[Finding], None]]
 CHECKS: dict[str, CheckFunction] = {}
 
 
@@ -27,6 +32,33 @@ def register(name: str) -> Callable[[CheckFunction], CheckFunction]:
         CHECKS[name] = fn
         return fn
     return decorate
+
+
+def register_each(name: str) -> Callable[[ResourceJudge], ResourceJudge]:
+    """Register a check that judges the rule's resources one at a time (see judge_each)."""
+    def decorate(judge: ResourceJudge) -> ResourceJudge:
+        register(name)(lambda rule, inventory, context: judge_each(rule, inventory, context, judge))
+        return judge
+    return decorate
+
+
+def judge_each(rule: "Rule", inventory: "Inventory", context: "ScanContext", judge: ResourceJudge,
+               resources: Iterable[dict[str, Any]] | None = None) -> Iterator[Finding]:
+    """Run `judge` on each resource (by default the rule's own). A resource whose data breaks the
+    judge (a string where an object belongs, say) gets ERROR naming it; every other resource keeps
+    its own verdict, so one malformed resource can never hide another's FAIL."""
+    for resource in resources_for(rule, inventory) if resources is None else resources:
+        blocked = ambiguity(rule, resource)
+        if blocked is not None:
+            yield blocked
+            continue
+        try:
+            result = judge(rule, resource, inventory, context)
+            found = [] if result is None else [result] if isinstance(result, Finding) else list(result)
+        except Exception as exc:  # malformed data: this resource cannot be judged, the others still are
+            found = [finding_for(rule, resource, Status.ERROR,
+                                 f"cannot judge this resource: {type(exc).__name__}: {exc}")]
+        yield from found
 
 
 def resources_for(rule: "Rule", inventory: "Inventory") -> list[dict[str, Any]]:

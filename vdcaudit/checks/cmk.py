@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from vdcaudit.checks import register, resources_for
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, Status

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from vdcaudit.checks import register, resources_for
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, Status

@@ -18,7 +18,7 @@ from vdcaudit.checks import sdnacl
 from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates, fabric_view,
                                        props, ref_of)
 from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
-from vdcaudit.engine import ScanContext
+from vdcaudit.model import ScanContext
 from vdcaudit.findings import finding_for, scope_finding
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status

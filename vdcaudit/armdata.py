@@ -1,0 +1,208 @@
+"""Read resource data the way ARM reads it: the one accessor every rule, check and renderer uses.
+
+- Property names match case-insensitively (ARM and the Network Controller ignore case: templates
+  write `"Protocol"`, Az PowerShell prints `Properties`). `ArmObject` is a dict whose lookups fold
+  case, so JMESPath (which reads fields with `.get`) and Python checks see `properties.x` whatever
+  spelling the source printed. Iteration, evidence and output keep the source's own spelling.
+- A JSON object that spells one name twice in different case (`properties` and `Properties`) is
+  ambiguous: ARM would not take it, and either reading could hide a FAIL. `wrap` records such names
+  and the engine gives ERROR for that resource instead of guessing.
+- Values ARM coerces are read as ARM reads them: the resource providers deserialise a boolean
+  property given as the string "true"/"false" (a template's string parameter, a bool parameter whose
+  default is the string "true") as the boolean, and a string-typed version property given as a
+  number (`"minTlsVersion": 1.2`) as the string "1.2". `wrap` applies both inside `properties` and
+  records every coerced value under `x_vdcaudit.coerced`, so nothing is changed silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# String-typed ARM properties whose values look like numbers, so authors write them as numbers
+# (Microsoft.Web siteConfig.minTlsVersion "1.2", Microsoft.Sql servers minimalTlsVersion "1.2", ...).
+# ARM's JSON deserialiser turns the number into the string the API declares.
+VERSION_STRING_PROPERTIES = frozenset(name.lower() for name in (
+    "minTlsVersion", "minimalTlsVersion", "minimumTlsVersion", "scmMinTlsVersion", "minTlsCipherSuite",
+    "minimumTlsVersionAllowed", "tlsVersion", "sslMinimalVersion", "minimalTlsVersionInbound",
+))
+
+# Deeper than any ARM resource (the deepest API shapes are ~15 levels); deeper is hostile input.
+MAX_DEPTH = 100
+
+
+class AmbiguousNames(ValueError):
+    """A JSON object names one property twice, differing only in case."""
+
+
+class ArmObject(dict):  # type: ignore[type-arg]
+    """A JSON object whose keys are read case-insensitively; stored and printed as the source spelt them."""
+
+    __slots__ = ()
+
+    def _spelling(self, key: Any) -> Any:
+        """The stored key that `key` names, or None. Exact spelling first (the common case, O(1))."""
+        if dict.__contains__(self, key):
+            return key
+        if isinstance(key, str):
+            folded = key.lower()
+            for stored in dict.keys(self):
+                if isinstance(stored, str) and stored.lower() == folded:
+                    return stored
+        return None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        stored = self._spelling(key)
+        return default if stored is None else dict.__getitem__(self, stored)
+
+    def __getitem__(self, key: Any) -> Any:
+        stored = self._spelling(key)
+        if stored is None:
+            raise KeyError(key)
+        return dict.__getitem__(self, stored)
+
+    def __contains__(self, key: object) -> bool:
+        return self._spelling(key) is not None
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        # Writing `subscriptionId` into a resource printed with `SubscriptionId` updates that key.
+        stored = self._spelling(key)
+        dict.__setitem__(self, key if stored is None else stored, value)
+
+    def __delitem__(self, key: Any) -> None:
+        stored = self._spelling(key)
+        if stored is None:
+            raise KeyError(key)
+        dict.__delitem__(self, stored)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        stored = self._spelling(key)
+        if stored is None:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        return dict.pop(self, stored)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        stored = self._spelling(key)
+        if stored is None:
+            dict.__setitem__(self, key, default)
+            return default
+        return dict.__getitem__(self, stored)
+
+    def update(self, *others: Any, **values: Any) -> None:  # type: ignore[override]
+        for other in (*others, values):
+            for key, value in (other.items() if isinstance(other, Mapping) else other):
+                self[key] = value
+
+    def __copy__(self) -> ArmObject:
+        return ArmObject(self)
+
+    def copy(self) -> ArmObject:
+        return ArmObject(self)
+
+
+def wrap(value: Any, *, coerce: bool = False) -> tuple[Any, list[str], list[str]]:
+    """`value` with every JSON object made an ArmObject (in place for lists, new objects for dicts).
+
+    Returns (wrapped value, ambiguous names as paths, coerced values described). With `coerce`, the
+    ARM value coercions above apply (the caller passes it for a resource's `properties`).
+    """
+    ambiguous: list[str] = []
+    coerced: list[str] = []
+    wrapped = _wrap(value, "", 0, coerce, ambiguous, coerced)
+    return wrapped, ambiguous, coerced
+
+
+def wrap_resource(resource: dict[str, Any], reserved: str) -> tuple[ArmObject, list[str], list[str]]:
+    """A resource wrapped for reading: coercion applies inside `properties` only, and the reserved
+    annotations key (vdcaudit's own, holding links to other resources) is kept as it is."""
+    ambiguous: list[str] = []
+    coerced: list[str] = []
+    result = ArmObject()
+    folded: set[str] = set()
+    for key, item in resource.items():
+        lowered = key.lower() if isinstance(key, str) else key
+        if lowered in folded:
+            ambiguous.append(str(key))
+        folded.add(lowered)
+        if key != reserved:
+            item = _wrap(item, str(key), 1, lowered == "properties", ambiguous, coerced)
+        dict.__setitem__(result, key, item)
+    return result, ambiguous, coerced
+
+
+def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str]) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path or 'the top'}")
+    if isinstance(value, dict):
+        result = ArmObject()
+        folded: set[str] = set()
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                lowered = key.lower()
+                if lowered in folded:
+                    ambiguous.append(here)
+                folded.add(lowered)
+                if coerce:
+                    item = _coerced(lowered, item, here, coerced)
+            dict.__setitem__(result, key, _wrap(item, here, depth + 1, coerce, ambiguous, coerced))
+        return result
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                value[index] = _wrap(item, f"{path}[{index}]", depth + 1, coerce, ambiguous, coerced)
+            elif coerce:
+                value[index] = _coerced("", item, f"{path}[{index}]", coerced)
+        return value
+    return value
+
+
+def _coerced(name: str, value: Any, path: str, coerced: list[str]) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        result: Any = value.lower() == "true"
+    elif name in VERSION_STRING_PROPERTIES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        result = str(value)
+    else:
+        return value
+    coerced.append(f"{path}: {value!r} read as {result!r}")
+    return result
+
+
+def props(resource: Mapping[str, Any]) -> ArmObject:
+    """A resource's `properties` (any spelling). Absent or null gives an empty object; a value that
+    is not an object is malformed data and raises, so the caller's resource gets ERROR, not a verdict."""
+    found = resource.get("properties")
+    if found is None:
+        return ArmObject()
+    if not isinstance(found, dict):
+        raise TypeError(f"'properties' is a {type(found).__name__}, not an object")
+    return found if isinstance(found, ArmObject) else ArmObject(found)
+
+
+def dig(data: Any, path: str | Iterable[str]) -> Any:
+    """The value at a dotted path (`properties.encryption.type`), None where any step is absent.
+    A step into a value that is not an object raises TypeError: that is malformed data, not absence."""
+    node = data
+    for key in (path.split(".") if isinstance(path, str) else path):
+        if node is None:
+            return None
+        if not isinstance(node, dict):
+            raise TypeError(f"'{key}' read from a {type(node).__name__}, not an object")
+        node = node.get(key) if isinstance(node, ArmObject) else ArmObject(node).get(key)
+    return node
+
+
+def as_bool(value: Any) -> bool | None:
+    """A boolean as ARM reads one: True/False, or the strings "true"/"false" in any case; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def same(value: Any, expected: str) -> bool:
+    """Enum values compare case-insensitively (Az PowerShell prints "Enabled", ARG may lower-case)."""
+    return isinstance(value, str) and value.lower() == expected.lower()
