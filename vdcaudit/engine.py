@@ -56,7 +56,7 @@ def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
             gaps.append(scope_finding(
                 rule, record.scope, Status.UNKNOWN,
                 f"{what} in {record.scope} could not be read ({record.reason})"
-                + (f": {record.detail}" if record.detail else ""), record.source))
+                + (f": {record.detail}" if record.detail else ""), record.source, record.location))
     return gaps
 
 
