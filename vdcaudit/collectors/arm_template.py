@@ -56,9 +56,8 @@ MAX_PARAMETERS = 256
 MAX_VARIABLES = 256
 MAX_RESOURCES = 800
 MAX_OUTPUTS = 64
-# vdcaudit's bounds for one file (ARM documents none): levels of nested inline templates, resources
-# across all of them.
-MAX_NESTED_DEPLOYMENTS = 32
+# vdcaudit's bound for one file, nested deployments included (ARM documents none). How deep nested
+# deployments go is bounded by the JSON nesting limit (template_text.MAX_DEPTH; ~4 levels per module).
 MAX_FILE_RESOURCES = 10_000
 
 # Keys of a template resource that describe the deployment, not the resource ARM would return.
@@ -131,8 +130,6 @@ class _Loader:
     # -- one template (the file's, or a nested deployment's inline template) --------------------
 
     def template(self, document: dict[str, Any], scope: Scope) -> None:
-        if len(self.templates) >= MAX_NESTED_DEPLOYMENTS:
-            raise self.limit(f"nested deployments go deeper than {MAX_NESTED_DEPLOYMENTS} levels", document)
         outputs = _field(document, "outputs")
         if isinstance(outputs, dict) and len(outputs) > MAX_OUTPUTS:
             raise self.limit(f"{len(outputs)} outputs (ARM allows {MAX_OUTPUTS} per template)", document)
@@ -483,8 +480,8 @@ def load_template(path: Path, inventory: Inventory, parameters: Path | None = No
         raise InputError(str(exc), path, loader.current_line or line_of(document)) from None
     except TemplateExpressionError as exc:  # outside any one resource: a nested deployment's own shape
         raise InputError(str(exc), path, line_of(document)) from None
-    apply_deployed_shape([resource for resource, _ in loader.resources])
-    for resource, origin in loader.resources:
+    shaped = apply_deployed_shape([resource for resource, _ in loader.resources])
+    for resource, (_, origin) in zip(shaped, loader.resources):
         inventory.add(resource, SOURCE, origin)
     inventory.add(_deployment_record(document, deployment, loader.defects), SOURCE,
                   {"file": str(path), "line": line_of(document) or 1})
