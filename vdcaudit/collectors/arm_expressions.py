@@ -439,7 +439,7 @@ def evaluate(node: Any, scope: Scope) -> Any:
     function = _FUNCTIONS.get(name)
     if function is None:
         return Unknown(f"function {node.name}() is not supported by vdcaudit")
-    if name not in _STRUCTURAL:
+    if name not in _STRUCTURAL and name not in _SHAPE_ONLY:
         unknown = first_unknown(args)
     else:  # only an unknown argument itself matters, not unknown parts inside the structures
         unknown = next((a for a in args if isinstance(a, Unknown)), None) \
@@ -1041,5 +1041,7 @@ _NEEDS_SCOPE = set(_SCOPED)
 # whole result unknown (a variable object with one unknown property is still mostly known).
 _STRUCTURAL = {"union", "createobject", "createarray", "array", "concat", "tryget", "map", "reduce",
                "mapvalues"}
+# Functions that only look at the shape of their argument: unknown items inside it do not matter.
+_SHAPE_ONLY = {"length", "empty"}
 # Of those, the ones that put an unknown argument itself into the result.
 _KEEPS_UNKNOWN_ARGUMENTS = {"createobject", "createarray", "concat"}

@@ -40,7 +40,8 @@ def apply_deployed_shape(resources: list[dict[str, Any]]) -> list[dict[str, Any]
         except ValueError:  # nested too deep: Inventory.add refuses it with the file named
             wrapped.append(resource)
     by_id = {r["id"].lower(): r for r in wrapped}
-    for adjust in (_attach_disks, _inline_children, _appgw_subresource_ids, _workspace_cluster_links):
+    for adjust in (_attach_disks, _inline_children, _appgw_subresource_ids, _workspace_cluster_links,
+                   _role_assignment_scope):
         for resource in wrapped:
             try:
                 adjust(resource, by_id)
@@ -97,3 +98,15 @@ def _workspace_cluster_links(link: dict[str, Any], by_id: dict[str, dict[str, An
         return
     features = workspace.setdefault("properties", ArmObject()).setdefault("features", ArmObject())
     features.setdefault("clusterResourceId", cluster_id)
+
+
+def _role_assignment_scope(assignment: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+    """ARM reports where a role assignment applies as properties.scope (read-only); code states it as
+    the extension resource's `scope` (or the deployment's resource group), which is in its id."""
+    marker = "/providers/microsoft.authorization/roleassignments/"
+    cut = assignment["id"].lower().rfind(marker)
+    if assignment["type"].lower() != "microsoft.authorization/roleassignments" or cut <= 0:
+        return
+    properties = assignment.setdefault("properties", ArmObject())
+    if not properties.get("scope"):
+        properties["scope"] = assignment["id"][:cut]
