@@ -180,6 +180,9 @@ class _Loader:
             if condition is False:
                 return
             short_type = evaluate_value(_field(raw, "type"), scope)
+            if isinstance(short_type, Unknown):
+                self.gap(raw, f"the type of a resource is unknown before deployment: {short_type.reason}")
+                return
             if not isinstance(short_type, str) or not short_type:
                 raise TemplateExpressionError("the resource has no 'type'")
             name = evaluate_value(_field(raw, "name"), scope)

@@ -265,7 +265,8 @@ class _Plan:
             if isinstance(arm_id, Unknown):
                 self.coverage.append(CoverageRecord(
                     source=SOURCE, scope=f"{self.path}:{instance.line or 1}", resource_type=entry["type"],
-                    reason=f"{instance.address}: the resource id cannot be built before apply ({arm_id.reason})"))
+                    reason=f"{instance.address}: the resource id cannot be built before apply ({arm_id.reason})",
+                    location={"file": str(self.path), "line": instance.line or 1}))
                 continue
             built.append((self.resource(instance, entry, arm_id), origin))
             for child in entry.get("children", []):
