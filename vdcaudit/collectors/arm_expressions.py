@@ -677,7 +677,9 @@ def _merge(objects: Any, deep: bool) -> dict[str, Any]:
 
 
 def _identity(item: Any) -> Any:
-    return json.dumps(item, sort_keys=True) if isinstance(item, (dict, list)) else (type(item).__name__, item)
+    # default=repr: an item may hold a value unknown before deployment (kept in place by union())
+    return json.dumps(item, sort_keys=True, default=repr) if isinstance(item, (dict, list)) \
+        else (type(item).__name__, item)
 
 
 def _dedupe(items: list[Any]) -> list[Any]:
@@ -877,7 +879,8 @@ def _to_object(items: Any, key_fn: Any, value_fn: Any = None) -> Any:
         key = _callable(key_fn, "toObject()")(item)
         if isinstance(key, Unknown):
             return key
-        result[_require(str, key, "toObject()'s key")] = item if value_fn is None else _callable(value_fn, "toObject()")(item)
+        value = item if value_fn is None else _callable(value_fn, "toObject()")(item)
+        result[_require(str, key, "toObject()'s key")] = value
     return result
 
 
@@ -1011,7 +1014,8 @@ _PLAIN: dict[str, Callable[..., Any]] = {
     "shallowmerge": lambda objects: _merge(_require(list, objects, "shallowMerge()'s argument"), deep=False),
     "intersection": lambda first, *rest: {k: v for k, v in first.items() if all(o.get(k, object()) == v for o in rest)}
     if isinstance(first, dict) else [i for i in _dedupe(first) if all(i in o for o in rest)],
-    "flatten": lambda items: [i for sub in _require(list, items, "flatten()") for i in _require(list, sub, "flatten()")],
+    "flatten": lambda items: [i for sub in _require(list, items, "flatten()")
+                              for i in _require(list, sub, "flatten()")],
     "map": _map,
     "filter": _filter,
     "reduce": _reduce,

@@ -32,9 +32,9 @@ import click
 
 from vdcaudit.armdata import ArmObject
 from vdcaudit.collectors.arm_expressions import (
-    MAX_RESOURCE_CHARS, MAX_VALUE_CHARS, NO_DEFAULT, Budget, Deployment, Scope, TemplateExpressionError,
-    TemplateLimitError, Unknown, VariableLoop, copy_count, evaluate_value, first_unknown, measure,
-    property_loops,
+    MAX_COPY_COUNT, MAX_RESOURCE_CHARS, MAX_VALUE_CHARS, NO_DEFAULT, Budget, Deployment, Scope,
+    TemplateExpressionError, TemplateLimitError, Unknown, VariableLoop, copy_count, evaluate_value, first_unknown,
+    measure, property_loops,
 )
 from vdcaudit.collectors.deployed_shape import apply_deployed_shape
 from vdcaudit.collectors.template_text import read_template_json
@@ -125,7 +125,9 @@ class _Loader:
 
     def defect(self, problem: str, node: Any, *, built: bool = True, resource_type: str | None = None,
                file: Path | None = None) -> None:
-        self.defects.append(Defect(str(file or self.path), line_of(node), problem, built, resource_type))
+        defect = Defect(str(file or self.path), line_of(node), problem, built, resource_type)
+        if defect not in self.defects[-MAX_COPY_COUNT:]:  # each iteration of a loop repeats the same mistake
+            self.defects.append(defect)
 
     # -- one template (the file's, or a nested deployment's inline template) --------------------
 
@@ -358,9 +360,11 @@ class _Loader:
         report UNKNOWN for the file and line instead of silently passing."""
         declared = _field(raw, "type") if isinstance(raw, dict) else None
         resource_type = declared if isinstance(declared, str) and "/" in declared and "[" not in declared else None
-        self.coverage.append(CoverageRecord(
+        record = CoverageRecord(
             source=SOURCE, scope=f"{self.path}:{line_of(raw) or 1}", reason=reason, resource_type=resource_type,
-            location={"file": str(self.path), "line": line_of(raw) or 1}))
+            location={"file": str(self.path), "line": line_of(raw) or 1})
+        if record not in self.coverage[-MAX_COPY_COUNT:]:  # each iteration of a loop has the same gap
+            self.coverage.append(record)
 
     def scope(self, document: dict[str, Any], given: dict[str, Any], deployment: Deployment, given_in: Path,
               given_node: Any) -> Scope:
