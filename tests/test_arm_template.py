@@ -330,6 +330,24 @@ def test_quickstart_sql_with_block_comments_and_nested_children() -> None:
     assert len(inv) == 5  # server, database, TDE, firewall rule, the deployment record
 
 
+def test_avm_virtual_network_subnets_from_module_copy_loops() -> None:
+    inv, result = _scan(PUBLISHED / "avm-virtual-network.json")
+    subnets = inv.of_type("Microsoft.Network/virtualNetworks/subnets")
+    assert sorted(s["name"] for s in subnets) == ["snet-app", "snet-data"]
+    assert all(s["properties"]["privateEndpointNetworkPolicies"] == "Disabled" for s in subnets)
+    vnet = inv.of_type("Microsoft.Network/virtualNetworks")[0]
+    assert vnet["properties"]["ddosProtectionPlan"] is None and vnet["properties"]["enableDdosProtection"] is False
+    assert _verdict(result, "VDC-VNET-001", "vnet-avm-spoke-001").status.value == "PASS"
+
+
+def test_quickstart_web_app_values_as_people_type_them() -> None:
+    """PascalCase `Properties`/`HttpsOnly`, a bool given as the string "true", a TLS version as a number."""
+    _, result = _scan(PUBLISHED / "quickstart-webapp.json")
+    app = next(f.resource_name for f in result.findings if f.rule_id == "VDC-APP-001")
+    for rule_id in ("VDC-APP-001", "VDC-APP-002", "VDC-APP-003"):
+        assert _verdict(result, rule_id, app).status.value == "PASS", rule_id
+
+
 def test_one_broken_resource_never_hides_the_others() -> None:
     path = PUBLISHED / "broken-hub.json"
     lines = path.read_text().splitlines()
@@ -377,6 +395,7 @@ def test_absent_and_empty_properties_give_the_same_verdicts(tmp_path: Path) -> N
     ("[dateTimeToEpoch('2027-06-30T00:00:00Z')]", 1814313600),
     ("[dateTimeAdd('2026-01-31T00:00:00Z', 'P1M')]", "2026-02-28T00:00:00Z"),
     ("[length(createArray(reference('x'), 1))]", 2),  # the items may be unknown, the count is not
+    ("[length(union(createArray(createObject('a', reference('x'))), createArray(1)))]", 2),
 ])
 def test_newer_template_functions(expression: str, expected: object) -> None:
     assert evaluate_value(expression, _scope()) == expected

@@ -941,7 +941,16 @@ def _resource_group(scope: Scope) -> dict[str, Any]:
     d = scope.deployment
     return {"id": f"/subscriptions/{d.subscription_id}/resourceGroups/{d.resource_group}",
             "name": d.resource_group, "type": "Microsoft.Resources/resourceGroups",
-            "location": d.location, "properties": {"provisioningState": "Succeeded"}}
+            "location": d.location, "properties": {"provisioningState": "Succeeded"},
+            # the placeholder group's own settings are those of the group deployed to, unknown here
+            "tags": Unknown("the tags of the resource group deployed to are only known at deployment"),
+            "managedBy": Unknown("the resource group deployed to is only known at deployment")}
+
+
+def _deployment(scope: Scope) -> dict[str, Any]:
+    """deployment(): its name; where the template is linked from depends on how it is deployed."""
+    return {"name": scope.deployment.name, "properties": {
+        "templateLink": Unknown("deployment().properties.templateLink depends on how the template is deployed")}}
 
 
 def _subscription(scope: Scope) -> dict[str, Any]:
@@ -954,7 +963,7 @@ _SCOPED: dict[str, Callable[..., Any]] = {
     "resourcegroup": _resource_group,
     "subscription": _subscription,
     "tenant": lambda scope: {"tenantId": scope.deployment.tenant_id},
-    "deployment": lambda scope: {"name": scope.deployment.name, "properties": {}},
+    "deployment": _deployment,
     "resourceid": lambda scope, *args: resource_id(scope.deployment, *args),
     "subscriptionresourceid": _subscription_resource_id,
     "copyindex": _copy_index,
