@@ -231,27 +231,32 @@ def _write(tmp_path: Path, document: object, name: str = "t.json") -> Path:
     ({"parameters": {"a": {"value": 1}}}, "looks like a parameters file"),
     ({"resources": [{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "x",
                      "name": "[concat('a'"}], "parameters": {}}, None),
-    ({"resources": [{"type": "Microsoft.Storage/storageAccounts", "name": "[parameters('nope')]"}]},
-     "name: parameter 'nope' is not declared"),
-    ({"resources": [{"type": "Microsoft.Sql/servers/databases", "name": "onlyone"}]}, "needs 2 segment(s)"),
+    ({"resources": "storage"}, "'resources' must be an array"),
+    ({"parameters": [], "resources": []}, "'parameters' must be an object"),
 ])
 def test_bad_templates_name_file_and_line(tmp_path: Path, document: object, message: str | None) -> None:
     path = _write(tmp_path, document)
     if message is None:  # "[concat('a'" has no closing bracket: ARM reads it as a plain string
         inv = Inventory()
         load_template(path, inv)
-        assert next(iter(inv))["name"] == "[concat('a'"
+        assert inv.of_type("Microsoft.Storage/storageAccounts")[0]["name"] == "[concat('a'"
         return
     with pytest.raises(InputError) as error:
         load_template(path, Inventory())
     assert error.value.one_line().startswith(str(path)) and message in error.value.one_line()
 
 
-def test_undeclared_parameter_in_parameters_file_is_an_error(tmp_path: Path) -> None:
+def _defects(inventory: Inventory) -> list[dict]:
+    return inventory.of_type("Microsoft.Resources/deployments")[0]["x_vdcaudit"]["defects"]
+
+
+def test_undeclared_parameter_in_parameters_file_is_a_defect_of_that_file(tmp_path: Path) -> None:
     params = _write(tmp_path, {"parameters": {"typo": {"value": 1}}}, "p.json")
-    with pytest.raises(InputError, match="parameter 'typo' is given a value") as error:
-        load_template(TEMPLATE, Inventory(), params)
-    assert error.value.path == str(params)
+    inv = Inventory()
+    load_template(TEMPLATE, inv, params)
+    defect = next(d for d in _defects(inv) if "typo" in d["problem"])
+    assert defect["file"] == str(params) and "is given a value but the template does not declare it" in defect["problem"]
+    assert len(inv.of_type("Microsoft.Storage/storageAccounts")) == 4  # the template is still judged
 
 
 def test_unknown_copy_count_is_a_coverage_gap(tmp_path: Path) -> None:
@@ -260,6 +265,228 @@ def test_unknown_copy_count_is_a_coverage_gap(tmp_path: Path) -> None:
          "name": "[format('st{0}', copyIndex())]", "properties": {}}]})
     inv = Inventory()
     load_template(path, inv)
-    assert len(inv) == 0 and inv.coverage[0].resource_type == "Microsoft.Storage/storageAccounts"
+    assert not inv.of_type("Microsoft.Storage/storageAccounts")
+    assert inv.coverage[0].resource_type == "Microsoft.Storage/storageAccounts"
     resource_line = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if '"copy"' in line) - 1
     assert "count is unknown" in inv.coverage[0].reason and inv.coverage[0].scope == f"{path}:{resource_line}"
+    assert inv.coverage[0].location == {"file": str(path), "line": resource_line}
+    assert _defects(inv) == []  # unknown before deployment is not a mistake
+
+
+# -- templates in the shapes Microsoft publishes (fixtures/iac/published, written from the ARM template
+#    reference in the shape `bicep build` gives Azure Verified Modules and the quickstart templates) ----
+
+PUBLISHED = FIXTURES / "published"
+
+
+def _scan(path: Path, parameters: Path | None = None):
+    from vdcaudit.rulepack import load_rules
+    inv = Inventory()
+    load_template(path, inv, parameters)
+    return inv, scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml")))
+
+
+def _verdict(result, rule_id: str, name: str) -> object:
+    return next(f for f in result.findings if f.rule_id == rule_id and f.resource_name == name)
+
+
+def test_avm_key_vault_language_version_2_with_nullable_parameters_and_variable_copy_loop() -> None:
+    inv, result = _scan(PUBLISHED / "avm-key-vault.json", PUBLISHED / "avm-key-vault.parameters.json")
+    vault = inv.of_type("Microsoft.KeyVault/vaults")[0]
+    assert vault["apiVersion"] == "2022-07-01"  # kept for rules whose Azure default depends on it
+    assert vault["properties"]["publicNetworkAccess"] == "Disabled"  # tryGet over the given networkAcls
+    assert vault["tags"] is None  # an unset nullable object parameter is null, not unknown
+    # the variable copy loop turned role names into role definition ids; one assignment per element
+    roles = sorted(r["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for r in inv.of_type(
+        "Microsoft.Authorization/roleAssignments"))
+    assert roles == ["14b46e9e-c2b7-41b4-b07b-48a6ebf60603", "e147488a-f6f5-4113-8e2d-b22465e65bf6"]
+    assert not inv.of_type("Microsoft.Authorization/locks")  # condition over an unset nullable lock
+    assert _verdict(result, "VDC-KV-002", "kv-avm-hub-001").status.value == "PASS"
+    assert _verdict(result, "VDC-KV-003", "kv-avm-hub-001").status.value == "FAIL"  # Crypto Officer, not an owner
+    assert _verdict(result, "VDC-KV-006", "cmk-storage").status.value == "PASS"  # dateTimeToEpoch of a literal
+    utc = _verdict(result, "VDC-KV-006", "cmk-sql")  # dateTimeAdd(utcNow()): unknown, never "no expiry"
+    assert utc.status.value == "UNKNOWN" and "utcNow()" in utc.message
+    assert _verdict(result, "VDC-IAC-001", "vdcaudit-template").status.value == "PASS"
+
+
+def test_avm_storage_account_with_comments_union_of_coalesce_and_an_inner_module() -> None:
+    path = PUBLISHED / "avm-storage-account.json"
+    inv, result = _scan(path)
+    account = inv.of_type("Microsoft.Storage/storageAccounts")[0]
+    assert account["tags"] == {"hidden-title": "AVM storage account"}  # multi-line string, union over null
+    assert account["properties"]["encryption"]["services"]["queue"] == {"enabled": True, "keyType": "Account"}
+    lines = path.read_text().splitlines()
+    line = account["x_vdcaudit"]["origin"]["line"]
+    assert lines[line - 1].strip() == "{" and '"Microsoft.Storage/storageAccounts"' in lines[line]
+    containers = inv.of_type("Microsoft.Storage/storageAccounts/blobServices/containers")
+    assert sorted(c["name"] for c in containers) == ["backups", "logs"]  # module with inner scope
+    assert _verdict(result, "VDC-ST-002", "stavmhub001").status.value == "PASS"
+    assert _verdict(result, "VDC-ST-004", "stavmhub001").status.value == "FAIL"  # no customer key given
+
+
+def test_quickstart_sql_with_block_comments_and_nested_children() -> None:
+    inv, result = _scan(PUBLISHED / "quickstart-sql.json")
+    assert _verdict(result, "VDC-SQL-001", "SampleDB").status.value == "PASS"
+    assert len(inv) == 5  # server, database, TDE, firewall rule, the deployment record
+
+
+def test_avm_virtual_network_subnets_from_module_copy_loops() -> None:
+    inv, result = _scan(PUBLISHED / "avm-virtual-network.json")
+    subnets = inv.of_type("Microsoft.Network/virtualNetworks/subnets")
+    assert sorted(s["name"] for s in subnets) == ["snet-app", "snet-data"]
+    assert all(s["properties"]["privateEndpointNetworkPolicies"] == "Disabled" for s in subnets)
+    vnet = inv.of_type("Microsoft.Network/virtualNetworks")[0]
+    assert vnet["properties"]["ddosProtectionPlan"] is None and vnet["properties"]["enableDdosProtection"] is False
+    assert _verdict(result, "VDC-VNET-001", "vnet-avm-spoke-001").status.value == "PASS"
+
+
+def test_quickstart_web_app_values_as_people_type_them() -> None:
+    """PascalCase `Properties`/`HttpsOnly`, a bool given as the string "true", a TLS version as a number."""
+    _, result = _scan(PUBLISHED / "quickstart-webapp.json")
+    app = next(f.resource_name for f in result.findings if f.rule_id == "VDC-APP-001")
+    for rule_id in ("VDC-APP-001", "VDC-APP-002", "VDC-APP-003"):
+        assert _verdict(result, rule_id, app).status.value == "PASS", rule_id
+
+
+def test_one_broken_resource_never_hides_the_others() -> None:
+    path = PUBLISHED / "broken-hub.json"
+    lines = path.read_text().splitlines()
+    inv, result = _scan(path)
+    gate = _verdict(result, "VDC-IAC-001", "vdcaudit-template")
+    assert gate.status.value == "FAIL" and "this template would not deploy: 3 defect(s)" in gate.message
+    assert "parameter 'minTls' is not declared" in gate.message and "no property 'httpsOnly'" in gate.message
+    broken_line = next(n for n, text in enumerate(lines, 1) if '"name": "appdb"' in text) - 3
+    error = next(f for f in result.findings if f.status.value == "ERROR")
+    assert error.location == {"file": str(path), "line": broken_line} and "needs 2 segment(s)" in error.message
+    gap = next(f for f in result.findings if f.rule_id == "VDC-SQL-001")
+    assert gap.status.value == "UNKNOWN" and gap.location == {"file": str(path), "line": broken_line}
+    # the valid resources keep their verdicts, property by property
+    assert _verdict(result, "VDC-ST-001", "stbrokenlogs").status.value == "FAIL"
+    assert _verdict(result, "VDC-ST-001", "stbrokenok").status.value == "PASS"
+    missing = _verdict(result, "VDC-ST-002", "stbrokenlogs")
+    assert missing.status.value == "UNKNOWN" and "parameters('minTls')" in missing.message
+    assert _verdict(result, "VDC-ST-002", "stbrokendata").status.value == "PASS"
+    for finding in result.findings:
+        assert finding.location and finding.location["file"] == str(path), finding
+
+
+def test_absent_and_empty_properties_give_the_same_verdicts(tmp_path: Path) -> None:
+    account = {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01", "kind": "StorageV2"}
+    path = _write(tmp_path, {"resources": [{**account, "name": "stabsent"},
+                                           {**account, "name": "stempty", "properties": {}}]})
+    _, result = _scan(path)
+    for rule_id in ("VDC-ST-002", "VDC-ST-003", "VDC-ST-004"):
+        verdicts = {f.resource_name: f.status.value for f in result.findings if f.rule_id == rule_id}
+        assert verdicts["stabsent"] == verdicts["stempty"] == "FAIL", (rule_id, verdicts)
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("[tryGet(createObject('a', createObject('b', 1)), 'a', 'b')]", 1),
+    ("[tryGet(createObject('a', 1), 'missing')]", None),
+    ("[union(coalesce(null(), createObject()), createObject('x', 1))]", {"x": 1}),
+    ("[union(createObject('a', createObject('b', 1)), createObject('a', createObject('c', 2)))]",
+     {"a": {"b": 1, "c": 2}}),
+    ("[shallowMerge(createArray(createObject('a', createObject('b', 1)), createObject('a', createObject('c', 2))))]",
+     {"a": {"c": 2}}),
+    ("[map(createArray(1, 2), lambda('x', mul(lambdaVariables('x'), 10)))]", [10, 20]),
+    ("[filter(createArray(1, 2, 3), lambda('x', greater(lambdaVariables('x'), 1)))]", [2, 3]),
+    ("[reduce(createArray(1, 2, 3), 0, lambda('c', 'n', add(lambdaVariables('c'), lambdaVariables('n'))))]", 6),
+    ("[sort(createArray(3, 1, 2), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]", [1, 2, 3]),
+    ("[dateTimeToEpoch('2027-06-30T00:00:00Z')]", 1814313600),
+    ("[dateTimeAdd('2026-01-31T00:00:00Z', 'P1M')]", "2026-02-28T00:00:00Z"),
+    ("[length(createArray(reference('x'), 1))]", 2),  # the items may be unknown, the count is not
+    ("[length(union(createArray(createObject('a', reference('x'))), createArray(1)))]", 2),
+])
+def test_newer_template_functions(expression: str, expected: object) -> None:
+    assert evaluate_value(expression, _scope()) == expected
+
+
+def test_variable_copy_loop_and_nullable_parameter(tmp_path: Path) -> None:
+    path = _write(tmp_path, {
+        "parameters": {"extra": {"type": "object", "nullable": True}},
+        "variables": {"copy": [{"name": "tiers", "count": 2,
+                                "input": "[format('tier{0}', copyIndex('tiers', 1))]"}]},
+        "resources": [{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01",
+                       "name": "[variables('tiers')[1]]",
+                       "tags": "[union(coalesce(parameters('extra'), createObject()), createObject('t', 'x'))]"}]})
+    inv = Inventory()
+    load_template(path, inv)
+    account = inv.of_type("Microsoft.Storage/storageAccounts")[0]
+    assert account["name"] == "tier2" and account["tags"] == {"t": "x"}
+
+
+# -- hostile templates: ARM's limits and the evaluation budget end them with exit 2, one line naming
+#    the file and line, and nothing written ------------------------------------------------------------
+
+def _storage(name: object = "st1", properties: object = None, **more: object) -> dict:
+    return {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01", "name": name,
+            "properties": properties or {}, **more}
+
+
+def _doubling(kind: str) -> dict:
+    step = {"strings": "[concat(variables('v{0}'), variables('v{0}'))]",
+            "tree": "[createArray(variables('v{0}'), variables('v{0}'))]"}[kind]
+    variables = {"v0": "ab", **{f"v{i}": step.format(i - 1) for i in range(1, 61)}}
+    return {"variables": variables, "resources": [_storage(properties={"x": "[variables('v60')]"})]}
+
+
+HOSTILE = {
+    "doubling strings": (_doubling("strings"), "past ARM's template size limit"),
+    "doubling shared structure": (_doubling("tree"), "steps"),
+    "copy count 10^7": ({"resources": [_storage("[format('st{0}', copyIndex())]", copy={"name": "l", "count": 10**7})]},
+                        "copy loop 'l' has count 10,000,000 (ARM allows 800)"),
+    "property copy count": ({"resources": [_storage(properties={"copy": [{"name": "r", "count": 801, "input": 1}]})]},
+                            "ARM allows 800"),
+    "variable copy count": ({"variables": {"copy": [{"name": "v", "count": 10**7, "input": 1}]},
+                             "resources": [_storage(properties={"x": "[variables('v')]"})]}, "ARM allows 800"),
+    "257 parameters": ({"parameters": {f"p{i}": {"type": "string"} for i in range(257)}, "resources": []},
+                       "257 parameters (ARM allows 256"),
+    "257 variables": ({"variables": {f"v{i}": 1 for i in range(257)}, "resources": []},
+                      "257 variables (ARM allows 256"),
+    "801 resources": ({"resources": [_storage("[format('a{0}', copyIndex())]", copy={"name": "a", "count": 800}),
+                                     _storage("b")]}, "more than 800 resources"),
+    "65 outputs": ({"resources": [], "outputs": {f"o{i}": {"type": "string", "value": "x"} for i in range(65)}},
+                   "65 outputs (ARM allows 64"),
+    "long expression": ({"resources": [_storage("[concat('" + "a" * 30000 + "')]")]}, "ARM allows 24,576"),
+    "deep expression": ({"resources": [_storage(properties={"x": "[" + "concat(" * 500 + "'a'" + ")" * 500 + "]"})]},
+                        "nests calls deeper than 100 levels"),
+    "expanded resources past 4 MB": ({"variables": {"big": "[padLeft('', 900000, 'a')]"}, "resources": [
+        _storage("[format('s{0}', copyIndex())]", {"x": "[variables('big')]"}, copy={"name": "l", "count": 800})]},
+        "4 MB limit per template"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_templates_end_in_one_error_line(tmp_path: Path, name: str) -> None:
+    from click.testing import CliRunner
+    from vdcaudit.cli import cli
+    document, expected = HOSTILE[name]
+    path = _write(tmp_path, document)
+    result = CliRunner().invoke(cli, ["scan", "--template", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"vdcaudit: error: {path}:"), result.output
+    assert expected in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"resources": ' + "[" * 100000 + "]" * 100000 + "}", ":1: objects and arrays nest deeper than 128 levels"),
+    ('{"resources": [], "x": "' + "a" * (4 * 1024 * 1024) + '"}', "ARM accepts templates and parameter files up to"),
+    ('{"resources": [] /* never closed', ":1: a /* comment is never closed"),
+])
+def test_hostile_template_files_are_refused_before_parsing(tmp_path: Path, text: str, expected: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError) as error:
+        load_template(path, Inventory())
+    assert error.value.one_line().startswith(str(path)) and expected in error.value.one_line()
+
+
+def test_comments_are_read_and_lines_stay_right(tmp_path: Path) -> None:
+    path = _write(tmp_path, '// header\n{\n  /* a\n     block */\n  "resources": [ // trailing\n'
+                            '    {"type": "Microsoft.Storage/storageAccounts", "name": "st1",\n'
+                            '     "tags": {"u": "https://x/*y*/"}, "properties": {}}\n  ]\n}\n')
+    inv = Inventory()
+    load_template(path, inv)
+    account = inv.of_type("Microsoft.Storage/storageAccounts")[0]
+    assert account["tags"] == {"u": "https://x/*y*/"} and account["x_vdcaudit"]["origin"]["line"] == 6

@@ -22,7 +22,9 @@ def demo_findings(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_rule_has_a_finding_on_the_demo(demo_findings: dict) -> None:
     seen = {f["rule_id"] for f in demo_findings["findings"]}
-    silent = sorted(rule["id"] for rule in demo_findings["rules"] if rule["id"] not in seen)
+    # the demo is an export and an SDN fabric: rules only for infrastructure code have nothing to read
+    exercisable = [rule for rule in demo_findings["rules"] if {"snapshot", "sdn"} & set(rule["sources"])]
+    silent = sorted(rule["id"] for rule in exercisable if rule["id"] not in seen)
     assert not silent, f"rules the demo VDC never exercises: {silent}"
 
 

@@ -151,3 +151,50 @@ def test_bad_plans_are_input_errors(tmp_path: Path, document: object, message: s
     with pytest.raises(InputError, match=message) as error:
         load_plan(path, Inventory())
     assert error.value.one_line().startswith(str(path))
+
+
+# -- plans as `terraform show -json` prints them for azurerm 3.x (piped through jq) and 4.x (one line) --
+
+@pytest.mark.parametrize("plan, expected", [
+    ("plan-azurerm3.json", {
+        # 3.x plans the 4.0 names as "known after apply" beside the old ones: the known alias decides
+        ("VDC-RED-001", "redis-spoke2-sessions"): "PASS", ("VDC-RED-001", "redis-spoke2-legacy"): "FAIL",
+        ("VDC-ST-001", "stspoke2logs"): "PASS", ("VDC-ST-003", "stspoke2logs"): "FAIL",
+        ("VDC-RED-002", "redis-spoke2-legacy"): "FAIL", ("VDC-KV-002", "kv-spoke2-prod"): "FAIL",
+        ("VDC-KV-004", "kv-spoke2-prod"): "PASS"}),
+    ("plan-azurerm4.json", {
+        ("VDC-RED-001", "redis-spoke3-sessions"): "PASS", ("VDC-RED-001", "redis-spoke3-legacy"): "FAIL",
+        ("VDC-ST-001", "stspoke3logs"): "PASS", ("VDC-ST-003", "stspoke3logs"): "PASS",
+        ("VDC-SQL-002", "sql-spoke3"): "FAIL"}),  # 4.x "Disabled" = no minimum
+])
+def test_plans_of_azurerm_3_and_4(plan: str, expected: dict) -> None:
+    path = PLAN.parent / plan
+    inventory = Inventory()
+    load_plan(path, inventory)
+    scanned = scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG)))
+    verdicts = {(f.rule_id, f.resource_name): f.status.value for f in scanned.findings}
+    assert {key: verdicts.get(key) for key in expected} == expected
+    assert all(f.location and f.location["file"] == str(path) and f.location["line"] for f in scanned.findings)
+
+
+def test_a_known_alias_wins_over_one_known_after_apply() -> None:
+    inventory = Inventory()
+    load_plan(PLAN.parent / "plan-azurerm3.json", inventory)
+    cache = next(r for r in inventory if r["name"] == "redis-spoke2-sessions")
+    assert cache["properties"]["enableNonSslPort"] is False
+    assert "properties.enableNonSslPort" not in cache["x_vdcaudit"].get("unresolved", {})
+
+
+def test_coverage_gaps_of_a_plan_carry_file_and_line(tmp_path: Path) -> None:
+    document = json.loads((PLAN.parent / "plan-azurerm4.json").read_text())
+    change = next(c for c in document["resource_changes"] if c["type"] == "azurerm_redis_cache")
+    change["change"]["after"].pop("name")
+    change["change"]["after_unknown"]["name"] = True  # a name known only after apply: no id
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(document, indent=1))
+    inventory = Inventory()
+    load_plan(path, inventory)
+    scanned = scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG)))
+    gaps = [f for f in scanned.findings if f.rule_id == "VDC-RED-001" and f.status.value == "UNKNOWN"]
+    assert gaps and all(g.location == {"file": str(path), "line": g.location["line"]} and g.location["line"] > 1
+                        for g in gaps)

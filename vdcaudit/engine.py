@@ -56,7 +56,7 @@ def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
             gaps.append(scope_finding(
                 rule, record.scope, Status.UNKNOWN,
                 f"{what} in {record.scope} could not be read ({record.reason})"
-                + (f": {record.detail}" if record.detail else ""), record.source))
+                + (f": {record.detail}" if record.detail else ""), record.source, record.location))
     return gaps
 
 
@@ -84,6 +84,11 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
             return finding_for(rule, resource, Status.UNKNOWN,
                                f"cannot assess: {names} absent from the resource data"
                                + (f" ({why})" if why else ""), evidence)
+        # A value the assertion reads that the source knows exists but cannot know yet (a template's
+        # utcNow(), a plan's "known after apply") would decide the verdict: neither PASS nor FAIL.
+        unknowable = note(resource, rule.assert_paths)
+        if unknowable:
+            return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unknowable}", evidence)
         passed = jmes.truthy(jmes.search(rule.assertion, view))
     except Exception as exc:  # e.g. a JMESPath type error on unexpected data
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")

@@ -28,14 +28,16 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
     )
 
 
-def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, source: str) -> Finding:
-    """A finding about a whole scope (a subscription that could not be read, say), not a resource."""
+def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, source: str,
+                  location: dict[str, Any] | None = None) -> Finding:
+    """A finding about a whole scope (a subscription that could not be read, say), not a resource;
+    `location` is the file and line for template and plan sources."""
     subscription, group = parse_scope(scope_id)
     return Finding(
         rule_id=rule.id, title=rule.title, resource_id=scope_id, resource_name=scope_id,
         resource_type=rule.resource_type, status=status, severity=rule.severity,
         category=rule.category, message=message, source=source, subscription=subscription,
-        resource_group=group,
+        resource_group=group, location=location,
     )
 
 

@@ -25,8 +25,8 @@ class LinedDict(dict):  # type: ignore[type-arg]
 
 
 class _LineDecoder(json.JSONDecoder):
-    def __init__(self, text: str) -> None:
-        super().__init__()
+    def __init__(self, text: str, strict: bool = True) -> None:
+        super().__init__(strict=strict)
         newlines = [i for i, char in enumerate(text) if char == "\n"]
 
         def parse_object(state: tuple[str, int], *args: Any) -> tuple[LinedDict, int]:
@@ -40,8 +40,9 @@ class _LineDecoder(json.JSONDecoder):
         self.scan_once = py_make_scanner(self)
 
 
-def loads_with_lines(text: str) -> Any:
-    return _LineDecoder(text).decode(text)
+def loads_with_lines(text: str, strict: bool = True) -> Any:
+    """`strict=False` lets strings hold raw newlines (ARM templates may break a string over lines)."""
+    return _LineDecoder(text, strict).decode(text)
 
 
 def read_json_with_lines(path: Path) -> Any:

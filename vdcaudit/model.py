@@ -108,6 +108,7 @@ class CoverageRecord:
     reason: str  # e.g. "403 Forbidden", "timeout after 30s", "throttled (429), retries exhausted"
     resource_type: str | None = None  # None: everything in the scope
     detail: str = ""
+    location: dict[str, Any] | None = None  # {file, line} of what was not read, for template / plan sources
 
     def covers(self, scope: str | None, resource_type: str) -> bool:
         type_matches = self.resource_type is None or self.resource_type.lower() == resource_type.lower()

@@ -10,24 +10,94 @@ property built from it stays unknown and the rule reports UNKNOWN instead of gue
 that only assemble structures (union, createObject, createArray, concat of arrays) keep the unknown
 parts where they are, and `if`/`and`/`or`/`coalesce` decide without them when they can.
 
-Mistakes in the template itself (a syntax error, a wrong argument count or type) raise
-`TemplateExpressionError`; the template loader turns it into a one-line error with file and line.
+Mistakes in the template itself (a syntax error, a wrong argument count or type, a property read
+from an object that lacks it) raise `TemplateExpressionError`: ARM would reject the template, and the
+loader records the mistake where it happened and keeps judging the rest.
+
+Hostile templates are bounded: every evaluation step and every value built is charged to a `Budget`
+shared by the whole file, values are capped at ARM's own template size, copy counts at ARM's 800,
+expressions at ARM's 24,576 characters. Going past a limit raises `TemplateLimitError`, which ends
+the scan (exit 2) instead of letting a 2 KB template eat the machine.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 
 class TemplateExpressionError(Exception):
     """The expression is wrong: ARM itself would reject the template."""
+
+
+class TemplateLimitError(Exception):
+    """The template goes past a limit of ARM's (or of the evaluation budget): the file is refused."""
+
+
+# ARM's documented template limits (learn.microsoft.com/azure/azure-resource-manager/templates/
+# best-practices "Template limits"; error-job-size-exceeded): 4 MB template after expansion (values of
+# variables and parameters included), 1 MB per resource definition, 800 per copy loop, 24,576
+# characters per expression.
+MAX_VALUE_CHARS = 4 * 1024 * 1024
+MAX_RESOURCE_CHARS = 1024 * 1024
+MAX_COPY_COUNT = 800
+MAX_EXPRESSION_CHARS = 24_576
+MAX_RANGE_COUNT = 10_000  # range(): "count ... up to 10000" (ARM template functions, array)
+# vdcaudit's own bounds (ARM documents none): nesting of one expression, and the total work for a file.
+MAX_EXPRESSION_DEPTH = 100
+MAX_STEPS = 2_500_000  # a few seconds; the fixture needs 3,000, a 3.2 MB template of 790 NSGs 550,000
+_INT64 = 2 ** 63
+
+
+@dataclass
+class Budget:
+    """Evaluation work for one template file: each function call, each value node measured and every
+    256 characters of a built string cost one step."""
+
+    limit: int = MAX_STEPS
+    spent: int = 0
+
+    def charge(self, steps: int) -> None:
+        self.spent += steps
+        if self.spent > self.limit:
+            raise TemplateLimitError(
+                f"evaluating the template's expressions took more than {self.limit:,} steps (vdcaudit's budget "
+                "per template; values that double at every step end here)")
+
+
+def measure(value: Any, budget: Budget, cap: int = MAX_VALUE_CHARS, what: str = "a value") -> int:
+    """About how many characters `value` takes as JSON, walking it as a tree (a structure that reuses
+    one part many times counts it every time, as ARM's expanded template would). Stops at `cap`."""
+    size, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item) + 2
+            budget.charge(1 + len(item) // 256)
+        elif isinstance(item, dict):
+            size += 2
+            budget.charge(1)
+            for key, child in item.items():
+                size += len(str(key)) + 4
+                stack.append(child)
+        elif isinstance(item, list):
+            size += 2
+            budget.charge(1)
+            stack.extend(item)
+        else:
+            size += 8
+            budget.charge(1)
+        if size > cap:
+            raise TemplateLimitError(f"{what} grows past {cap:,} characters (ARM's template size limit)")
+    return size
 
 
 @dataclass(frozen=True)
@@ -111,6 +181,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self, kind: str) -> bool:
         return self.i < len(self.tokens) and self.tokens[self.i].kind == kind
@@ -130,6 +201,15 @@ class _Parser:
         return node
 
     def expression(self) -> Any:
+        self.depth += 1
+        if self.depth > MAX_EXPRESSION_DEPTH:
+            raise TemplateLimitError(f"an expression nests calls deeper than {MAX_EXPRESSION_DEPTH} levels")
+        try:
+            return self._access_chain()
+        finally:
+            self.depth -= 1
+
+    def _access_chain(self) -> Any:
         node = self.primary()
         while True:
             if self.peek("."):
@@ -167,8 +247,11 @@ class _Parser:
         return Call(name, tuple(args))
 
 
+@functools.lru_cache(maxsize=8192)
 def parse(text: str) -> Any:
-    """Parse the inside of `[...]`."""
+    """Parse the inside of `[...]` (the tree is immutable, so one parse serves every copy iteration)."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise TemplateLimitError(f"an expression of {len(text):,} characters (ARM allows {MAX_EXPRESSION_CHARS:,})")
     return _Parser(text).parse()
 
 
@@ -195,6 +278,16 @@ class Deployment:
 NO_DEFAULT = object()
 
 
+@dataclass(frozen=True)
+class VariableLoop:
+    """`"variables": {"copy": [{"name": N, "count": C, "input": I}]}`: variable N is the array of I
+    evaluated for copyIndex('N') = 0 .. C-1."""
+
+    name: str
+    count: Any
+    input: Any
+
+
 @dataclass
 class Scope:
     """Parameters and variables of one template, evaluated lazily (a default value or a variable
@@ -204,17 +297,17 @@ class Scope:
     parameter_values: dict[str, Any] = field(default_factory=dict)  # given values, not evaluated
     # every declared parameter: raw default (may be an expression) or NO_DEFAULT
     parameter_defaults: dict[str, Any] = field(default_factory=dict)
-    variables: dict[str, Any] = field(default_factory=dict)  # raw, may be expressions
+    variables: dict[str, Any] = field(default_factory=dict)  # raw, may be expressions or VariableLoops
     copy_indexes: dict[str, int] = field(default_factory=dict)  # loop name -> current index
     current_loop: str | None = None
+    budget: Budget = field(default_factory=Budget)
+    lambda_values: dict[str, Any] = field(default_factory=dict)  # lambdaVariables() in a lambda's body
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _evaluating: set[tuple[str, str]] = field(default_factory=set)
 
     def with_copy(self, loop: str, index: int) -> "Scope":
         """The same scope inside one iteration of a copy loop (shares the parameter cache)."""
-        inner = Scope(self.deployment, self.parameter_values, self.parameter_defaults, self.variables,
-                      {**self.copy_indexes, loop: index}, loop, self._cache, self._evaluating)
-        return inner
+        return replace(self, copy_indexes={**self.copy_indexes, loop: index}, current_loop=loop)
 
     def parameter(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
         key = _find_key(self.parameter_defaults.keys() | self.parameter_values.keys(), name)
@@ -241,11 +334,36 @@ class Scope:
             raise TemplateExpressionError(f"{kind} '{key}' refers to itself")
         self._evaluating.add(slot)
         try:
-            value = evaluate_value(raw, self)
+            # outside any resource's copy loop or lambda: a variable means the same everywhere
+            root = replace(self, copy_indexes={}, current_loop=None, lambda_values={})
+            value = _variable_loop(raw, root) if isinstance(raw, VariableLoop) else evaluate_value(raw, root)
+        except TemplateExpressionError as exc:
+            raise TemplateExpressionError(f"{kind} '{key}': {exc}") from None
         finally:
             self._evaluating.discard(slot)
         self._cache[slot] = value
         return value
+
+
+def copy_count(raw: Any, scope: Scope, loop: str) -> Any:
+    """A copy loop's count: an int from 0 to ARM's 800, or Unknown."""
+    count = evaluate_value(raw, scope)
+    if isinstance(count, Unknown):
+        return count
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise TemplateExpressionError(f"copy loop '{loop}': count must be a non-negative integer, got {count!r}")
+    if count > MAX_COPY_COUNT:
+        raise TemplateLimitError(f"copy loop '{loop}' has count {count:,} (ARM allows {MAX_COPY_COUNT})")
+    return count
+
+
+def _variable_loop(loop: VariableLoop, scope: Scope) -> Any:
+    count = copy_count(loop.count, scope, loop.name)
+    if isinstance(count, Unknown):
+        return count
+    built = [_evaluate_json(loop.input, scope.with_copy(loop.name, i)) for i in range(count)]
+    measure(built, scope.budget, what=f"variable '{loop.name}'")
+    return built
 
 
 def _find_key(keys: Any, name: Any) -> str | None:
@@ -256,44 +374,54 @@ def _find_key(keys: Any, name: Any) -> str | None:
 
 
 def evaluate_value(value: Any, scope: Scope) -> Any:
-    """A JSON value from the template with every expression string in it evaluated.
+    """A JSON value from the template with every expression string in it evaluated, and measured
+    against the size limits. Objects keep their keys; `copy` arrays inside objects (property loops)
+    are expanded."""
+    try:
+        result = _evaluate_json(value, scope)
+    except RecursionError:
+        raise TemplateLimitError("expressions nest or refer to each other too deeply") from None
+    if isinstance(result, (dict, list)):
+        measure(result, scope.budget)
+    return result
 
-    Objects keep their keys; `copy` arrays inside objects (property loops) are expanded."""
+
+def _evaluate_json(value: Any, scope: Scope) -> Any:
+    scope.budget.charge(1)
     if isinstance(value, str):
         if is_expression(value):
             return evaluate(parse(value[1:-1]), scope)
         return value[1:] if value.startswith("[[") else value
     if isinstance(value, list):
-        return [evaluate_value(item, scope) for item in value]
+        return [_evaluate_json(item, scope) for item in value]
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():
             if key == "copy" and isinstance(item, list):
-                result.update(_property_loops(item, scope))
+                result.update(property_loops(item, scope))
             else:
-                result[key] = evaluate_value(item, scope)
+                result[key] = _evaluate_json(item, scope)
         return result
     return value
 
 
-def _property_loops(loops: list[Any], scope: Scope) -> dict[str, Any]:
+def property_loops(loops: list[Any], scope: Scope) -> dict[str, Any]:
     """`"copy": [{"name": "ipsecPolicies", "count": 2, "input": {...}}]` inside properties."""
     produced: dict[str, Any] = {}
     for loop in loops:
-        if not isinstance(loop, dict) or "name" not in loop or "input" not in loop:
+        if not isinstance(loop, dict) or not isinstance(loop.get("name"), str) or "input" not in loop:
             raise TemplateExpressionError("a property copy loop needs 'name', 'count' and 'input'")
-        count = evaluate_value(loop.get("count"), scope)
+        count = copy_count(loop.get("count"), scope, loop["name"])
         if isinstance(count, Unknown):
             produced[loop["name"]] = count
             continue
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise TemplateExpressionError(f"copy loop '{loop['name']}': count must be an integer")
-        produced[loop["name"]] = [evaluate_value(loop["input"], scope.with_copy(loop["name"], i))
+        produced[loop["name"]] = [_evaluate_json(loop["input"], scope.with_copy(loop["name"], i))
                                   for i in range(count)]
     return produced
 
 
 def evaluate(node: Any, scope: Scope) -> Any:
+    scope.budget.charge(1)
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Access):
@@ -311,13 +439,24 @@ def evaluate(node: Any, scope: Scope) -> Any:
     function = _FUNCTIONS.get(name)
     if function is None:
         return Unknown(f"function {node.name}() is not supported by vdcaudit")
-    if name not in _STRUCTURAL:
+    if name not in _STRUCTURAL and name not in _SHAPE_ONLY:
         unknown = first_unknown(args)
-        if unknown is not None:
-            return unknown
-    if name in _NEEDS_SCOPE:
-        return _call(node.name, function, [scope, *args])
-    return _call(node.name, function, args)
+    else:  # only an unknown argument itself matters, not unknown parts inside the structures
+        unknown = next((a for a in args if isinstance(a, Unknown)), None) \
+            if name not in _KEEPS_UNKNOWN_ARGUMENTS else None
+    if unknown is not None:
+        return unknown
+    result = _call(node.name, function, [scope, *args] if name in _NEEDS_SCOPE else args)
+    if isinstance(result, str):
+        scope.budget.charge(len(result) // 256)
+        if len(result) > MAX_VALUE_CHARS:
+            raise TemplateLimitError(f"{node.name}() builds a string of {len(result):,} characters "
+                                     "(past ARM's template size limit)")
+    elif isinstance(result, (dict, list)):
+        measure(result, scope.budget, what=f"the value of {node.name}()")
+    elif isinstance(result, int) and not isinstance(result, bool) and not -_INT64 <= result < _INT64:
+        raise TemplateExpressionError(f"{node.name}(): the result does not fit ARM's 64-bit integers")
+    return result
 
 
 def _call(name: str, function: Callable[..., Any], args: list[Any]) -> Any:
@@ -368,7 +507,7 @@ def _access(target: Any, key: Any) -> Any:
 # Functions whose value only exists once something is deployed or at the moment of deployment.
 DEPLOYMENT_TIME = {
     "reference", "utcnow", "newguid", "pickzones", "managementgroup", "managementgroupresourceid",
-    "getsecret",
+    "getsecret", "deployer", "references",
 }
 
 
@@ -391,11 +530,24 @@ def _require(kind: type | tuple[type, ...], value: Any, what: str) -> Any:
 
 def _concat(*args: Any) -> Any:
     if args and all(isinstance(a, list) for a in args):
+        _check_length(sum(len(a) for a in args), "concat()")
         return [item for a in args for item in a]
     unknown = first_unknown(list(args))
     if unknown is not None:
         return unknown
-    return "".join(_text(a) for a in args)
+    return _joined([_text(a) for a in args], "", "concat()")
+
+
+def _check_length(length: int, what: str) -> None:
+    """Refuse a result before building it when its size alone is past ARM's template size."""
+    if length > MAX_VALUE_CHARS:
+        raise TemplateLimitError(f"{what} would build {length:,} characters or items "
+                                 "(past ARM's template size limit)")
+
+
+def _joined(parts: list[str], separator: str, what: str) -> str:
+    _check_length(sum(len(p) for p in parts) + len(separator) * max(len(parts) - 1, 0), what)
+    return separator.join(parts)
 
 
 _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
@@ -403,6 +555,8 @@ _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
 
 def _format(template: str, *args: Any) -> str:
     """.NET composite formatting as format() uses it: {0}, {1:D3}, {{ and }}."""
+    built = [0]
+
     def replace(match: re.Match[str]) -> str:
         if match.group(0) in ("{{", "}}"):
             return match.group(0)[0]
@@ -411,9 +565,33 @@ def _format(template: str, *args: Any) -> str:
             raise TemplateExpressionError(f"format(): no argument for {{{index}}}")
         value, spec = args[index], match.group(2)
         if spec and spec[0] in "Dd" and isinstance(value, int):
-            return str(value).zfill(int(spec[1:] or 0))
-        return _text(value)
+            width = int(spec[1:] or 0)
+            _check_length(width, "format()")
+            text = str(value).zfill(width)
+        else:
+            text = _text(value)
+        built[0] += len(text)
+        _check_length(built[0], "format()")
+        return text
     return _FORMAT_ITEM.sub(replace, _require(str, template, "format()'s first argument"))
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    _require(str, text, "replace()")
+    if old:
+        _check_length(len(text) + text.count(old) * (len(new) - len(old)), "replace()")
+    return text.replace(old, new)
+
+
+def _pad_left(value: Any, width: int, char: str = " ") -> str:
+    _check_length(_require(int, width, "padLeft()'s length"), "padLeft()")
+    return _text(value).rjust(width, char)
+
+
+def _range(start: int, count: int) -> list[int]:
+    if not 0 <= _require(int, count, "range()'s count") <= MAX_RANGE_COUNT:
+        raise TemplateExpressionError(f"range(): count must be 0 to {MAX_RANGE_COUNT}, got {count}")
+    return list(range(_require(int, start, "range()'s start"), start + count))
 
 
 def _split_type(resource_type: str) -> tuple[str, list[str]]:
@@ -473,22 +651,64 @@ def _contains(container: Any, item: Any) -> bool:
 
 
 def _union(*args: Any) -> Any:
+    unknown = next((a for a in args if isinstance(a, Unknown)), None)
+    if unknown is not None:
+        return unknown  # which keys or items the union has is not known
     if all(isinstance(a, dict) for a in args):
-        merged: dict[str, Any] = {}
-        for a in args:
-            merged.update(a)
-        return merged
+        return _merge(args, deep=True)
     if all(isinstance(a, list) for a in args):
         return _dedupe([item for a in args for item in a])
     raise TemplateExpressionError("union() takes objects or arrays, not a mix")
 
 
+def _merge(objects: Any, deep: bool) -> dict[str, Any]:
+    """union() merges nested objects too (later values win); shallowMerge() only the top level."""
+    merged: dict[str, Any] = {}
+    for obj in objects:
+        for key, value in obj.items():
+            found = _find_key(merged.keys(), key)
+            if deep and found is not None and isinstance(merged[found], dict) and isinstance(value, dict):
+                merged[found] = _merge([merged[found], value], deep=True)
+            else:
+                if found is not None:
+                    del merged[found]
+                merged[key] = value
+    return merged
+
+
+def _identity(item: Any) -> Any:
+    # default=repr: an item may hold a value unknown before deployment (kept in place by union())
+    return json.dumps(item, sort_keys=True, default=repr) if isinstance(item, (dict, list)) \
+        else (type(item).__name__, item)
+
+
 def _dedupe(items: list[Any]) -> list[Any]:
-    seen: list[Any] = []
+    """Items in order, each once (hashed: a long list must not cost its length squared)."""
+    seen: set[Any] = set()
+    kept = []
     for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+        key = _identity(item) if not isinstance(item, Unknown) else id(item)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def _try_get(source: Any, *keys: Any) -> Any:
+    """tryGet(object or array, key, ...): null where any step is missing (Bicep's `a.?b`)."""
+    for key in keys:
+        if isinstance(source, Unknown):
+            return source
+        if isinstance(source, dict) and isinstance(key, str):
+            found = _find_key(source.keys(), key)
+            source = source[found] if found is not None else None
+        elif isinstance(source, list) and isinstance(key, int) and not isinstance(key, bool):
+            source = source[key] if 0 <= key < len(source) else None
+        elif source is None:
+            return None
+        else:
+            raise TemplateExpressionError(f"tryGet() cannot read [{key!r}] of {type(source).__name__}")
+    return source
 
 
 def _equals(a: Any, b: Any) -> bool:
@@ -574,6 +794,132 @@ def _lazy_coalesce(args: tuple[Any, ...], scope: Scope) -> Any:
     return None
 
 
+@dataclass(frozen=True)
+class Lambda:
+    """lambda('x', body): called by map(), filter(), reduce(), sort(), toObject(), mapValues()."""
+
+    names: tuple[str, ...]
+    body: Any
+    scope: Scope = field(compare=False)
+
+    def __call__(self, *values: Any) -> Any:
+        bound = {**self.scope.lambda_values, **{n.lower(): v for n, v in zip(self.names, values)}}
+        return evaluate(self.body, replace(self.scope, lambda_values=bound))
+
+
+def _lazy_lambda(args: tuple[Any, ...], scope: Scope) -> Any:
+    if len(args) < 2:
+        raise TemplateExpressionError("lambda() takes the names of its variables and a body")
+    names = [evaluate(arg, scope) for arg in args[:-1]]
+    if not all(isinstance(n, str) for n in names):
+        raise TemplateExpressionError("lambda()'s variable names must be strings")
+    return Lambda(tuple(names), args[-1], scope)
+
+
+def _lazy_lambda_variables(args: tuple[Any, ...], scope: Scope) -> Any:
+    name = evaluate(args[0], scope) if len(args) == 1 else None
+    if not isinstance(name, str) or name.lower() not in scope.lambda_values:
+        raise TemplateExpressionError(f"lambdaVariables('{name}') is not a variable of an enclosing lambda()")
+    return scope.lambda_values[name.lower()]
+
+
+def _callable(value: Any, what: str) -> Lambda:
+    if not isinstance(value, Lambda):
+        raise TemplateExpressionError(f"{what} needs a lambda()")
+    return value
+
+
+def _map(items: Any, fn: Any) -> Any:
+    fn = _callable(fn, "map()")
+    return [fn(item, index) for index, item in enumerate(_require(list, items, "map()'s array"))]
+
+
+def _filter(items: Any, fn: Any) -> Any:
+    fn = _callable(fn, "filter()")
+    kept = []
+    for index, item in enumerate(_require(list, items, "filter()'s array")):
+        keep = fn(item, index)
+        if isinstance(keep, Unknown):
+            return keep
+        if _require(bool, keep, "filter()'s lambda result"):
+            kept.append(item)
+    return kept
+
+
+def _reduce(items: Any, initial: Any, fn: Any) -> Any:
+    fn = _callable(fn, "reduce()")
+    current = initial
+    for index, item in enumerate(_require(list, items, "reduce()'s array")):
+        current = fn(current, item, index)
+    return current
+
+
+def _sort(items: Any, fn: Any) -> Any:
+    fn = _callable(fn, "sort()")
+
+    def before(a: Any, b: Any) -> int:
+        decided = fn(a, b)
+        if isinstance(decided, Unknown):
+            raise _UnknownOrder(decided)
+        return -1 if _require(bool, decided, "sort()'s lambda result") else 1
+    try:
+        return sorted(_require(list, items, "sort()'s array"), key=functools.cmp_to_key(before))
+    except _UnknownOrder as unknown:
+        return unknown.value
+
+
+class _UnknownOrder(Exception):
+    def __init__(self, value: Unknown) -> None:
+        self.value = value
+
+
+def _to_object(items: Any, key_fn: Any, value_fn: Any = None) -> Any:
+    result: dict[str, Any] = {}
+    for item in _require(list, items, "toObject()'s array"):
+        key = _callable(key_fn, "toObject()")(item)
+        if isinstance(key, Unknown):
+            return key
+        value = item if value_fn is None else _callable(value_fn, "toObject()")(item)
+        result[_require(str, key, "toObject()'s key")] = value
+    return result
+
+
+def _map_values(obj: Any, fn: Any) -> Any:
+    fn = _callable(fn, "mapValues()")
+    return {key: fn(value) for key, value in _require(dict, obj, "mapValues()'s object").items()}
+
+
+_ISO_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+                           r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def _datetime(text: Any) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(_require(str, text, "a date-time").replace("Z", "+00:00"))
+    except ValueError:
+        raise TemplateExpressionError(f"{text!r} is not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:
+    """dateTimeAdd(base, 'P1Y'): years and months move the calendar date, the rest adds time."""
+    match = _ISO_DURATION.match(_require(str, duration, "dateTimeAdd()'s duration"))
+    if match is None or duration in ("P", "PT"):
+        raise TemplateExpressionError(f"{duration!r} is not an ISO 8601 duration")
+    sign = -1 if match.group(1) else 1
+    years, months, weeks, days, hours, minutes = (int(g or 0) for g in match.groups()[1:7])
+    seconds = float(match.group(8) or 0)
+    moment = _datetime(base)
+    total_months = moment.year * 12 + moment.month - 1 + sign * (years * 12 + months)
+    year, month = divmod(total_months, 12)
+    try:
+        moment = moment.replace(year=year, month=month + 1)
+    except ValueError:  # the 31st in a shorter month: .NET AddMonths keeps the month's last day
+        moment = moment.replace(year=year, month=month + 1, day=28)
+    moment += sign * timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _lazy_parameters(args: tuple[Any, ...], scope: Scope) -> Any:
     name = evaluate(args[0], scope) if len(args) == 1 else None
     return name if isinstance(name, Unknown) else scope.parameter(name)
@@ -587,6 +933,7 @@ def _lazy_variables(args: tuple[Any, ...], scope: Scope) -> Any:
 _LAZY: dict[str, Callable[[tuple[Any, ...], Scope], Any]] = {
     "if": _lazy_if, "and": _lazy_logic(False), "or": _lazy_logic(True), "coalesce": _lazy_coalesce,
     "parameters": _lazy_parameters, "variables": _lazy_variables,
+    "lambda": _lazy_lambda, "lambdavariables": _lazy_lambda_variables,
 }
 
 
@@ -594,7 +941,16 @@ def _resource_group(scope: Scope) -> dict[str, Any]:
     d = scope.deployment
     return {"id": f"/subscriptions/{d.subscription_id}/resourceGroups/{d.resource_group}",
             "name": d.resource_group, "type": "Microsoft.Resources/resourceGroups",
-            "location": d.location, "properties": {"provisioningState": "Succeeded"}}
+            "location": d.location, "properties": {"provisioningState": "Succeeded"},
+            # the placeholder group's own settings are those of the group deployed to, unknown here
+            "tags": Unknown("the tags of the resource group deployed to are only known at deployment"),
+            "managedBy": Unknown("the resource group deployed to is only known at deployment")}
+
+
+def _deployment(scope: Scope) -> dict[str, Any]:
+    """deployment(): its name; where the template is linked from depends on how it is deployed."""
+    return {"name": scope.deployment.name, "properties": {
+        "templateLink": Unknown("deployment().properties.templateLink depends on how the template is deployed")}}
 
 
 def _subscription(scope: Scope) -> dict[str, Any]:
@@ -607,7 +963,7 @@ _SCOPED: dict[str, Callable[..., Any]] = {
     "resourcegroup": _resource_group,
     "subscription": _subscription,
     "tenant": lambda scope: {"tenantId": scope.deployment.tenant_id},
-    "deployment": lambda scope: {"name": scope.deployment.name, "properties": {}},
+    "deployment": _deployment,
     "resourceid": lambda scope, *args: resource_id(scope.deployment, *args),
     "subscriptionresourceid": _subscription_resource_id,
     "copyindex": _copy_index,
@@ -640,15 +996,18 @@ _PLAIN: dict[str, Callable[..., Any]] = {
     "last": lambda v: (v[-1] if v else None) if isinstance(v, (list, str)) else _require(list, v, "last()"),
     "split": lambda s, sep: _require(str, s, "split()").split(sep) if isinstance(sep, str)
     else re.split("|".join(map(re.escape, sep)), s),
-    "join": lambda items, sep: sep.join(_text(i) for i in _require(list, items, "join()")),
-    "replace": lambda s, old, new: _require(str, s, "replace()").replace(old, new),
+    "join": lambda items, sep: _joined([_text(i) for i in _require(list, items, "join()")], sep, "join()"),
+    "replace": _replace,
     "substring": lambda s, start=0, length=None: s[start:] if length is None else s[start:start + length],
     "take": lambda v, n: v[:max(n, 0)],
     "skip": lambda v, n: v[max(n, 0):],
     "startswith": lambda s, p: _require(str, s, "startsWith()").lower().startswith(p.lower()),
     "endswith": lambda s, p: _require(str, s, "endsWith()").lower().endswith(p.lower()),
-    "indexof": lambda s, p: _require(str, s, "indexOf()").lower().find(p.lower()),
-    "padleft": lambda v, n, c=" ": _text(v).rjust(n, c),
+    "indexof": lambda s, p: s.index(p) if isinstance(s, list) and p in s else -1 if isinstance(s, list)
+    else _require(str, s, "indexOf()").lower().find(p.lower()),
+    "lastindexof": lambda s, p: len(s) - 1 - s[::-1].index(p) if isinstance(s, list) and p in s
+    else -1 if isinstance(s, list) else _require(str, s, "lastIndexOf()").lower().rfind(p.lower()),
+    "padleft": _pad_left,
     "createarray": lambda *items: list(items),
     "array": lambda v: v if isinstance(v, list) else [v],
     "createobject": lambda *kv: {kv[i]: kv[i + 1] for i in range(0, len(kv) - 1, 2)},
@@ -659,7 +1018,23 @@ _PLAIN: dict[str, Callable[..., Any]] = {
     "mod": lambda a, b: _require(int, a, "mod()") % _require(int, b, "mod()"),
     "min": lambda *v: min(v[0] if len(v) == 1 and isinstance(v[0], list) else v),
     "max": lambda *v: max(v[0] if len(v) == 1 and isinstance(v[0], list) else v),
-    "range": lambda start, count: list(range(start, start + count)),
+    "range": _range,
+    "tryget": _try_get,
+    "shallowmerge": lambda objects: _merge(_require(list, objects, "shallowMerge()'s argument"), deep=False),
+    "intersection": lambda first, *rest: {k: v for k, v in first.items() if all(o.get(k, object()) == v for o in rest)}
+    if isinstance(first, dict) else [i for i in _dedupe(first) if all(i in o for o in rest)],
+    "flatten": lambda items: [i for sub in _require(list, items, "flatten()")
+                              for i in _require(list, sub, "flatten()")],
+    "map": _map,
+    "filter": _filter,
+    "reduce": _reduce,
+    "sort": _sort,
+    "toobject": _to_object,
+    "mapvalues": _map_values,
+    "datetimeadd": _date_time_add,
+    "datetimetoepoch": lambda text: int(_datetime(text).timestamp()),
+    "datetimefromepoch": lambda epoch: datetime.fromtimestamp(_require(int, epoch, "dateTimeFromEpoch()"),
+                                                               timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     "uniquestring": _unique_string,
     "guid": _guid,
     "base64": lambda s: base64.b64encode(_require(str, s, "base64()").encode()).decode(),
@@ -677,4 +1052,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {**_PLAIN, **_SCOPED}
 _NEEDS_SCOPE = set(_SCOPED)
 # Functions that only assemble values: unknown parts stay where they are instead of making the
 # whole result unknown (a variable object with one unknown property is still mostly known).
-_STRUCTURAL = {"union", "createobject", "createarray", "array", "concat"}
+_STRUCTURAL = {"union", "createobject", "createarray", "array", "concat", "tryget", "map", "reduce",
+               "mapvalues"}
+# Functions that only look at the shape of their argument: unknown items inside it do not matter.
+_SHAPE_ONLY = {"length", "empty"}
+# Of those, the ones that put an unknown argument itself into the result.
+_KEEPS_UNKNOWN_ARGUMENTS = {"createobject", "createarray", "concat"}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vdcaudit.armdata import ArmObject, dig, props, wrap
+
 # child type (lower-case) -> the parent's property that lists the children inline
 INLINE_CHILDREN = {
     "microsoft.network/expressroutecircuits/peerings": "peerings",
@@ -28,66 +30,83 @@ _APPGW_COLLECTIONS = ("httpListeners", "requestRoutingRules", "redirectConfigura
                       "frontendIPConfigurations", "gatewayIPConfigurations", "sslCertificates", "probes")
 
 
-def apply_deployed_shape(resources: list[dict[str, Any]]) -> None:
-    by_id = {r["id"].lower(): r for r in resources}
-    _attach_disks(resources, by_id)
-    _inline_children(resources, by_id)
-    _appgw_subresource_ids(resources)
-    _workspace_cluster_links(resources, by_id)
+def apply_deployed_shape(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The resources (read case-insensitively, as ARM reads them) with these adjustments made. A
+    resource whose data is malformed is left as it is: the rules that read it report ERROR."""
+    wrapped = []
+    for resource in resources:
+        try:
+            wrapped.append(wrap(resource)[0])
+        except ValueError:  # nested too deep: Inventory.add refuses it with the file named
+            wrapped.append(resource)
+    by_id = {r["id"].lower(): r for r in wrapped}
+    for adjust in (_attach_disks, _inline_children, _appgw_subresource_ids, _workspace_cluster_links,
+                   _role_assignment_scope):
+        for resource in wrapped:
+            try:
+                adjust(resource, by_id)
+            except TypeError:
+                continue
+    return wrapped
 
 
-def _attach_disks(resources: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]) -> None:
-    for vm in resources:
-        if vm["type"].lower() != "microsoft.compute/virtualmachines":
-            continue
-        storage = (vm.get("properties") or {}).get("storageProfile") or {}
-        disks = [storage.get("osDisk") or {}, *(storage.get("dataDisks") or [])]
-        for disk_ref in disks:
-            disk_id = str(((disk_ref or {}).get("managedDisk") or {}).get("id", "")).lower()
-            disk = by_id.get(disk_id)
-            if disk is not None and not disk.get("managedBy"):
-                disk["managedBy"] = vm["id"]
+def _attach_disks(vm: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+    if vm["type"].lower() != "microsoft.compute/virtualmachines":
+        return
+    storage = props(vm).get("storageProfile") or {}
+    for disk_ref in [dig(storage, "osDisk"), *(dig(storage, "dataDisks") or [])]:
+        disk = by_id.get(str(dig(disk_ref, "managedDisk.id") or "").lower())
+        if disk is not None and not disk.get("managedBy"):
+            disk["managedBy"] = vm["id"]
 
 
-def _inline_children(resources: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]) -> None:
-    for child in resources:
-        listed_as = INLINE_CHILDREN.get(child["type"].lower())
-        if listed_as is None:
-            continue
-        parent = by_id.get(child["id"].rsplit("/", 2)[0].lower())
-        if parent is None:
-            continue
-        inline = parent.setdefault("properties", {}).setdefault(listed_as, [])
-        if not any(str(item.get("id", "")).lower() == child["id"].lower() for item in inline):
-            inline.append({k: v for k, v in child.items() if k in ("id", "name", "type", "properties")})
+def _inline_children(child: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+    listed_as = INLINE_CHILDREN.get(child["type"].lower())
+    parent = by_id.get(child["id"].rsplit("/", 2)[0].lower()) if listed_as else None
+    if listed_as is None or parent is None:
+        return
+    inline = parent.setdefault("properties", ArmObject()).setdefault(listed_as, [])
+    if not any(str(dig(item, "id") or "").lower() == child["id"].lower() for item in inline):
+        inline.append(ArmObject({k: v for k, v in child.items() if k.lower() in ("id", "name", "type", "properties")}))
 
 
-def _appgw_subresource_ids(resources: list[dict[str, Any]]) -> None:
+def _appgw_subresource_ids(gateway: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
     """ARM gives each inline part of an application gateway the id GATEWAY/COLLECTION/NAME, and
     references between parts are ids; code names the parts (Terraform refers to them by name only)."""
-    for gateway in resources:
-        if gateway["type"].lower() != "microsoft.network/applicationgateways":
-            continue
-        props = gateway.get("properties") or {}
-        for collection in _APPGW_COLLECTIONS:
-            for item in props.get(collection) or []:
-                if isinstance(item, dict) and item.get("name") and not item.get("id"):
-                    item["id"] = f"{gateway['id']}/{collection}/{item['name']}"
-                for key, target in _APPGW_REFERENCES.items():
-                    ref = (item.get("properties") or {}).get(key) if isinstance(item, dict) else None
-                    if isinstance(ref, dict) and ref.get("name") and not ref.get("id"):
-                        item["properties"][key] = {"id": f"{gateway['id']}/{target}/{ref['name']}"}
+    if gateway["type"].lower() != "microsoft.network/applicationgateways":
+        return
+    for collection in _APPGW_COLLECTIONS:
+        for item in props(gateway).get(collection) or []:
+            if not isinstance(item, dict):
+                continue
+            if item.get("name") and not item.get("id"):
+                item["id"] = f"{gateway['id']}/{collection}/{item['name']}"
+            for key, target in _APPGW_REFERENCES.items():
+                ref = dig(item, ["properties", key])
+                if isinstance(ref, dict) and ref.get("name") and not ref.get("id"):
+                    props(item)[key] = ArmObject({"id": f"{gateway['id']}/{target}/{ref['name']}"})
 
 
-def _workspace_cluster_links(resources: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]) -> None:
+def _workspace_cluster_links(link: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
     """A workspace is linked to a dedicated cluster by its linked service 'Cluster' (writeAccessResourceId);
     ARM then reports the cluster on the workspace as properties.features.clusterResourceId."""
-    for link in resources:
-        if link["type"].lower() != "microsoft.operationalinsights/workspaces/linkedservices":
-            continue
-        cluster_id = (link.get("properties") or {}).get("writeAccessResourceId")
-        workspace = by_id.get(link["id"].rsplit("/", 2)[0].lower())
-        if workspace is None or not isinstance(cluster_id, str) or "/clusters/" not in cluster_id.lower():
-            continue
-        features = workspace.setdefault("properties", {}).setdefault("features", {})
-        features.setdefault("clusterResourceId", cluster_id)
+    if link["type"].lower() != "microsoft.operationalinsights/workspaces/linkedservices":
+        return
+    cluster_id = props(link).get("writeAccessResourceId")
+    workspace = by_id.get(link["id"].rsplit("/", 2)[0].lower())
+    if workspace is None or not isinstance(cluster_id, str) or "/clusters/" not in cluster_id.lower():
+        return
+    features = workspace.setdefault("properties", ArmObject()).setdefault("features", ArmObject())
+    features.setdefault("clusterResourceId", cluster_id)
+
+
+def _role_assignment_scope(assignment: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+    """ARM reports where a role assignment applies as properties.scope (read-only); code states it as
+    the extension resource's `scope` (or the deployment's resource group), which is in its id."""
+    marker = "/providers/microsoft.authorization/roleassignments/"
+    cut = assignment["id"].lower().rfind(marker)
+    if assignment["type"].lower() != "microsoft.authorization/roleassignments" or cut <= 0:
+        return
+    properties = assignment.setdefault("properties", ArmObject())
+    if not properties.get("scope"):
+        properties["scope"] = assignment["id"][:cut]

@@ -155,8 +155,11 @@ class _Plan:
                 return _ABSENT if value is None else value
             return self.attribute(instance, spec)
         if isinstance(spec, list):
+            # aliases across provider versions: a known value wins over one "known after apply"
+            # (azurerm 3.x plans `enable_non_ssl_port: false` beside an unknown `non_ssl_port_enabled`)
             values = [self.spec(instance, item, base, base_path) for item in spec]
-            return next((v for v in values if v is not _ABSENT), _ABSENT)
+            return next((v for v in values if v is not _ABSENT and not isinstance(v, Unknown)),
+                        next((v for v in values if v is not _ABSENT), _ABSENT))
         if "const" in spec:
             return copy.deepcopy(spec["const"])
         if "unknown" in spec:
@@ -262,7 +265,8 @@ class _Plan:
             if isinstance(arm_id, Unknown):
                 self.coverage.append(CoverageRecord(
                     source=SOURCE, scope=f"{self.path}:{instance.line or 1}", resource_type=entry["type"],
-                    reason=f"{instance.address}: the resource id cannot be built before apply ({arm_id.reason})"))
+                    reason=f"{instance.address}: the resource id cannot be built before apply ({arm_id.reason})",
+                    location={"file": str(self.path), "line": instance.line or 1}))
                 continue
             built.append((self.resource(instance, entry, arm_id), origin))
             for child in entry.get("children", []):
@@ -288,6 +292,9 @@ class _Plan:
                 unresolved[arm_path] = {"expression": f"{instance.address} ({_spec_attrs(spec)})", "reason": reason}
             elif value is not _ABSENT:
                 _set_path(resource, arm_path, value)
+        # The plan states the whole resource: a property it leaves unset takes Azure's default, so the
+        # resource has `properties` even when the table set nothing in it (as a template's does).
+        resource.setdefault("properties", {})
         resource[META] = {"address": instance.address, **({"unresolved": unresolved} if unresolved else {})}
         return resource
 
@@ -414,8 +421,8 @@ def load_plan(path: Path, inventory: Inventory, subscription_id: str = DEFAULT_S
     _check_sections(document, path)
     plan = _Plan(path, document, subscription_id, resource_group)
     built = plan.resources()
-    apply_deployed_shape([resource for resource, _ in built])
-    for resource, origin in built:
+    shaped = apply_deployed_shape([resource for resource, _ in built])
+    for resource, (_, origin) in zip(shaped, built):
         inventory.add(resource, SOURCE, origin)
     for record in plan.coverage:
         inventory.add_coverage(record)
