@@ -4,6 +4,7 @@ indexed by type), so a scan costs O(resources + rules), not O(rules x resources)
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -101,7 +102,7 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
     used: dict[str, Any] = {}
     view = resource
     for path, default in rule.absent_default.items():
-        keys = path.split(".")
+        keys = path_keys(path)
         node: Any = resource
         for key in keys:
             node = node.get(key) if isinstance(node, dict) else None
@@ -122,6 +123,15 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
         target[keys[-1]] = default
         used[path] = default
     return view, used
+
+
+_PATH_KEY = re.compile(r'"([^"]+)"|([^.]+)')
+
+
+def path_keys(path: str) -> list[str]:
+    """The keys of a dotted path; a key that holds dots is written in double quotes, as in JMESPath
+    (`properties.customProperties."Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Ciphers.TripleDes168"`)."""
+    return [quoted or plain for quoted, plain in _PATH_KEY.findall(path)]
 
 
 def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:

@@ -72,3 +72,4 @@ def resources_for(rule: "Rule", inventory: "Inventory") -> list[dict[str, Any]]:
 from vdcaudit.checks import compute, keyvault, network  # noqa: E402,F401
 from vdcaudit.checks import sdn  # noqa: E402,F401
 from vdcaudit.checks import appgateway, cmk, loganalytics, peering  # noqa: E402,F401
+from vdcaudit.checks import vwan  # noqa: E402,F401
