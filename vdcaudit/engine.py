@@ -4,13 +4,12 @@ indexed by type), so a scan costs O(resources + rules), not O(rules x resources)
 from __future__ import annotations
 
 import copy
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from vdcaudit import jmes
-from vdcaudit.armdata import ArmObject
+from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import ambiguity, finding_for, scope_finding
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
@@ -123,15 +122,6 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
         target[keys[-1]] = default
         used[path] = default
     return view, used
-
-
-_PATH_KEY = re.compile(r'"([^"]+)"|([^.]+)')
-
-
-def path_keys(path: str) -> list[str]:
-    """The keys of a dotted path; a key that holds dots is written in double quotes, as in JMESPath
-    (`properties.customProperties."Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Ciphers.TripleDes168"`)."""
-    return [quoted or plain for quoted, plain in _PATH_KEY.findall(path)]
 
 
 def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:

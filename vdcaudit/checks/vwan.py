@@ -19,6 +19,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.ipsec import weak_choices
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.unresolved import note
 
 P2S_PROTOCOLS = {"ikev2", "openvpn"}  # what Virtual WAN point-to-site offers; both are strong
 
@@ -44,8 +45,10 @@ def tunnels(gateway: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _connections_or_unknown(rule: Rule, gateway: dict[str, Any]) -> Finding | None:
     if props(gateway).get("connections") is None:
+        why = note(gateway, ["properties.connections"])  # e.g. a plan value known only after apply
         return finding_for(rule, gateway, Status.UNKNOWN,
-                           "cannot assess: properties.connections absent from the resource data")
+                           "cannot assess: properties.connections absent from the resource data"
+                           + (f" ({why})" if why else ""))
     return None
 
 
