@@ -339,3 +339,13 @@ def test_transit_kinds_live_equal_snapshot(emulator, rules, snapshot_transit, no
     for path, expected in TRANSIT_CHILD_READS.items():
         assert emulator.log.count(path, "GET") == expected, path
     assert only_reads(emulator)
+
+
+def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator, rules):
+    emulator.add_fault(Fault.error(403, times=None, path=r"/flexibleServers/psql-spoke3-app/configurations$"))
+    inventory = live(emulator)
+    [record] = inventory.coverage
+    assert record.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
+    assert record.reason == "403 Forbidden" and "psql-spoke3-app" in record.detail
+    found = {f.rule_id: f.status for f in findings(inventory, rules) if f.resource_name == "psql-spoke3-app"}
+    assert found == {"VDC-PG-001": Status.UNKNOWN, "VDC-PG-002": Status.UNKNOWN}
