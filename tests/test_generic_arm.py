@@ -1,4 +1,4 @@
-"""The generic ARM reads (vdcaudit/collectors/azure/generic.py) through the real azure-mgmt-resource
+"""The generic ARM reads (vdcaudit/collectors/azure/generic_reads.py) through the real azure-mgmt-resource
 client against the local emulator: paging by nextLink, a missing resource, and a nextLink that would
 carry the bearer token to another host."""
 
@@ -10,7 +10,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from vdcaudit.collectors.azure.clients import Clients, Connection
 from vdcaudit.collectors.azure.clouds import StaticTokenCredential
-from vdcaudit.collectors.azure.generic import UnsafeNextLink, get_resource, list_collection
+from vdcaudit.collectors.azure.generic_reads import UnsafeNextLink, get_resource, list_collection
 from vdcaudit.emulator.arm import ArmEmulator
 from vdcaudit.emulator.httpserver import EmulatorServer, Response
 

@@ -99,7 +99,7 @@ def test_plan_verdicts(plan, rule_id: str, name: str, status: str) -> None:
     assert _one(plan, rule_id, name) == [status]
 
 
-@pytest.mark.parametrize("rule_id", ["VDC-RE-002", "VDC-ST-006", "VDC-ST-007"])
+@pytest.mark.parametrize("rule_id", ["VDC-RE-002", "VDC-ST-008", "VDC-ST-009"])
 def test_child_resources_pass_and_fail_in_both_sources(template, plan, rule_id: str) -> None:
     """Redis Enterprise databases and file services are children named 'default': one passes, one fails."""
     for verdicts in (template, plan):

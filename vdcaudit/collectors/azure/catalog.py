@@ -8,7 +8,7 @@ linked to the parent under `x_vdcaudit.children.<last type segment>` by the inve
 SUBSCRIPTION_EXTRAS: lists read once per subscription when it holds a given type (role
 assignments, for Key Vault's separation-of-duties check).
 A call with an `api_version` has no typed client installed: it is a generic ARM GET
-(collectors/azure/generic.py) of `/subscriptions/{s}/providers/{type}` (scope "subscription"),
+(collectors/azure/generic_reads.py) of `/subscriptions/{s}/providers/{type}` (scope "subscription"),
 `{parent id}/{segment}` (scope "parent"), or each resource of the type by its id (scope "each",
 for nested tracked types the generic list names: one GET per resource).
 """
@@ -40,7 +40,7 @@ class Call:
     scope: str
     parent: str | None = None  # the parent's ARM type, for scope "parent"
     single: bool = False  # the call returns one resource, not a page of them
-    api_version: str | None = None  # set: a generic ARM GET (no typed client), see generic.py
+    api_version: str | None = None  # set: a generic ARM GET (no typed client), see generic_reads.py
     segment: str = ""  # generic scope "parent": the child collection under the parent's id
     # Only parents of these kinds (lower-case) have the child; None: every parent
     parent_kinds: frozenset[str] | None = None

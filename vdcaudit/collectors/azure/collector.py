@@ -26,7 +26,7 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vdcaudit.collectors.azure import catalog, generic
+from vdcaudit.collectors.azure import catalog, generic_reads
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, ReadOnlyViolation, wire
 from vdcaudit.errors import InputError
@@ -146,14 +146,14 @@ class AzureCollector:
         if call.scope == "subscription":
             path = f"/subscriptions/{subscription}/providers/{call.type}"
         elif call.scope == "each" and target:
-            return [generic.get_resource(client, target, version)]
+            return [generic_reads.get_resource(client, target, version)]
         elif call.scope == "parent" and target:
             path = f"{target}/{call.segment}"
             if call.single:
-                return [generic.get_resource(client, path, version)]
+                return [generic_reads.get_resource(client, path, version)]
         else:
             raise ValueError(f"catalog call for {call.type}: scope {call.scope!r} needs a target id")
-        return generic.list_collection(client, path, version, self.clients.connection.endpoint)
+        return generic_reads.list_collection(client, path, version, self.clients.connection.endpoint)
 
     # -- subscriptions -------------------------------------------------------------------------
 

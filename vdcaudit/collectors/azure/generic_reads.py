@@ -7,7 +7,7 @@ gate, timeouts), with the api-version the catalog names for the type.
 `list_collection` follows ARM's `nextLink` paging within limits (pages, items) and only on the
 endpoint it started from: a nextLink pointing elsewhere would carry the bearer token away, so it
 is refused (the read fails and becomes a coverage gap, never a silently short list).
-(Folded with the other engineer's generic listing by the lead if both exist.)
+(Overlaps the generic reads of the at-rest work; to be folded into one module.)
 """
 
 from __future__ import annotations
