@@ -25,15 +25,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from azure.mgmt.resource.resources import ResourceManagementClient  # noqa: E402
 
 from vdcaudit.collectors import azure as azure_source  # noqa: E402
-from vdcaudit.collectors.azure import catalog  # noqa: E402
+from vdcaudit.collectors.azure import catalog, generic_reads  # noqa: E402
 from vdcaudit.collectors.azure.clients import Clients, Connection  # noqa: E402
 from vdcaudit.collectors.azure.clouds import StaticTokenCredential  # noqa: E402
 from vdcaudit.emulator.arm import ArmEmulator  # noqa: E402
 from vdcaudit.emulator.httpserver import Fault  # noqa: E402
 from vdcaudit.inventory import Inventory, parse_scope  # noqa: E402
 
-# Per subscription: 200 resources, of which 31 need child calls (TDE per database, encryption
-# protector per server, keys per vault) plus one role-assignment list per subscription.
+# Per subscription: 200 resources, of which 91 need child calls (TDE per database, encryption
+# protector per server, keys per vault, file service settings per storage account) plus one
+# role-assignment list per subscription.
 MIX = [("Microsoft.Storage/storageAccounts", 60), ("Microsoft.Compute/disks", 40),
        ("Microsoft.Network/virtualNetworks", 30), ("Microsoft.Compute/virtualMachines", 20),
        ("Microsoft.Network/networkSecurityGroups", 20), ("Microsoft.KeyVault/vaults", 10),
@@ -59,6 +60,10 @@ def synthetic_tenant(subscriptions: int) -> list[dict[str, Any]]:
                         resources.append({"id": f"{db}/transparentDataEncryption/current", "name": "current",
                                           "type": "Microsoft.Sql/servers/databases/transparentDataEncryption",
                                           "properties": {"state": "Enabled"}})
+                if kind == "Microsoft.Storage/storageAccounts":  # every account has its file service
+                    resources.append({"id": f"{rid}/fileServices/default", "name": "default",
+                                      "type": "Microsoft.Storage/storageAccounts/fileServices",
+                                      "properties": {"protocolSettings": {"smb": {"versions": "SMB3.1.1"}}}})
     return resources
 
 
@@ -72,10 +77,15 @@ def naive_walk(arm: ArmEmulator, subscriptions: list[str]) -> None:
             client = clients.get(ResourceManagementClient, sub)
             for item in client.resources.list():
                 client.resources.get_by_id(item.id, api_version="2023-01-01")
-                for call in catalog.children_of(item.type):
+                for call in catalog.children_of(item.type, item.kind):
+                    if call.api_version:  # no typed client: a generic GET of the child collection
+                        generic_reads.list_collection(client, f"{item.id}/{call.segment}", call.api_version, arm.url)
+                        continue
                     args = [parse_scope(item.id)[1], *catalog.parent_names(item.id)]
-                    list(getattr(getattr(clients.get(call.client, sub), call.operation.split(".")[0]),
-                                 call.operation.split(".")[1])(*args))
+                    result = getattr(getattr(clients.get(call.client, sub), call.operation.split(".")[0]),
+                                     call.operation.split(".")[1])(*args)
+                    if not call.single:
+                        list(result)
             list(clients.get(catalog.SUBSCRIPTION_EXTRAS[0][1].client, sub).role_assignments.list_for_subscription())
     finally:
         clients.close()

@@ -109,7 +109,12 @@ def test_every_rule_resource_type_is_mapped_and_in_the_fixture(result) -> None:
     inventory, _ = result
     rule_types = {rule.resource_type.lower() for rule in load_rules() if "terraform" in rule.sources}
     mapped = {entry["type"].lower() for entry in mapping().values() if "type" in entry}
+    mapped |= {child["type"].lower() for entry in mapping().values() for child in entry.get("children", [])}
     planned = {r["type"].lower() for r in inventory}
+    for extra in sorted(PLAN.parent.glob("*.plan.json")):  # per-topic plans beside plan.json
+        more = Inventory()
+        load_plan(extra, more)
+        planned |= {r["type"].lower() for r in more}
     assert rule_types - mapped == set()
     assert rule_types - planned == set()
 

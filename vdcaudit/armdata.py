@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -179,6 +180,15 @@ def props(resource: Mapping[str, Any]) -> ArmObject:
     if not isinstance(found, dict):
         raise TypeError(f"'properties' is a {type(found).__name__}, not an object")
     return found if isinstance(found, ArmObject) else ArmObject(found)
+
+
+_PATH_KEY = re.compile(r'"([^"]+)"|([^.]+)')
+
+
+def path_keys(path: str) -> list[str]:
+    """The keys of a dotted path; a key that holds dots is written in double quotes, as in JMESPath
+    (`properties.customProperties."Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Ciphers.TripleDes168"`)."""
+    return [quoted or plain for quoted, plain in _PATH_KEY.findall(path)]
 
 
 def dig(data: Any, path: str | Iterable[str]) -> Any:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vdcaudit import jmes
-from vdcaudit.armdata import ArmObject
+from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import ambiguity, finding_for, scope_finding
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
@@ -106,7 +106,7 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
     used: dict[str, Any] = {}
     view = resource
     for path, default in rule.absent_default.items():
-        keys = path.split(".")
+        keys = path_keys(path)
         node: Any = resource
         for key in keys:
             node = node.get(key) if isinstance(node, dict) else None

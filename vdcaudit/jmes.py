@@ -1,5 +1,6 @@
-"""JMESPath as vdcaudit uses it: compiled once, two case-folding helpers, and the paths an
-expression reads from its input (so a missing value gives UNKNOWN naming the path)."""
+"""JMESPath as vdcaudit uses it: compiled once, two case-folding helpers, `weak_ipsec` (the weak
+choices in IPsec/IKE policies, defined once in vdcaudit.ipsec), and the paths an expression reads
+from its input (so a missing value gives UNKNOWN naming the path)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from jmespath import functions
 from jmespath.parser import ParsedResult
 
 from vdcaudit.armdata import ArmObject
+from vdcaudit.ipsec import weak_choices
 
 
 class _VdcFunctions(functions.Functions):
@@ -36,6 +38,11 @@ class _VdcFunctions(functions.Functions):
     @functions.signature({"types": []})
     def _func_upper(self, value: Any) -> Any:
         return _map_strings(value, str.upper)
+
+    @functions.signature({"types": ["array", "null"]})
+    def _func_weak_ipsec(self, policies: Any) -> Any:
+        """The weak algorithm choices in a list of IPsec/IKE policies (vdcaudit.ipsec)."""
+        return weak_choices(policies)
 
 
 def _map_strings(value: Any, fn: Any) -> Any:

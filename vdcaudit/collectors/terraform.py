@@ -24,6 +24,7 @@ from typing import Any
 import click
 import yaml
 
+from vdcaudit.armdata import path_keys
 from vdcaudit.collectors.arm_template import DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION
 from vdcaudit.collectors.deployed_shape import apply_deployed_shape
 from vdcaudit.errors import InputError
@@ -97,7 +98,7 @@ def _is_unknown(after_unknown: Any, path: list[str | int]) -> bool:
 
 
 def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
-    keys = dotted.split(".")
+    keys = path_keys(dotted)  # "quoted" keys may hold dots (API Management customProperties)
     for key in keys[:-1]:
         target = target.setdefault(key, {})
     target[keys[-1]] = value
@@ -183,6 +184,9 @@ class _Plan:
         if "values" in spec:
             table = {str(k).lower(): v for k, v in spec["values"].items()}
             return table.get(str(value).lower(), value)
+        if "join" in spec:
+            # ARM keeps some lists as one delimited string (SMB versions "SMB3.0;SMB3.1.1")
+            return spec["join"].join(str(v) for v in value) if isinstance(value, list) else value
         if "key_id_part" in spec:
             return _key_id_part(value, spec["key_id_part"])
         return value

@@ -10,7 +10,8 @@ are the ones named in the resource ids. Served:
   on type / subscriptionId / resourceGroup / name (`==`, `=~`, `!=`, `in`, `in~`, `!in~`),
   `order by`, `$top` and `$skipToken` paging; subscriptions from the body. Like Resource Graph,
   it lower-cases types and leaves out child settings that ARM serves from separate calls (TDE,
-  encryption protectors, role assignments, web app config ...) and subscriptions you are refused.
+  encryption protectors, role assignments, web app config, server parameters, file services, Front
+  Door routes ...) and subscriptions you are refused.
 - `GET /subscriptions/{id}/resources`: the generic resource list (no `properties`, as in ARM)
 - every other GET under `/subscriptions/`: a resource by id, or a collection — a type in a
   subscription (`/subscriptions/{s}/providers/{ns}/{type}`), in a resource group, children of a
@@ -40,7 +41,11 @@ NOT_LISTED = frozenset({
     "transparentdataencryption", "encryptionprotector", "keys", "config", "roleassignments",
     "auditingsettings", "securityalertpolicies", "administrators", "vulnerabilityassessments",
     "diagnosticsettings", "privateendpointconnections", "firewallrules", "virtualnetworkrules",
+    # issue 13, in transit: server parameters, file service settings, Front Door routes and domains
+    "configurations", "fileservices", "routes", "customdomains",
 })
+# Proxy children whose last segment is shared with a listed type (SQL databases are listed)
+NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases"})
 
 # Columns of the Resources table (ARG), beside the ARM envelope
 _GRAPH_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
@@ -154,7 +159,8 @@ class ArmEmulator(EmulatedService):
                 self._collections[f"/subscriptions/{subscription}/providers/{resource['type']}".lower()].append(resource)
 
     def listed(self, resource: dict[str, Any]) -> bool:
-        return resource["type"].rsplit("/", 1)[-1].lower() not in NOT_LISTED
+        kind = resource["type"].lower()
+        return kind.rsplit("/", 1)[-1] not in NOT_LISTED and kind not in NOT_LISTED_TYPES
 
     def resources(self) -> list[dict[str, Any]]:
         return list(self._resources.values())

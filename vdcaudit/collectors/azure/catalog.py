@@ -7,6 +7,10 @@ TDE state, a server's encryption protector, a web app's configuration ...). Thei
 linked to the parent under `x_vdcaudit.children.<last type segment>` by the inventory.
 SUBSCRIPTION_EXTRAS: lists read once per subscription when it holds a given type (role
 assignments, for Key Vault's separation-of-duties check).
+A call with an `api_version` has no typed client installed: it is a generic ARM GET
+(collectors/azure/generic_reads.py) of `/subscriptions/{s}/providers/{type}` (scope "subscription"),
+`{parent id}/{segment}` (scope "parent"), or each resource of the type by its id (scope "each",
+for nested tracked types the generic list names: one GET per resource).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.redis import RedisManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.servicebus import ServiceBusManagementClient
 from azure.mgmt.sql import SqlManagementClient
 from azure.mgmt.storage import StorageManagementClient
@@ -35,6 +40,10 @@ class Call:
     scope: str
     parent: str | None = None  # the parent's ARM type, for scope "parent"
     single: bool = False  # the call returns one resource, not a page of them
+    api_version: str | None = None  # set: a generic ARM GET (no typed client), see generic_reads.py
+    segment: str = ""  # generic scope "parent": the child collection under the parent's id
+    # Only parents of these kinds (lower-case) have the child; None: every parent
+    parent_kinds: frozenset[str] | None = None
 
 
 LISTINGS: list[Call] = [
@@ -66,6 +75,28 @@ LISTINGS: list[Call] = [
     Call("Microsoft.OperationalInsights/clusters", LogAnalyticsManagementClient, "clusters.list", "subscription"),
     Call("Microsoft.OperationalInsights/workspaces", LogAnalyticsManagementClient, "workspaces.list", "subscription"),
     Call("Microsoft.Cache/redis", RedisManagementClient, "redis.list_by_subscription", "subscription"),
+    # --- issue 13, in transit: types without a typed client installed, read by generic GETs ---
+    *(Call(kind, ResourceManagementClient, "", "subscription", api_version=version) for kind, version in (
+        ("Microsoft.DocumentDB/databaseAccounts", "2024-11-15"),
+        ("Microsoft.DBforPostgreSQL/flexibleServers", "2024-08-01"),
+        ("Microsoft.DBforMySQL/flexibleServers", "2023-12-30"),
+        ("Microsoft.EventHub/namespaces", "2024-01-01"),
+        ("Microsoft.EventGrid/topics", "2025-02-15"),
+        ("Microsoft.EventGrid/domains", "2025-02-15"),
+        ("Microsoft.Devices/IotHubs", "2023-06-30"),
+        ("Microsoft.Cache/redisEnterprise", "2025-04-01"),
+        ("Microsoft.Network/frontDoors", "2021-06-01"),
+        ("Microsoft.ApiManagement/service", "2024-05-01"),
+        ("Microsoft.App/containerApps", "2025-01-01"),
+        ("Microsoft.Web/hostingEnvironments", "2024-04-01"),
+        ("Microsoft.Network/vpnGateways", "2024-05-01"),
+        ("Microsoft.Network/vpnServerConfigurations", "2024-05-01"),
+    )),
+    *(Call(kind, ResourceManagementClient, "", "each", api_version=version) for kind, version in (
+        ("Microsoft.Cdn/profiles/afdEndpoints", "2024-09-01"),
+        ("Microsoft.Cdn/profiles/endpoints", "2024-09-01"),
+        ("Microsoft.NetApp/netAppAccounts/capacityPools/volumes", "2024-09-01"),
+    )),
 ]
 
 CHILDREN: list[Call] = [
@@ -80,6 +111,24 @@ CHILDREN: list[Call] = [
          parent="Microsoft.KeyVault/vaults"),
     Call("Microsoft.Web/sites/config", WebSiteManagementClient, "web_apps.get_configuration", "parent",
          parent="Microsoft.Web/sites", single=True),
+    # --- issue 13, in transit ---
+    # Server parameters (require_secure_transport, ssl_min_protocol_version / tls_version)
+    Call("Microsoft.DBforPostgreSQL/flexibleServers/configurations", ResourceManagementClient, "", "parent",
+         parent="Microsoft.DBforPostgreSQL/flexibleServers", api_version="2024-08-01", segment="configurations"),
+    Call("Microsoft.DBforMySQL/flexibleServers/configurations", ResourceManagementClient, "", "parent",
+         parent="Microsoft.DBforMySQL/flexibleServers", api_version="2023-12-30", segment="configurations"),
+    # SMB protocol settings; accounts of the blob-only kinds have no file service
+    Call("Microsoft.Storage/storageAccounts/fileServices", StorageManagementClient,
+         "file_services.get_service_properties", "parent", parent="Microsoft.Storage/storageAccounts",
+         single=True, parent_kinds=frozenset({"storage", "storagev2", "filestorage"})),
+    Call("Microsoft.Cache/redisEnterprise/databases", ResourceManagementClient, "", "parent",
+         parent="Microsoft.Cache/redisEnterprise", api_version="2025-04-01", segment="databases"),
+    Call("Microsoft.Cdn/profiles/afdEndpoints/routes", ResourceManagementClient, "", "parent",
+         parent="Microsoft.Cdn/profiles/afdEndpoints", api_version="2024-09-01", segment="routes"),
+    # Front Door Standard/Premium custom domains (classic CDN profiles keep theirs under endpoints)
+    Call("Microsoft.Cdn/profiles/customDomains", ResourceManagementClient, "", "parent",
+         parent="Microsoft.Cdn/profiles", api_version="2024-09-01", segment="customDomains",
+         parent_kinds=frozenset({"frontdoor"})),
 ]
 
 # (type that makes the list worth reading, the list)
@@ -92,8 +141,12 @@ SUBSCRIPTION_EXTRAS: list[tuple[str, Call]] = [
 LISTED_TYPES = {call.type.lower() for call in LISTINGS}
 
 
-def children_of(resource_type: str) -> list[Call]:
-    return [call for call in CHILDREN if call.parent and call.parent.lower() == resource_type.lower()]
+def children_of(resource_type: str, kind: str | None = None) -> list[Call]:
+    """The child reads for a parent of this type (and kind, where only some kinds have the child;
+    an unknown kind gets the read)."""
+    folded = (kind or "").lower()
+    return [call for call in CHILDREN if call.parent and call.parent.lower() == resource_type.lower()
+            and (call.parent_kinds is None or not folded or folded in call.parent_kinds)]
 
 
 def parent_names(resource_id: str) -> list[str]:

@@ -26,7 +26,7 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vdcaudit.collectors.azure import catalog
+from vdcaudit.collectors.azure import catalog, generic_reads
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, ReadOnlyViolation, wire
 from vdcaudit.errors import InputError
@@ -124,16 +124,36 @@ class AzureCollector:
                     self._progress.advance(task_id)
         return results
 
-    def _call(self, call: Call, subscription: str, args: Iterable[str] = ()) -> Callable[[], list[dict[str, Any]]]:
+    def _call(self, call: Call, subscription: str, args: Iterable[str] = (),
+              target: str | None = None) -> Callable[[], list[dict[str, Any]]]:
+        """One catalog call. `args` are the typed operation's arguments; a generic call (one with
+        an api-version) reads `target` instead: the parent's or the resource's own ARM id."""
         def run() -> list[dict[str, Any]]:
-            group_name, method = call.operation.split(".")
-            operation = getattr(getattr(self.clients.get(call.client, subscription), group_name), method)
             try:
+                if call.api_version:
+                    return self._generic(call, subscription, target)
+                group_name, method = call.operation.split(".")
+                operation = getattr(getattr(self.clients.get(call.client, subscription), group_name), method)
                 result = operation(*args)
                 return [wire(result)] if call.single else [wire(item) for item in result]
             except ResourceNotFoundError:
                 return []  # the child does not exist: nothing to read, nothing missed
         return run
+
+    def _generic(self, call: Call, subscription: str, target: str | None) -> list[dict[str, Any]]:
+        client = self.clients.get(ResourceManagementClient, subscription)
+        version = call.api_version or ""
+        if call.scope == "subscription":
+            path = f"/subscriptions/{subscription}/providers/{call.type}"
+        elif call.scope == "each" and target:
+            return [generic_reads.get_resource(client, target, version)]
+        elif call.scope == "parent" and target:
+            path = f"{target}/{call.segment}"
+            if call.single:
+                return [generic_reads.get_resource(client, path, version)]
+        else:
+            raise ValueError(f"catalog call for {call.type}: scope {call.scope!r} needs a target id")
+        return generic_reads.list_collection(client, path, version, self.clients.connection.endpoint)
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -234,7 +254,10 @@ class AzureCollector:
                 elif call.scope == "parent" and call.parent:
                     for parent in (r for r in items if r["type"].lower() == call.parent.lower()):
                         args = [parse_scope(parent["id"])[1] or "", *catalog.parent_names(parent["id"])]
-                        typed_tasks.append(((sub, call), self._call(call, sub, args)))
+                        typed_tasks.append(((sub, call), self._call(call, sub, args, parent["id"])))
+                elif call.scope == "each":
+                    for item in (r for r in items if r["type"].lower() == kind):
+                        typed_tasks.append(((sub, call), self._call(call, sub, (), item["id"])))
         resources: list[dict[str, Any]] = []
         unread: set[tuple[str, str]] = set()
         for (sub, call), result in self._run("typed lists", typed_tasks):
@@ -265,11 +288,11 @@ class AzureCollector:
         """Per-resource reads of what Resource Graph does not carry."""
         tasks: list[tuple[Any, Callable[[], Any]]] = []
         for resource in list(inventory):
-            for call in catalog.children_of(resource["type"]):
+            for call in catalog.children_of(resource["type"], resource.get("kind")):
                 sub, group = parse_scope(resource["id"])
                 if sub:
                     args = [group or "", *catalog.parent_names(resource["id"])]
-                    tasks.append(((sub, call, resource["id"]), self._call(call, sub, args)))
+                    tasks.append(((sub, call, resource["id"]), self._call(call, sub, args, resource["id"])))
         for trigger, call in catalog.SUBSCRIPTION_EXTRAS:
             holding = {parse_scope(r["id"])[0] for r in inventory.of_type(trigger)}
             for sub in subscriptions:
