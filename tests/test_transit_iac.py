@@ -90,8 +90,9 @@ def test_template_verdicts(template, rule_id: str, name: str, status: str) -> No
     ("VDC-CDN-001", "cdnep-spoke3-legacy", "FAIL"),
     # The provider has no minimum TLS argument for Event Grid: never assumed
     ("VDC-EG-001", "egt-spoke3-orders", "UNKNOWN"), ("VDC-EG-002", "egd-spoke3-events", "UNKNOWN"),
-    # min_tls_version not set and nothing else mapped: the plan says nothing about the hub's properties
-    ("VDC-IOT-001", "iot-spoke3-legacy", "UNKNOWN"),
+    # min_tls_version not set: azurerm sends none, so Azure's documented default (TLS 1.0) applies
+    # (a plan resource states the whole resource, as a template does)
+    ("VDC-IOT-001", "iot-spoke3-legacy", "FAIL"),
     # azurerm fixes custom-domain HTTPS of classic Front Door at TLS 1.2
     ("VDC-AFD-005", "fd-spoke3-legacy", "PASS"),
 ])
