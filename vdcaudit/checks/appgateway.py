@@ -10,15 +10,14 @@ does not reveal, so that case is UNKNOWN. Shapes follow Microsoft.Network API 20
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vdcaudit.checks import register, resources_for
-from vdcaudit.model import ScanContext
+from vdcaudit.armdata import dig, props, same
+from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, Status
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
 PROTOCOL_ORDER = ["tlsv1_0", "tlsv1_1", "tlsv1_2", "tlsv1_3"]
@@ -62,6 +61,8 @@ class Policy:
 def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
     if not policy:
         return Policy(where, None, [], "none", unknown=NO_POLICY)
+    if not isinstance(policy, dict):
+        raise TypeError(f"the {where} sslPolicy is a {type(policy).__name__}, not an object")
     kind = str(policy.get("policyType") or "").lower()
     name = str(policy.get("policyName") or "")
     if kind == "predefined" or (not kind and name):
@@ -87,98 +88,103 @@ def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
 
 
 def gateway_policies(gateway: dict[str, Any]) -> list[Policy]:
-    props = gateway.get("properties") or {}
-    policies = [effective_policy(props.get("sslPolicy"), "gateway")]
-    for profile in props.get("sslProfiles") or []:
-        profile_policy = (profile.get("properties") or {}).get("sslPolicy")
+    policies = [effective_policy(props(gateway).get("sslPolicy"), "gateway")]
+    for profile in _entries(gateway, "sslProfiles"):
+        profile_policy = dig(profile, "properties.sslPolicy")
         if profile_policy:
             policies.append(effective_policy(profile_policy, f"SSL profile {profile.get('name')}"))
     return policies
 
 
+def _entries(gateway: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The gateway's sub-resources of one kind (listeners, SSL profiles, ...); malformed data raises."""
+    found = props(gateway).get(name) or []
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise TypeError(f"properties.{name} is not an array of objects")
+    return found
+
+
+def _protocol_is(item: dict[str, Any], protocol: str) -> bool:
+    return same(dig(item, "properties.protocol"), protocol)
+
+
+def _ref_id(item: dict[str, Any] | None, path: str) -> str:
+    return str(dig(item, path) or "").lower()
+
+
 def _has_https_listener(gateway: dict[str, Any]) -> bool:
-    return any(str((listener.get("properties") or {}).get("protocol", "")).lower() == "https"
-               for listener in (gateway.get("properties") or {}).get("httpListeners") or [])
+    return any(_protocol_is(listener, "Https") for listener in _entries(gateway, "httpListeners"))
 
 
-@register("appgw_min_tls")
-def appgw_min_tls(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for gateway in resources_for(rule, inventory):
-        if not _has_https_listener(gateway):
-            continue  # no TLS termination on the gateway; VDC-AGW-003 reports plain HTTP listeners
-        policies = gateway_policies(gateway)
-        evidence = {p.where: p.description for p in policies}
-        weak = [p for p in policies if p.min_protocol in ("tlsv1_0", "tlsv1_1")]
-        unknown = [p for p in policies if p.unknown]
-        if weak:
-            yield finding_for(rule, gateway, Status.FAIL, "accepts TLS older than 1.2: " + "; ".join(
-                f"{p.where} allows {p.min_protocol}" for p in weak), evidence)
-        elif unknown:
-            yield finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
-                f"{p.where}: {p.unknown}" for p in unknown), evidence)
-        else:
-            yield finding_for(rule, gateway, Status.PASS, "every TLS policy requires TLS 1.2 or later", evidence)
+@register_each("appgw_min_tls")
+def appgw_min_tls(rule: Rule, gateway: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding | None:
+    if not _has_https_listener(gateway):
+        return None  # no TLS termination on the gateway; VDC-AGW-003 reports plain HTTP listeners
+    policies = gateway_policies(gateway)
+    evidence = {p.where: p.description for p in policies}
+    weak = [p for p in policies if p.min_protocol in ("tlsv1_0", "tlsv1_1")]
+    unknown = [p for p in policies if p.unknown]
+    if weak:
+        return finding_for(rule, gateway, Status.FAIL, "accepts TLS older than 1.2: " + "; ".join(
+            f"{p.where} allows {p.min_protocol}" for p in weak), evidence)
+    if unknown:
+        return finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
+            f"{p.where}: {p.unknown}" for p in unknown), evidence)
+    return finding_for(rule, gateway, Status.PASS, "every TLS policy requires TLS 1.2 or later", evidence)
 
 
-@register("appgw_cipher_suites")
-def appgw_cipher_suites(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for gateway in resources_for(rule, inventory):
-        if not _has_https_listener(gateway):
-            continue
-        policies = gateway_policies(gateway)
-        evidence: dict[str, Any] = {p.where: p.description for p in policies}
-        weak = [p for p in policies if p.weak]
-        unknown = [p for p in policies if p.unknown]
-        if weak:
-            evidence["weak suites"] = [w for p in weak for w in p.weak]
-            yield finding_for(rule, gateway, Status.FAIL, "weak cipher suites offered: " + "; ".join(
-                f"{p.where}: {', '.join(p.weak)}" for p in weak), evidence)
-        elif unknown:
-            yield finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
-                f"{p.where}: {p.unknown}" for p in unknown), evidence)
-        else:
-            yield finding_for(rule, gateway, Status.PASS, "no weak cipher suites in any TLS policy", evidence)
+@register_each("appgw_cipher_suites")
+def appgw_cipher_suites(rule: Rule, gateway: dict[str, Any], inventory: Inventory,
+                        context: ScanContext) -> Finding | None:
+    if not _has_https_listener(gateway):
+        return None
+    policies = gateway_policies(gateway)
+    evidence: dict[str, Any] = {p.where: p.description for p in policies}
+    weak = [p for p in policies if p.weak]
+    unknown = [p for p in policies if p.unknown]
+    if weak:
+        evidence["weak suites"] = [w for p in weak for w in p.weak]
+        return finding_for(rule, gateway, Status.FAIL, "weak cipher suites offered: " + "; ".join(
+            f"{p.where}: {', '.join(p.weak)}" for p in weak), evidence)
+    if unknown:
+        return finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
+            f"{p.where}: {p.unknown}" for p in unknown), evidence)
+    return finding_for(rule, gateway, Status.PASS, "no weak cipher suites in any TLS policy", evidence)
 
 
 def _redirects_to_https(gateway: dict[str, Any], listener_id: str) -> bool:
     """True when every routing rule on this HTTP listener redirects to an HTTPS listener."""
-    props = gateway.get("properties") or {}
-    listeners = {str(item.get("id", "")).lower(): item for item in props.get("httpListeners") or []}
-    redirects = {str(item.get("id", "")).lower(): item for item in props.get("redirectConfigurations") or []}
-    rules = [r for r in props.get("requestRoutingRules") or []
-             if str(((r.get("properties") or {}).get("httpListener") or {}).get("id", "")).lower() == listener_id]
+    listeners = {str(item.get("id", "")).lower(): item for item in _entries(gateway, "httpListeners")}
+    redirects = {str(item.get("id", "")).lower(): item for item in _entries(gateway, "redirectConfigurations")}
+    rules = [r for r in _entries(gateway, "requestRoutingRules")
+             if _ref_id(r, "properties.httpListener.id") == listener_id]
     if not rules:
         return False
     for routing_rule in rules:
-        redirect_id = str(((routing_rule.get("properties") or {}).get("redirectConfiguration") or {}).get("id", ""))
-        redirect = redirects.get(redirect_id.lower())
-        target_id = str((((redirect or {}).get("properties") or {}).get("targetListener") or {}).get("id", ""))
-        target = listeners.get(target_id.lower())
-        if str(((target or {}).get("properties") or {}).get("protocol", "")).lower() != "https":
+        redirect = redirects.get(_ref_id(routing_rule, "properties.redirectConfiguration.id"))
+        target = listeners.get(_ref_id(redirect, "properties.targetListener.id"))
+        if target is None or not _protocol_is(target, "Https"):
             return False
     return True
 
 
-@register("appgw_https_listeners")
-def appgw_https_listeners(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for gateway in resources_for(rule, inventory):
-        props = gateway.get("properties") or {}
-        if "httpListeners" not in props:
-            yield finding_for(rule, gateway, Status.UNKNOWN,
-                              "cannot assess: properties.httpListeners absent from the resource data")
+@register_each("appgw_https_listeners")
+def appgw_https_listeners(rule: Rule, gateway: dict[str, Any], inventory: Inventory,
+                          context: ScanContext) -> Finding:
+    if "httpListeners" not in props(gateway):
+        return finding_for(rule, gateway, Status.UNKNOWN,
+                           "cannot assess: properties.httpListeners absent from the resource data")
+    plain, redirected = [], []
+    for listener in _entries(gateway, "httpListeners"):
+        if not _protocol_is(listener, "Http"):
             continue
-        plain, redirected = [], []
-        for listener in props["httpListeners"] or []:
-            if str((listener.get("properties") or {}).get("protocol", "")).lower() != "http":
-                continue
-            if _redirects_to_https(gateway, str(listener.get("id", "")).lower()):
-                redirected.append(listener.get("name"))
-            else:
-                plain.append(listener.get("name"))
-        evidence = {"HTTP listeners serving content": plain, "HTTP listeners redirecting to HTTPS": redirected}
-        if plain:
-            yield finding_for(rule, gateway, Status.FAIL,
-                              f"listeners serve plain HTTP: {', '.join(map(str, plain))}", evidence)
+        if _redirects_to_https(gateway, str(listener.get("id", "")).lower()):
+            redirected.append(listener.get("name"))
         else:
-            yield finding_for(rule, gateway, Status.PASS,
-                              "no listener serves plain HTTP (HTTP only redirects to HTTPS)", evidence)
+            plain.append(listener.get("name"))
+    evidence = {"HTTP listeners serving content": plain, "HTTP listeners redirecting to HTTPS": redirected}
+    if plain:
+        return finding_for(rule, gateway, Status.FAIL,
+                           f"listeners serve plain HTTP: {', '.join(map(str, plain))}", evidence)
+    return finding_for(rule, gateway, Status.PASS,
+                       "no listener serves plain HTTP (HTTP only redirects to HTTPS)", evidence)
