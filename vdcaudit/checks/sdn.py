@@ -253,7 +253,8 @@ def host_certificate_present(rule: Rule, inventory: Inventory, context: ScanCont
 def _validity(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
     tp = cert["thumbprint"]
     if not cert.get("notBefore") or not cert.get("notAfter"):
-        return Status.UNKNOWN, f"certificate {tp}: NotBefore/NotAfter absent from the inventory"
+        why = cert.get("dateProblem") or "NotBefore/NotAfter absent from the inventory"
+        return Status.UNKNOWN, f"certificate {tp}: {why}"
     not_before = datetime.fromisoformat(cert["notBefore"])
     not_after = datetime.fromisoformat(cert["notAfter"])
     days = int(context.options.get("cert_warn_days", DEFAULT_CERT_WARN_DAYS) or 0)

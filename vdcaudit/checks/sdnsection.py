@@ -71,7 +71,10 @@ def sdn_section(inventory: Inventory, findings: list[Finding]) -> dict[str, Any]
         for host_id in host_ids:
             server = inventory.get(host_id)
             assert server is not None
-            record = view.host_inventory(server)
+            try:
+                record = view.host_inventory(server)
+            except TypeError:
+                record = None  # the server's data is malformed; its certificate findings say ERROR
             hosts_out.append({"name": server["name"], "inventory": props(record).get("format") if record else None,
                               **_summary(about(host_id, HOST_RULES))})
         try:
