@@ -70,7 +70,8 @@ def resources_for(rule: "Rule", inventory: "Inventory") -> list[dict[str, Any]]:
     """The resources of the rule's type from the sources the rule is valid for."""
     from vdcaudit.inventory import META
 
-    return [r for r in inventory.of_type(rule.resource_type) if r.get(META, {}).get("source") in rule.sources]
+    return [r for resource_type in rule.resource_types for r in inventory.of_type(resource_type)
+            if r.get(META, {}).get("source") in rule.sources]
 
 
 # Importing the modules registers their checks.
