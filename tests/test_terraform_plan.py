@@ -65,12 +65,14 @@ def _status(result, rule_id: str, name: str) -> str:
     ("VDC-CMK-004", "sqlmi-spoke1", "FAIL"),         # key in kv-spoke1-prod, no purge protection
     ("VDC-LA-001", "law-cluster-spoke1", "PASS"),    # customer-managed key resource attached
     ("VDC-LA-001", "law-cluster-spoke1-dr", "FAIL"),
-    ("VDC-LA-002", "law-cluster-spoke1", "PASS"),    # not settable in azurerm: Azure's default (on)
+    # not settable in azurerm; Azure turns it on only in regions that support it: no default guessed
+    ("VDC-LA-002", "law-cluster-spoke1", "UNKNOWN"),
     ("VDC-CMK-006", "law-cluster-spoke1", "FAIL"),
     ("VDC-LA-003", "log-spoke1", "PASS"),            # linked service to the cluster
     ("VDC-LA-003", "log-spoke1-diag", "FAIL"),
     ("VDC-KV-007", "logs-cmk", "FAIL"), ("VDC-KV-007", "sqlmi-tde", "PASS"),
     ("VDC-CMK-002", "des-spoke1", "FAIL"),           # key id resolves to the key; its vault is checked
+    ("VDC-VMSS-001", "vmss-batch", "PASS"),
 ])
 def test_plan_findings(result, rule_id: str, name: str, status: str) -> None:
     assert _status(result, rule_id, name) == status

@@ -73,7 +73,9 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
         return blocked
     try:
         view, defaults_used, undecided = _with_defaults(rule, resource)
-        if rule.where is not None and not jmes.truthy(jmes.search(rule.where, view)):
+        # Which resources a rule applies to is decided on the data as printed: a default filled in
+        # for the assertion must not make a rule apply (a scale set without a VM profile, say).
+        if rule.where is not None and not jmes.truthy(jmes.search(rule.where, resource)):
             # Excluded, unless only because a value the `where` reads is not known yet (a template's
             # reference(), a plan's "known after apply"): then whether the rule applies is unknown.
             unknowable = note(resource, rule.where_paths)

@@ -4,12 +4,18 @@ The policy a listener enforces is not one property: it is the gateway's `sslPoli
 name, or custom with `minProtocolVersion` + `cipherSuites`, or - before policy types existed - only
 `disabledSslProtocols`), overridden per listener by an SSL profile's own `sslPolicy`. When no policy
 is set at all, Azure applies a default that depends on the API version the gateway was created with
-(AppGwSslPolicy20150501 before 2023-02-01, AppGwSslPolicy20220101 from then on), which the resource
-does not reveal, so that case is UNKNOWN. Shapes follow Microsoft.Network API 2023-09-01.
+(https://learn.microsoft.com/azure/application-gateway/application-gateway-ssl-policy-overview:
+AppGwSslPolicy20150501, TLS 1.0 and weak suites, for API versions before 2023-02-01;
+AppGwSslPolicy20220101, TLS 1.2, from 2023-02-01). A template carries its `apiVersion`, so the
+default is known; a deployed gateway's print does not say, so that case is UNKNOWN. (Application
+Gateway stopped accepting TLS 1.0/1.1 from clients on 31 August 2025; a gateway still configured
+with an old policy is reported by what it is configured with.) Shapes follow Microsoft.Network API
+2023-09-01.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +37,8 @@ PREDEFINED: dict[str, tuple[str, str | None]] = {
     "appgwsslpolicy20220101": ("tlsv1_2", None),
     "appgwsslpolicy20220101s": ("tlsv1_2", None),
 }
+
+DEFAULT_POLICY_CHANGE = "2023-02-01"  # API version from which the default policy is AppGwSslPolicy20220101
 
 NO_POLICY = ("no SSL policy is set, so Azure's default applies, and the default depends on the API version "
              "the gateway was created with (AppGwSslPolicy20150501 before 2023-02-01, TLS 1.0 and weak "
@@ -87,8 +95,24 @@ def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
     return Policy(where, None, [], "empty", unknown=NO_POLICY)
 
 
+def default_policy(gateway: dict[str, Any]) -> dict[str, Any] | None:
+    """The predefined policy Azure applies to a gateway without one, when its apiVersion says which."""
+    version = gateway.get("apiVersion")
+    if not isinstance(version, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", version):
+        return None
+    name = "AppGwSslPolicy20220101" if version[:10] >= DEFAULT_POLICY_CHANGE else "AppGwSslPolicy20150501"
+    return {"policyType": "Predefined", "policyName": name}
+
+
 def gateway_policies(gateway: dict[str, Any]) -> list[Policy]:
-    policies = [effective_policy(props(gateway).get("sslPolicy"), "gateway")]
+    configured = props(gateway).get("sslPolicy")
+    fallback = None if configured else default_policy(gateway)
+    if fallback is not None:
+        policy = effective_policy(fallback, "gateway")
+        policy.description += f" (Azure default for API version {str(gateway.get('apiVersion'))[:10]}: no sslPolicy set)"
+        policies = [policy]
+    else:
+        policies = [effective_policy(configured, "gateway")]
     for profile in _entries(gateway, "sslProfiles"):
         profile_policy = dig(profile, "properties.sslPolicy")
         if profile_policy:

@@ -60,6 +60,10 @@ LISTINGS: list[Call] = [
     Call("Microsoft.Network/applicationGateways", NetworkManagementClient, "application_gateways.list_all",
          "subscription"),
     Call("Microsoft.Web/sites", WebSiteManagementClient, "web_apps.list", "subscription"),
+    Call("Microsoft.Web/sites/slots", WebSiteManagementClient, "web_apps.list_slots", "parent",
+         parent="Microsoft.Web/sites"),
+    Call("Microsoft.Compute/virtualMachineScaleSets", ComputeManagementClient, "virtual_machine_scale_sets.list_all",
+         "subscription"),
     Call("Microsoft.Compute/diskEncryptionSets", ComputeManagementClient, "disk_encryption_sets.list", "subscription"),
     Call("Microsoft.Compute/images", ComputeManagementClient, "images.list", "subscription"),
     Call("Microsoft.Compute/snapshots", ComputeManagementClient, "snapshots.list", "subscription"),
@@ -80,6 +84,8 @@ CHILDREN: list[Call] = [
          parent="Microsoft.KeyVault/vaults"),
     Call("Microsoft.Web/sites/config", WebSiteManagementClient, "web_apps.get_configuration", "parent",
          parent="Microsoft.Web/sites", single=True),
+    Call("Microsoft.Web/sites/slots/config", WebSiteManagementClient, "web_apps.get_configuration_slot", "parent",
+         parent="Microsoft.Web/sites/slots", single=True),
 ]
 
 # (type that makes the list worth reading, the list)
