@@ -59,12 +59,17 @@ def _scan(rule_id: str, resources: list[dict[str, Any]], case: dict[str, Any]) -
     return run([rule], inventory, context).findings
 
 
+def _failing_case(rule_id: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """(case, its resource, its related resources) of the rule's first failing case."""
+    case = _first_fail(rule_id)
+    rule_type = RULES[rule_id].resource_type
+    target = _complete(case["resource"], rule_type, 0)
+    return case, target, [_complete(other, rule_type, i) for i, other in enumerate(case.get("related", []), 1)]
+
+
 @pytest.mark.parametrize("rule_id", sorted(FAMILIES))
 def test_a_malformed_resource_keeps_the_others_fail(rule_id: str) -> None:
-    case = _first_fail(rule_id)
-    rule = RULES[rule_id]
-    target = _complete(case["resource"], rule.resource_type, 0)
-    related = [_complete(other, rule.resource_type, i) for i, other in enumerate(case.get("related", []), 1)]
+    case, target, related = _failing_case(rule_id)
     broken = _malformed_twin(target)
     findings = _scan(rule_id, [broken, target, *related], case)
     about = case.get("finding_id", target["id"])
@@ -77,10 +82,7 @@ def test_a_malformed_resource_keeps_the_others_fail(rule_id: str) -> None:
 
 @pytest.mark.parametrize("rule_id", sorted(DEPENDENT))
 def test_a_malformed_dependency_is_an_error_and_the_fail_stays(rule_id: str) -> None:
-    case = _first_fail(rule_id)
-    rule = RULES[rule_id]
-    target = _complete(case["resource"], rule.resource_type, 0)
-    related = [_complete(other, rule.resource_type, i) for i, other in enumerate(case.get("related", []), 1)]
+    case, target, related = _failing_case(rule_id)
     everything = [target, *related]
     model = next(r for r in everything if r["type"].lower() == DEPENDENT[rule_id].lower())
     broken = _malformed_twin(model)

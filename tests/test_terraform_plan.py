@@ -153,3 +153,42 @@ def test_bad_plans_are_input_errors(tmp_path: Path, document: object, message: s
     with pytest.raises(InputError, match=message) as error:
         load_plan(path, Inventory())
     assert error.value.one_line().startswith(str(path))
+
+
+def _change(address: str, after: dict, unknown: dict | None = None) -> dict:
+    kind, name = address.split(".")
+    return {"address": address, "mode": "managed", "type": kind, "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/azurerm",
+            "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": unknown or {"id": True}}}
+
+
+def test_slots_scale_sets_and_disk_encryption_extensions_are_mapped(tmp_path: Path) -> None:
+    """Issue 10: web app slots get the App Service rules, scale sets the encryption-at-host rule, and
+    an AzureDiskEncryption extension (settings as JSON text) counts for the disks of its VM."""
+    app = "/subscriptions/sub-ci/resourceGroups/rg/providers/Microsoft.Web/sites/app1"
+    vm = "/subscriptions/sub-ci/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+    plan = {"format_version": "1.2", "resource_changes": [
+        _change("azurerm_linux_web_app_slot.staging", {
+            "name": "staging", "app_service_id": app, "https_only": False,
+            "site_config": [{"minimum_tls_version": "1.2", "ftps_state": "FtpsOnly"}]}),
+        _change("azurerm_linux_virtual_machine_scale_set.batch", {
+            "name": "vmss1", "resource_group_name": "rg", "encryption_at_host_enabled": False}),
+        _change("azurerm_virtual_machine_extension.ade", {
+            "name": "AzureDiskEncryption", "virtual_machine_id": vm, "publisher": "Microsoft.Azure.Security",
+            "type": "AzureDiskEncryption", "type_handler_version": "2.2",
+            "settings": json.dumps({"EncryptionOperation": "EnableEncryption", "VolumeType": "All"})}),
+    ], "configuration": {"root_module": {}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    inventory = Inventory()
+    load_plan(path, inventory, subscription_id="sub-ci")
+    slot = inventory.get(app + "/slots/staging")
+    assert slot is not None and slot["type"] == "Microsoft.Web/sites/slots"
+    extension = inventory.get(vm + "/extensions/AzureDiskEncryption")
+    assert extension is not None and extension["properties"]["publisher"] == "Microsoft.Azure.Security"
+    findings = {(f.rule_id, f.resource_name): f.status.value
+                for f in scan(inventory, load_rules(), ScanContext()).findings}
+    assert findings[("VDC-APP-001", "staging")] == "FAIL"
+    assert findings[("VDC-APP-002", "staging")] == "PASS"
+    assert findings[("VDC-APP-003", "staging")] == "PASS"
+    assert findings[("VDC-VMSS-001", "vmss1")] == "FAIL"

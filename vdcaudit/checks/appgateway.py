@@ -16,6 +16,7 @@ with an old policy is reported by what it is configured with.) Shapes follow Mic
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,40 +141,37 @@ def _has_https_listener(gateway: dict[str, Any]) -> bool:
     return any(_protocol_is(listener, "Https") for listener in _entries(gateway, "httpListeners"))
 
 
-@register_each("appgw_min_tls")
-def appgw_min_tls(rule: Rule, gateway: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding | None:
+def _policy_verdict(rule: Rule, gateway: dict[str, Any], problem: Callable[[Policy], str | None],
+                    failing: str, evidence_name: str, passing: str) -> Finding | None:
+    """One gateway's TLS policies judged by `problem` (why a policy falls short, or None)."""
     if not _has_https_listener(gateway):
         return None  # no TLS termination on the gateway; VDC-AGW-003 reports plain HTTP listeners
     policies = gateway_policies(gateway)
-    evidence = {p.where: p.description for p in policies}
-    weak = [p for p in policies if p.min_protocol in ("tlsv1_0", "tlsv1_1")]
+    evidence: dict[str, Any] = {p.where: p.description for p in policies}
+    problems = [text for p in policies if (text := problem(p))]
     unknown = [p for p in policies if p.unknown]
-    if weak:
-        return finding_for(rule, gateway, Status.FAIL, "accepts TLS older than 1.2: " + "; ".join(
-            f"{p.where} allows {p.min_protocol}" for p in weak), evidence)
+    if problems:
+        evidence[evidence_name] = problems
+        return finding_for(rule, gateway, Status.FAIL, f"{failing}: " + "; ".join(problems), evidence)
     if unknown:
         return finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
             f"{p.where}: {p.unknown}" for p in unknown), evidence)
-    return finding_for(rule, gateway, Status.PASS, "every TLS policy requires TLS 1.2 or later", evidence)
+    return finding_for(rule, gateway, Status.PASS, passing, evidence)
+
+
+@register_each("appgw_min_tls")
+def appgw_min_tls(rule: Rule, gateway: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding | None:
+    return _policy_verdict(
+        rule, gateway, lambda p: f"{p.where} allows {p.min_protocol}" if p.min_protocol in ("tlsv1_0", "tlsv1_1") else None,
+        "accepts TLS older than 1.2", "policies allowing TLS older than 1.2", "every TLS policy requires TLS 1.2 or later")
 
 
 @register_each("appgw_cipher_suites")
 def appgw_cipher_suites(rule: Rule, gateway: dict[str, Any], inventory: Inventory,
                         context: ScanContext) -> Finding | None:
-    if not _has_https_listener(gateway):
-        return None
-    policies = gateway_policies(gateway)
-    evidence: dict[str, Any] = {p.where: p.description for p in policies}
-    weak = [p for p in policies if p.weak]
-    unknown = [p for p in policies if p.unknown]
-    if weak:
-        evidence["weak suites"] = [w for p in weak for w in p.weak]
-        return finding_for(rule, gateway, Status.FAIL, "weak cipher suites offered: " + "; ".join(
-            f"{p.where}: {', '.join(p.weak)}" for p in weak), evidence)
-    if unknown:
-        return finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
-            f"{p.where}: {p.unknown}" for p in unknown), evidence)
-    return finding_for(rule, gateway, Status.PASS, "no weak cipher suites in any TLS policy", evidence)
+    return _policy_verdict(
+        rule, gateway, lambda p: f"{p.where}: {', '.join(p.weak)}" if p.weak else None,
+        "weak cipher suites offered", "weak suites", "no weak cipher suites in any TLS policy")
 
 
 def _redirects_to_https(gateway: dict[str, Any], listener_id: str) -> bool:
