@@ -142,10 +142,12 @@ def test_not_assessed_types_are_counted(tmp_path: Path) -> None:
     inventory.add(account("a", {"minimumTlsVersion": "TLS1_2"}), "snapshot")
     inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/w", "type": "microsoft.web/sites"}, "snapshot")
     inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/w2", "type": "Microsoft.Web/sites"}, "snapshot")
-    # a child of an assessed parent is read through the parent, not "not assessed"
+    # a child of an assessed parent that a rule reads (x_vdcaudit.children.blobservices) is read
+    # through the parent, not "not assessed"
     inventory.add({"id": account("a")["id"] + "/blobServices/default", "type": "Microsoft.Storage/storageAccounts/blobServices"}, "snapshot")
-    outcome = run([make_rule(tmp_path)], inventory)
-    assert outcome.not_assessed == {"Microsoft.Web/sites": 2}
+    reading = make_rule(tmp_path, "x_vdcaudit.children.blobservices != null || "
+                                  "contains(['TLS1_2'], properties.minimumTlsVersion)")
+    assert run([reading], inventory).not_assessed == {"Microsoft.Web/sites": 2}
 
 
 def test_types_a_check_reads_count_as_assessed(builtin_rules) -> None:
@@ -209,3 +211,16 @@ def test_where_is_decided_on_the_data_not_on_filled_in_defaults(tmp_path: Path) 
     assert scan(rule, account("a", {}))["a"].status is Status.FAIL
     rule_where.where = engine.jmes.compile_expression("properties.minimumTlsVersion != null")
     assert scan(rule_where, account("b", {})) == {}
+
+
+def test_a_child_no_rule_reads_is_not_assessed_even_under_an_assessed_parent(tmp_path: Path) -> None:
+    """Children count as assessed through their parent only when a rule reads them
+    (x_vdcaudit.children.<kind> in a rule, or a check's `reads`)."""
+    rule = make_rule(tmp_path)
+    inventory = Inventory()
+    inventory.add(account("st1", {"minimumTlsVersion": "TLS1_2"}), "snapshot")
+    inventory.add({"id": account("st1")["id"] + "/blobServices/default", "name": "default",
+                   "type": "Microsoft.Storage/storageAccounts/blobServices", "properties": {}}, "snapshot")
+    assert run([rule], inventory).not_assessed == {"Microsoft.Storage/storageAccounts/blobServices": 1}
+    reading = make_rule(tmp_path, assertion="x_vdcaudit.children.blobservices != null")
+    assert run([reading], inventory).not_assessed == {}

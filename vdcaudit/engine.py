@@ -18,6 +18,7 @@ from vdcaudit.rulepack import Rule
 from vdcaudit.unresolved import covering, note
 
 
+CHILD_READ = re.compile(r"x_vdcaudit\.children\.([A-Za-z0-9_]+)")
 # Sources that print deployed resources as the ARM API returns them (GET, Resource Graph, az).
 DEPLOYED_SOURCES = frozenset({"azure", "snapshot"})
 
@@ -172,16 +173,29 @@ def _api_version(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _child_kinds_read(rules: list[Rule]) -> set[str]:
+    """Child kinds (`x_vdcaudit.children.<kind>`) some rule reads: named in a rule's JMESPath, or
+    the last type segment of a type a check `reads`. A child no rule reads is not assessed, even
+    when its parent is (a web app's deployment slots were once hidden that way)."""
+    kinds = {t.rsplit("/", 1)[-1].lower() for rule in rules for t in rule.reads}
+    for rule in rules:
+        for text in (rule.assert_text, rule.where_text, *rule.evidence, *(r.describe() for r in rule.requirements)):
+            kinds.update(match.lower() for match in CHILD_READ.findall(text or ""))
+    return kinds
+
+
 def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:
     """Resource types that no rule targets and that are not attached to an assessed parent."""
     assessed = {t.lower() for rule in rules for t in (*rule.resource_types, *rule.reads)}
+    read_as_children = _child_kinds_read(rules)
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}  # ARG lower-cases types; show the ARM spelling when one was seen
     for resource in inventory:
         if resource["type"].lower() in assessed:
             continue
         parent = resource.get(META, {}).get("parent")
-        if parent and inventory.get(parent) is not None:
+        kind = resource["type"].rsplit("/", 1)[-1].lower()
+        if parent and inventory.get(parent) is not None and kind in read_as_children:
             continue  # read by rules on its parent through x_vdcaudit.children
         key = resource["type"].lower()
         if key not in spelling or spelling[key].islower():

@@ -9,7 +9,7 @@ from typing import Any
 from vdcaudit.armdata import as_bool, dig, props, same
 from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
-from vdcaudit.inventory import Inventory
+from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
@@ -26,9 +26,18 @@ def _ref(value: Any, path: str) -> str:
     return str(dig(value, path) or "")
 
 
-def _has_private_peering(circuit: dict[str, Any]) -> bool:
+def _peerings(circuit: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Peerings inline (ARM GET) and as child resources (templates); None when the data has neither."""
+    children = circuit.get(META, {}).get("children", {}).get("peerings", [])
+    if "peerings" not in props(circuit) and not children:
+        return None
+    return [*_list(circuit, "peerings"), *children]
+
+
+def _has_private_peering(peerings: list[dict[str, Any]]) -> bool:
+    # A child peering's name is "circuit/AzurePrivatePeering" in a template, "AzurePrivatePeering" inline.
     return any(same(dig(p, "properties.peeringType") or p.get("peeringType"), "AzurePrivatePeering")
-               or same(p.get("name"), "AzurePrivatePeering") for p in _list(circuit, "peerings"))
+               or same(str(p.get("name") or "").rsplit("/", 1)[-1], "AzurePrivatePeering") for p in peerings)
 
 
 def _macsec_links(port: dict[str, Any]) -> tuple[int, int]:
@@ -78,10 +87,11 @@ def _vpn_overlays(inventory: Inventory) -> dict[str, str]:
 @register_each("expressroute_private_peering_encryption")
 def expressroute_encryption(rule: Rule, circuit: dict[str, Any], inventory: Inventory,
                             context: ScanContext) -> Finding | None:
-    if "peerings" not in props(circuit):
+    peerings = _peerings(circuit)
+    if peerings is None:
         return finding_for(rule, circuit, Status.UNKNOWN,
                            "cannot assess: properties.peerings absent from the resource data")
-    if not _has_private_peering(circuit):
+    if not _has_private_peering(peerings):
         return None  # no private peering: nothing of the VDC's private traffic crosses it
     port_id = _ref(circuit, "properties.expressRoutePort.id")
     evidence: dict[str, Any] = {"properties.expressRoutePort.id": port_id or None}
