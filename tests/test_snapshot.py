@@ -166,3 +166,12 @@ def test_duplicate_id_with_the_same_type_in_other_case_merges(write_json) -> Non
                                                   "properties": None}]), inventory)
     assert len(inventory) == 1
     assert inventory.get(ACCOUNT["id"])["properties"]["minimumTlsVersion"] == "TLS1_2"
+
+
+def test_powershell_print_with_both_id_and_resource_id(write_json) -> None:
+    both = {**PS_REDIS, "Id": PS_REDIS["ResourceId"]}
+    inventory = Inventory()
+    load_snapshot(write_json("both.json", [both]), inventory)
+    [redis] = list(inventory)
+    assert redis["id"] == PS_REDIS["ResourceId"] and redis["type"] == "Microsoft.Cache/Redis"
+    assert not redis.get("x_vdcaudit", {}).get("ambiguous")

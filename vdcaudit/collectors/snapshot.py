@@ -36,22 +36,27 @@ MAX_CHILD_DEPTH = 10
 
 
 def is_powershell(resource: Any) -> bool:
-    """A PSResource print: `ResourceId` and `ResourceType`, no ARM `id`/`type` (names in any case)."""
+    """A PSResource print: `ResourceId` and `ResourceType`, no ARM `type` (names in any case; some
+    Az.Resources versions also print `Id`, the same id)."""
     if not isinstance(resource, dict):
         return False
     names = {str(key).lower() for key in resource}
-    return {"resourceid", "resourcetype"} <= names and not names & {"id", "type"}
+    return {"resourceid", "resourcetype"} <= names and "type" not in names
 
 
 def from_powershell(resource: dict[str, Any]) -> dict[str, Any]:
     """A PSResource as the ARM shape: envelope names renamed, everything else (`Properties`, `Sku`,
     `Tags`, ...) kept with the spelling PowerShell printed; the accessor reads them in any case."""
+    names = {str(key).lower() for key in resource}
     converted: dict[str, Any] = {}
     for key, value in resource.items():
         lowered = str(key).lower()
         if lowered in POWERSHELL_ONLY or lowered == "resources":
             continue
-        converted[POWERSHELL_NAMES.get(lowered, key)] = value
+        target = POWERSHELL_NAMES.get(lowered)
+        if target is not None and target.lower() in names:
+            continue  # the ARM name is printed too (`Id` beside `ResourceId`): keep that one
+        converted[target or key] = value
     return converted
 
 
