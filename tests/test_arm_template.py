@@ -199,6 +199,7 @@ def test_template_findings_end_to_end_with_lines() -> None:
     ("VDC-SQLMI-001", "vdc-prod-sqlmi", "PASS"), ("VDC-SQLMI-001", "vdc-prod-sqlmi-legacy", "FAIL"),
     ("VDC-SQLMI-002", "vdc-prod-sqlmi", "PASS"), ("VDC-SQLMI-002", "vdc-prod-sqlmi-legacy", "FAIL"),
     ("VDC-CMK-004", "vdc-prod-sqlmi", "PASS"),       # key uri from the keys child the protector names
+    ("VDC-VMSS-001", "vdc-prod-batch", "FAIL"),      # no securityProfile: encryption at host off by default
 ])
 def test_template_findings_for_every_rule_type(template_result, rule_id: str, name: str, status: str) -> None:
     finding = next(f for f in template_result.findings if f.rule_id == rule_id and f.resource_name == name)

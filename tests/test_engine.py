@@ -8,6 +8,7 @@ import pytest
 
 from vdcaudit import engine
 from vdcaudit.engine import run
+from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord, Status, fingerprint
 from vdcaudit.rulepack import Rule, load_rule_file
@@ -141,10 +142,12 @@ def test_not_assessed_types_are_counted(tmp_path: Path) -> None:
     inventory.add(account("a", {"minimumTlsVersion": "TLS1_2"}), "snapshot")
     inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/w", "type": "microsoft.web/sites"}, "snapshot")
     inventory.add({"id": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/w2", "type": "Microsoft.Web/sites"}, "snapshot")
-    # a child of an assessed parent is read through the parent, not "not assessed"
+    # a child of an assessed parent that a rule reads (x_vdcaudit.children.blobservices) is read
+    # through the parent, not "not assessed"
     inventory.add({"id": account("a")["id"] + "/blobServices/default", "type": "Microsoft.Storage/storageAccounts/blobServices"}, "snapshot")
-    outcome = run([make_rule(tmp_path)], inventory)
-    assert outcome.not_assessed == {"Microsoft.Web/sites": 2}
+    reading = make_rule(tmp_path, "x_vdcaudit.children.blobservices != null || "
+                                  "contains(['TLS1_2'], properties.minimumTlsVersion)")
+    assert run([reading], inventory).not_assessed == {"Microsoft.Web/sites": 2}
 
 
 def test_types_a_check_reads_count_as_assessed(builtin_rules) -> None:
@@ -155,3 +158,69 @@ def test_types_a_check_reads_count_as_assessed(builtin_rules) -> None:
     assert "Microsoft.Network/expressRoutePorts" in rule.reads
     assert run([rule], inventory).not_assessed == {}
     assert run([builtin_rules["VDC-ST-001"]], inventory).not_assessed == {"Microsoft.Network/expressRoutePorts": 1}
+
+
+# -- issue 10: defaults by API version, null in a GET, WARN postures, rules on several types -------
+
+BY_VERSION = """absent_default_by_api_version:
+  properties.minimumTlsVersion:
+    - {since: null, value: TLS1_0}
+    - {since: "2023-01-01", value: TLS1_2}"""
+
+
+def test_absent_default_by_api_version_follows_the_resource_apiVersion(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, extra=BY_VERSION)
+    found = scan(rule, {**account("new", {}), "apiVersion": "2023-05-01"},
+                 {**account("old", {}), "apiVersion": "2022-09-01-preview"},
+                 {**account("edge", {}), "apiVersion": "2023-01-01"}, account("unsaid", {}))
+    assert {name: f.status for name, f in found.items()} == {
+        "new": Status.PASS, "old": Status.FAIL, "edge": Status.PASS, "unsaid": Status.UNKNOWN}
+    assert "Azure default 'TLS1_2' applies" in found["new"].message
+    assert "depends on the API version" in found["unsaid"].message and "'TLS1_2' from 2023-01-01" in found["unsaid"].message
+
+
+def test_one_path_cannot_have_both_kinds_of_default(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="both absent_default and absent_default_by_api_version"):
+        make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}\n" + BY_VERSION)
+
+
+def test_a_property_a_deployed_resource_prints_as_null_is_unknown_not_defaulted(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}")
+    inventory = Inventory()
+    inventory.add(account("get", {"minimumTlsVersion": None}), "snapshot")
+    inventory.add(account("template", {"minimumTlsVersion": None}), "template")
+    inventory.add(account("missing", {}), "snapshot")
+    statuses = {f.resource_name: f.status for f in run([rule], inventory).findings}
+    assert statuses == {"get": Status.UNKNOWN, "template": Status.FAIL, "missing": Status.FAIL}
+
+
+def test_fail_status_warn_and_also_applies_to(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, extra="fail_status: WARN\nalso_applies_to: [Microsoft.Storage/storageAccounts/blobServices]")
+    blob = {**account("st1", {"minimumTlsVersion": "TLS1_0"}, type_="Microsoft.Storage/storageAccounts/blobServices"),
+            "id": account("st1")["id"] + "/blobServices/default"}
+    found = scan(rule, account("st2", {"minimumTlsVersion": "TLS1_0"}), blob)
+    assert {name: f.status for name, f in found.items()} == {"st2": Status.WARN, "st1": Status.WARN}
+    assert rule.metadata()["fail_status"] == "WARN" and rule.metadata()["also_applies_to"]
+
+
+def test_where_is_decided_on_the_data_not_on_filled_in_defaults(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, assertion="properties.minimumTlsVersion == 'TLS1_2'",
+                     extra="absent_default: {properties.minimumTlsVersion: TLS1_0}")
+    rule_where = make_rule(tmp_path, assertion="properties.minimumTlsVersion == 'TLS1_2'",
+                           extra="absent_default: {properties.minimumTlsVersion: TLS1_0}")
+    assert scan(rule, account("a", {}))["a"].status is Status.FAIL
+    rule_where.where = engine.jmes.compile_expression("properties.minimumTlsVersion != null")
+    assert scan(rule_where, account("b", {})) == {}
+
+
+def test_a_child_no_rule_reads_is_not_assessed_even_under_an_assessed_parent(tmp_path: Path) -> None:
+    """Children count as assessed through their parent only when a rule reads them
+    (x_vdcaudit.children.<kind> in a rule, or a check's `reads`)."""
+    rule = make_rule(tmp_path)
+    inventory = Inventory()
+    inventory.add(account("st1", {"minimumTlsVersion": "TLS1_2"}), "snapshot")
+    inventory.add({"id": account("st1")["id"] + "/blobServices/default", "name": "default",
+                   "type": "Microsoft.Storage/storageAccounts/blobServices", "properties": {}}, "snapshot")
+    assert run([rule], inventory).not_assessed == {"Microsoft.Storage/storageAccounts/blobServices": 1}
+    reading = make_rule(tmp_path, assertion="x_vdcaudit.children.blobservices != null")
+    assert run([reading], inventory).not_assessed == {}

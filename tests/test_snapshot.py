@@ -89,3 +89,89 @@ def test_malformed_coverage_block_is_rejected(write_json) -> None:
     path = write_json("evidence.json", {"vdcaudit_snapshot": {"coverage": [{"scope": "s2"}]}, "value": []})
     with pytest.raises(InputError, match=r"coverage\[0\] needs source, scope and reason"):
         load_snapshot(path, Inventory())
+
+
+# -- Az PowerShell: Get-AzResource -ExpandProperties | ConvertTo-Json -Depth 100 -----------------
+# Written from the PSResource members the cmdlet documents (Name, ResourceId, ResourceName,
+# ResourceType, ResourceGroupName, Location, SubscriptionId, Tags, Properties, Sku, Kind, ...):
+# PascalCase envelope, `Properties` as the provider returned it, children nested under `resources`.
+PS_REDIS = {
+    "Name": "redis1", "ResourceId": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Cache/Redis/redis1",
+    "ResourceName": "redis1", "ResourceType": "Microsoft.Cache/Redis", "ResourceGroupName": "rg",
+    "Location": "westeurope", "SubscriptionId": "s1", "Tags": {"env": "prod"},
+    "Sku": {"Name": "Standard", "Tier": None, "Family": "C", "Capacity": 1},
+    "Kind": None, "CreatedTime": None, "ChangedTime": None, "ETag": None,
+    "Properties": {"provisioningState": "Succeeded", "enableNonSslPort": True, "minimumTlsVersion": "1.2"},
+}
+PS_SITE = {
+    "Name": "app1", "ResourceId": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/app1",
+    "ResourceType": "Microsoft.Web/sites", "ResourceGroupName": "rg", "Location": "westeurope",
+    "SubscriptionId": "s1", "Kind": "app", "Properties": {"httpsOnly": False},
+    "resources": [{
+        "Name": "app1/web", "ResourceId": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Web/sites/app1/config/web",
+        "ResourceType": "Microsoft.Web/sites/config", "ResourceGroupName": "rg", "SubscriptionId": "s1",
+        "Properties": {"minTlsVersion": "1.0", "ftpsState": "AllAllowed"},
+    }],
+}
+
+
+def test_az_powershell_export_loads_with_nested_children(write_json) -> None:
+    inventory = Inventory()
+    load_snapshot(write_json("ps.json", [PS_REDIS, PS_SITE]), inventory)
+    redis = inventory.get(PS_REDIS["ResourceId"])
+    assert redis is not None and redis["type"] == "Microsoft.Cache/Redis" and redis["resourceGroup"] == "rg"
+    assert redis["properties"]["enableNonSslPort"] is True and redis["sku"]["name"] == "Standard"
+    assert "Properties" in dict.keys(redis)  # evidence keeps PowerShell's spelling
+    config = inventory.get(PS_SITE["resources"][0]["ResourceId"])
+    assert config is not None and config["type"] == "Microsoft.Web/sites/config"
+    assert inventory.sources[0]["resources"] == 3
+
+
+def test_one_powershell_resource_printed_as_an_object_and_mixed_shapes_load(write_json) -> None:
+    inventory = Inventory()
+    load_snapshot(write_json("one.json", PS_REDIS), inventory)
+    load_snapshot(write_json("mixed.json", {"value": [ACCOUNT, PS_SITE]}), inventory)
+    assert sorted(r["name"] for r in inventory) == ["app1", "app1/web", "redis1", "st1"]
+
+
+def test_powershell_redis_with_the_non_tls_port_open_fails() -> None:
+    """Issue 10: a PowerShell export stopped the scan, and mixed case could PASS on a default."""
+    from vdcaudit.engine import run
+    from vdcaudit.rulepack import load_rules
+
+    inventory = Inventory()
+    inventory.extend(resources_in_ps([PS_REDIS]), "snapshot")
+    rule = next(r for r in load_rules() if r.id == "VDC-RED-001")
+    assert [f.status.value for f in run([rule], inventory).findings] == ["FAIL"]
+
+
+def resources_in_ps(document: list) -> list:
+    from vdcaudit.collectors.snapshot import resources_in
+
+    return resources_in(document, Path("ps.json"))
+
+
+def test_duplicate_id_with_another_type_is_refused_naming_both_files(write_json, tmp_path: Path) -> None:
+    write_json("d/a.json", [ACCOUNT])
+    write_json("d/b.json", [{**ACCOUNT, "type": "Microsoft.Storage/storageAccounts/blobServices"}])
+    with pytest.raises(InputError) as error:
+        load_snapshot(tmp_path / "d", Inventory())
+    message = str(error.value)
+    assert "a.json" in message and "b.json" in message and "two resource types" in message
+
+
+def test_duplicate_id_with_the_same_type_in_other_case_merges(write_json) -> None:
+    inventory = Inventory()
+    load_snapshot(write_json("m.json", [ACCOUNT, {**ACCOUNT, "type": "microsoft.storage/storageaccounts",
+                                                  "properties": None}]), inventory)
+    assert len(inventory) == 1
+    assert inventory.get(ACCOUNT["id"])["properties"]["minimumTlsVersion"] == "TLS1_2"
+
+
+def test_powershell_print_with_both_id_and_resource_id(write_json) -> None:
+    both = {**PS_REDIS, "Id": PS_REDIS["ResourceId"]}
+    inventory = Inventory()
+    load_snapshot(write_json("both.json", [both]), inventory)
+    [redis] = list(inventory)
+    assert redis["id"] == PS_REDIS["ResourceId"] and redis["type"] == "Microsoft.Cache/Redis"
+    assert not redis.get("x_vdcaudit", {}).get("ambiguous")

@@ -65,12 +65,14 @@ def _status(result, rule_id: str, name: str) -> str:
     ("VDC-CMK-004", "sqlmi-spoke1", "FAIL"),         # key in kv-spoke1-prod, no purge protection
     ("VDC-LA-001", "law-cluster-spoke1", "PASS"),    # customer-managed key resource attached
     ("VDC-LA-001", "law-cluster-spoke1-dr", "FAIL"),
-    ("VDC-LA-002", "law-cluster-spoke1", "PASS"),    # not settable in azurerm: Azure's default (on)
+    # not settable in azurerm; Azure turns it on only in regions that support it: no default guessed
+    ("VDC-LA-002", "law-cluster-spoke1", "UNKNOWN"),
     ("VDC-CMK-006", "law-cluster-spoke1", "FAIL"),
     ("VDC-LA-003", "log-spoke1", "PASS"),            # linked service to the cluster
     ("VDC-LA-003", "log-spoke1-diag", "FAIL"),
     ("VDC-KV-007", "logs-cmk", "FAIL"), ("VDC-KV-007", "sqlmi-tde", "PASS"),
     ("VDC-CMK-002", "des-spoke1", "FAIL"),           # key id resolves to the key; its vault is checked
+    ("VDC-VMSS-001", "vmss-batch", "PASS"),
 ])
 def test_plan_findings(result, rule_id: str, name: str, status: str) -> None:
     assert _status(result, rule_id, name) == status
@@ -203,3 +205,41 @@ def test_coverage_gaps_of_a_plan_carry_file_and_line(tmp_path: Path) -> None:
     gaps = [f for f in scanned.findings if f.rule_id == "VDC-RED-001" and f.status.value == "UNKNOWN"]
     assert gaps and all(g.location == {"file": str(path), "line": g.location["line"]} and g.location["line"] > 1
                         for g in gaps)
+
+def _change(address: str, after: dict, unknown: dict | None = None) -> dict:
+    kind, name = address.split(".")
+    return {"address": address, "mode": "managed", "type": kind, "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/azurerm",
+            "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": unknown or {"id": True}}}
+
+
+def test_slots_scale_sets_and_disk_encryption_extensions_are_mapped(tmp_path: Path) -> None:
+    """Issue 10: web app slots get the App Service rules, scale sets the encryption-at-host rule, and
+    an AzureDiskEncryption extension (settings as JSON text) counts for the disks of its VM."""
+    app = "/subscriptions/sub-ci/resourceGroups/rg/providers/Microsoft.Web/sites/app1"
+    vm = "/subscriptions/sub-ci/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+    plan = {"format_version": "1.2", "resource_changes": [
+        _change("azurerm_linux_web_app_slot.staging", {
+            "name": "staging", "app_service_id": app, "https_only": False,
+            "site_config": [{"minimum_tls_version": "1.2", "ftps_state": "FtpsOnly"}]}),
+        _change("azurerm_linux_virtual_machine_scale_set.batch", {
+            "name": "vmss1", "resource_group_name": "rg", "encryption_at_host_enabled": False}),
+        _change("azurerm_virtual_machine_extension.ade", {
+            "name": "AzureDiskEncryption", "virtual_machine_id": vm, "publisher": "Microsoft.Azure.Security",
+            "type": "AzureDiskEncryption", "type_handler_version": "2.2",
+            "settings": json.dumps({"EncryptionOperation": "EnableEncryption", "VolumeType": "All"})}),
+    ], "configuration": {"root_module": {}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    inventory = Inventory()
+    load_plan(path, inventory, subscription_id="sub-ci")
+    slot = inventory.get(app + "/slots/staging")
+    assert slot is not None and slot["type"] == "Microsoft.Web/sites/slots"
+    extension = inventory.get(vm + "/extensions/AzureDiskEncryption")
+    assert extension is not None and extension["properties"]["publisher"] == "Microsoft.Azure.Security"
+    findings = {(f.rule_id, f.resource_name): f.status.value
+                for f in scan(inventory, load_rules(), ScanContext()).findings}
+    assert findings[("VDC-APP-001", "staging")] == "FAIL"
+    assert findings[("VDC-APP-002", "staging")] == "PASS"
+    assert findings[("VDC-APP-003", "staging")] == "PASS"
+    assert findings[("VDC-VMSS-001", "vmss1")] == "FAIL"

@@ -4,6 +4,7 @@ indexed by type), so a scan costs O(resources + rules), not O(rules x resources)
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,11 @@ from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.unresolved import covering, note
+
+
+CHILD_READ = re.compile(r"x_vdcaudit\.children\.([A-Za-z0-9_]+)")
+# Sources that print deployed resources as the ARM API returns them (GET, Resource Graph, az).
+DEPLOYED_SOURCES = frozenset({"azure", "snapshot"})
 
 
 @dataclass
@@ -38,12 +44,13 @@ def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = N
                 findings.append(scope_finding(rule, rule.resource_type, Status.ERROR,
                                               f"check {rule.check} failed: {type(exc).__name__}: {exc}", "engine"))
             continue
-        for resource in inventory.of_type(rule.resource_type):
-            if resource.get(META, {}).get("source") not in rule.sources:
-                continue
-            finding = evaluate(rule, resource)
-            if finding is not None:
-                findings.append(finding)
+        for resource_type in rule.resource_types:
+            for resource in inventory.of_type(resource_type):
+                if resource.get(META, {}).get("source") not in rule.sources:
+                    continue
+                finding = evaluate(rule, resource)
+                if finding is not None:
+                    findings.append(finding)
     return EngineResult(findings=findings, not_assessed=_not_assessed(rules, inventory))
 
 
@@ -51,7 +58,7 @@ def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
     """UNKNOWN for every scope where resources of the rule's type could not be read."""
     gaps = []
     for record in inventory.coverage:
-        if record.resource_type is None or record.resource_type.lower() == rule.resource_type.lower():
+        if record.resource_type is None or record.resource_type.lower() in {t.lower() for t in rule.resource_types}:
             what = record.resource_type or "resources"
             gaps.append(scope_finding(
                 rule, record.scope, Status.UNKNOWN,
@@ -66,8 +73,10 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
     if (blocked := ambiguity(rule, resource)) is not None:
         return blocked
     try:
-        view, defaults_used = _with_defaults(rule, resource)
-        if rule.where is not None and not jmes.truthy(jmes.search(rule.where, view)):
+        view, defaults_used, undecided = _with_defaults(rule, resource)
+        # Which resources a rule applies to is decided on the data as printed: a default filled in
+        # for the assertion must not make a rule apply (a scale set without a VM profile, say).
+        if rule.where is not None and not jmes.truthy(jmes.search(rule.where, resource)):
             # Excluded, unless only because a value the `where` reads is not known yet (a template's
             # reference(), a plan's "known after apply"): then whether the rule applies is unknown.
             unknowable = note(resource, rule.where_paths)
@@ -81,6 +90,8 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
         if missing:
             names = "; ".join(req.describe() for req in missing)
             why = note(resource, [path for req in missing for path in req.alternatives])
+            undecided_notes = [undecided[p] for req in missing for p in req.alternatives if p in undecided]
+            why = "; ".join(filter(None, [why, *undecided_notes]))
             return finding_for(rule, resource, Status.UNKNOWN,
                                f"cannot assess: {names} absent from the resource data"
                                + (f" ({why})" if why else ""), evidence)
@@ -98,24 +109,32 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
         message = rule.fail_message or f"Not compliant: {rule.title}"
     if notes:
         message += " (" + "; ".join(notes) + ")"
-    return finding_for(rule, resource, Status.PASS if passed else Status.FAIL, message, evidence)
+    return finding_for(rule, resource, Status.PASS if passed else rule.fail_status, message, evidence)
 
 
-def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The resource with the rule's documented Azure defaults filled in where values are absent."""
+def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The resource with the rule's documented Azure defaults filled in where values are absent.
+
+    Returns (view, defaults used by path, why no default could be chosen by path). A default that
+    changed with the API version applies only when the resource says which version created it
+    (a template's `apiVersion`); otherwise the value stays absent and the reason is returned."""
     used: dict[str, Any] = {}
+    undecided: dict[str, str] = {}
     view = resource
-    for path, default in rule.absent_default.items():
+    api_version = _api_version(resource)
+    defaults = dict(rule.absent_default)
+    for path, entries in rule.absent_default_by_api_version.items():
+        if api_version is not None:
+            defaults[path] = next(value for since, value in entries if since <= api_version)
+        elif _absent(resource, path):
+            undecided[path] = (f"Azure's default for {path} depends on the API version that created the resource ("
+                               + "; ".join(f"{value!r} from {since}" if since else f"{value!r} before"
+                                           for since, value in entries)
+                               + ") and the data does not say which")
+    for path, default in defaults.items():
         keys = path_keys(path)
-        node: Any = resource
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is not None or covering(resource, path) is not None:
+        if not _absent(resource, path):
             continue  # present, or absent only because the source cannot know it yet
-        if len(keys) > 1 and not isinstance(resource.get(keys[0]), dict):
-            # A resource printed without its `properties` at all (az resource list) says nothing
-            # about the property: that is missing data (UNKNOWN), not the documented default.
-            continue
         if view is resource:
             view = copy.copy(resource)
         target = view
@@ -126,19 +145,62 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
             target = child
         target[keys[-1]] = default
         used[path] = default
-    return view, used
+    return view, used, undecided
+
+
+def _absent(resource: dict[str, Any], path: str) -> bool:
+    """True when the value at `path` is absent in a way a documented default may fill: not when the
+    source cannot know it yet (a template's reference()), not when the resource was printed
+    without its `properties` at all (az resource list), which says nothing about the property, and
+    not when a deployed resource's GET prints the property as null: the API then names the property
+    without reporting its value (a web app's GET prints `siteConfig.ftpsState: null`; the value
+    lives in its config/web child), which is unknown, not unset."""
+    keys = path_keys(path)
+    node: Any = resource
+    parent: Any = None
+    for key in keys:
+        parent = node
+        node = node.get(key) if isinstance(node, dict) else None
+    if node is not None or covering(resource, path) is not None:
+        return False
+    if isinstance(parent, dict) and keys[-1] in parent and \
+            resource.get(META, {}).get("source") in DEPLOYED_SOURCES:
+        return False
+    return len(keys) == 1 or isinstance(resource.get(keys[0]), dict)
+
+
+def _api_version(resource: dict[str, Any]) -> str | None:
+    """The API version (YYYY-MM-DD) the resource was written with, when it carries one (templates
+    keep `apiVersion` on the resource; a preview suffix is ignored). None when it does not say."""
+    value = resource.get("apiVersion")
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        return value[:10]
+    return None
+
+
+def _child_kinds_read(rules: list[Rule]) -> set[str]:
+    """Child kinds (`x_vdcaudit.children.<kind>`) some rule reads: named in a rule's JMESPath, or
+    the last type segment of a type a check `reads`. A child no rule reads is not assessed, even
+    when its parent is (a web app's deployment slots were once hidden that way)."""
+    kinds = {t.rsplit("/", 1)[-1].lower() for rule in rules for t in rule.reads}
+    for rule in rules:
+        for text in (rule.assert_text, rule.where_text, *rule.evidence, *(r.describe() for r in rule.requirements)):
+            kinds.update(match.lower() for match in CHILD_READ.findall(text or ""))
+    return kinds
 
 
 def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:
     """Resource types that no rule targets and that are not attached to an assessed parent."""
-    assessed = {t.lower() for rule in rules for t in (rule.resource_type, *rule.reads)}
+    assessed = {t.lower() for rule in rules for t in (*rule.resource_types, *rule.reads)}
+    read_as_children = _child_kinds_read(rules)
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}  # ARG lower-cases types; show the ARM spelling when one was seen
     for resource in inventory:
         if resource["type"].lower() in assessed:
             continue
         parent = resource.get(META, {}).get("parent")
-        if parent and inventory.get(parent) is not None:
+        kind = resource["type"].rsplit("/", 1)[-1].lower()
+        if parent and inventory.get(parent) is not None and kind in read_as_children:
             continue  # read by rules on its parent through x_vdcaudit.children
         key = resource["type"].lower()
         if key not in spelling or spelling[key].islower():

@@ -88,7 +88,8 @@ class Inventory:
     def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
         """Add one resource. A resource whose id was seen before is merged into the earlier one:
         its values win, but what it lacks (e.g. `properties`, which `az resource list` leaves null)
-        does not erase what an earlier export (Resource Graph, `az resource show`) held."""
+        does not erase what an earlier export (Resource Graph, `az resource show`) held. The same id
+        with a different type is refused (InputError naming both entries): never one lost quietly."""
         where = (origin or {}).get("file")
         if not isinstance(resource, dict):
             raise InputError(f"{_describe(origin)} is not a JSON object", where)
@@ -102,6 +103,13 @@ class Inventory:
         resource = normalise(resource)
         key = resource["id"].lower()
         previous = self._by_id.get(key)
+        if previous is not None and previous["type"].lower() != resource["type"].lower():
+            # Two different things under one id: merging would drop one resource's findings, and
+            # which one is right cannot be told. Refuse, naming both entries.
+            earlier = previous.get(META, {}).get("origin")
+            raise InputError(f"{_describe(origin)} has id {resource['id']} with type {resource['type']}, but "
+                             f"{_describe(earlier)}{_in_file(earlier)} has the same id with type "
+                             f"{previous['type']}: one id cannot name two resource types", where)
         if previous is not None:
             self._by_type[previous["type"].lower()].remove(previous)
             ambiguous += previous.get(META, {}).get("ambiguous", [])
@@ -184,7 +192,14 @@ def strip_annotations(resource: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(clean)
 
 
+def _in_file(origin: dict[str, Any] | None) -> str:
+    where = (origin or {}).get("file") or (origin or {}).get("url")
+    return f" in {where}" if where else ""
+
+
 def _describe(origin: dict[str, Any] | None) -> str:
     if origin and "index" in origin:
         return f"resource #{origin['index']}"
+    if origin and "line" in origin:
+        return f"the resource at line {origin['line']}"
     return "resource"

@@ -54,6 +54,10 @@ def _rule_section(rule: Rule) -> list[str]:
     lines = [f"### {rule.id}", "", f"**{rule.title}**", "",
              f"- Severity: {rule.severity.value}; category: {rule.category.value}",
              f"- Resource type: `{rule.resource_type}`; sources: {', '.join(rule.sources)}"]
+    if rule.also_applies_to:
+        lines.append(f"- Also applies to: {', '.join(f'`{t}`' for t in rule.also_applies_to)}")
+    if rule.fail_status.value != "FAIL":
+        lines.append(f"- A resource that does not comply is reported as {rule.fail_status.value}, not FAIL")
     if rule.check:
         lines.append(f"- Evaluated by the Python check `{rule.check}`")
     if rule.reads:
@@ -64,6 +68,11 @@ def _rule_section(rule: Rule) -> list[str]:
         lines.append(f"- Passes when: {_code(rule.assert_text)}")
     for path, value in rule.absent_default.items():
         lines.append(f"- Documented Azure default when `{path}` is absent: {_code(str(value))}")
+    for path, entries in rule.absent_default_by_api_version.items():
+        versions = "; ".join(f"{_code(str(value))} from API version {since}" if since else f"{_code(str(value))} before"
+                             for since, value in entries)
+        lines.append(f"- Documented Azure default when `{path}` is absent, by the API version that created the "
+                     f"resource: {versions} (no apiVersion in the data: UNKNOWN)")
     lines.append(f"- Baseline requirement: {rule.references.get('baseline', '–')}")
     for key, label in FRAMEWORKS:
         if rule.frameworks().get(key):

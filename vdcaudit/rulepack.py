@@ -18,7 +18,7 @@ from jmespath.parser import ParsedResult
 from vdcaudit import jmes
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_text
-from vdcaudit.model import Category, Severity
+from vdcaudit.model import Category, Severity, Status
 from vdcaudit.resources import data_path, schema_validator
 from vdcaudit.yamlfile import load_yaml
 
@@ -39,6 +39,10 @@ class Rule:
     file: str
     evidence: list[str] = field(default_factory=list)
     absent_default: dict[str, Any] = field(default_factory=dict)
+    # path -> [(first API version it applies from, or "" for every older one; value)], newest first
+    absent_default_by_api_version: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    also_applies_to: tuple[str, ...] = ()  # further types judged by the rule (web app slots, say)
+    fail_status: Status = Status.FAIL  # WARN for postures worth a note, not a defect
     fail_message: str | None = None
     where_text: str | None = None
     assert_text: str | None = None
@@ -50,6 +54,11 @@ class Rule:
     where_paths: list[str] = field(default_factory=list)  # what `where` reads, to tell "unknowable" apart
     assert_paths: list[str] = field(default_factory=list)  # what `assert` reads (whatever `requires` says)
     evidence_expressions: dict[str, ParsedResult] = field(default_factory=dict)
+
+    @property
+    def resource_types(self) -> tuple[str, ...]:
+        """Every type the rule judges: its own and those it also applies to."""
+        return (self.resource_type, *self.also_applies_to)
 
     def frameworks(self) -> dict[str, list[str]]:
         return {k: v for k, v in self.references.items() if isinstance(v, list) and k != "docs"}
@@ -67,6 +76,12 @@ class Rule:
             **({"check": self.check} if self.check else {}),
             **({"reads": list(self.reads)} if self.reads else {}),
             **({"absent_default": self.absent_default} if self.absent_default else {}),
+            **({"absent_default_by_api_version": {
+                path: [{"since": since or None, "value": value} for since, value in entries]
+                for path, entries in self.absent_default_by_api_version.items()}}
+               if self.absent_default_by_api_version else {}),
+            **({"also_applies_to": list(self.also_applies_to)} if self.also_applies_to else {}),
+            **({"fail_status": self.fail_status.value} if self.fail_status is not Status.FAIL else {}),
         }
 
 
@@ -111,7 +126,20 @@ def load_rule_file(path: Path) -> Rule:
         absent_default=dict(data.get("absent_default", {})), fail_message=data.get("fail_message"),
         where_text=data.get("where"), assert_text=data.get("assert"), check=data.get("check"),
         reads=tuple(data.get("reads", ())),
+        also_applies_to=tuple(data.get("also_applies_to", ())),
+        fail_status=Status(data.get("fail_status", "FAIL")),
+        absent_default_by_api_version={
+            path: sorted(((entry["since"] or "", entry["value"]) for entry in entries), reverse=True)
+            for path, entries in (data.get("absent_default_by_api_version") or {}).items()},
     )
+    clash = set(rule.absent_default) & set(rule.absent_default_by_api_version)
+    if clash:
+        raise InputError(f"{', '.join(sorted(clash))} has both absent_default and absent_default_by_api_version",
+                         path, lines.get("absent_default_by_api_version"))
+    for default_path, entries in rule.absent_default_by_api_version.items():
+        if sum(1 for since, _ in entries if not since) > 1 or len({since for since, _ in entries}) < len(entries):
+            raise InputError(f"absent_default_by_api_version.{default_path}: each API version may appear once",
+                             path, lines.get("absent_default_by_api_version"))
     if rule.where_text:
         rule.where = compile_at("where", rule.where_text)
         rule.where_paths = [p for req in jmes.required_paths(rule.where) for p in req.alternatives]

@@ -2,7 +2,12 @@
 and the declared key owners). Their metadata lives in rules/*.yaml like every other rule
 (`check: <name>`); the function only decides the verdicts.
 
-A check is `fn(rule, inventory, context) -> Iterable[Finding]`, registered with @register.
+Every check judges resource by resource: `@register_each(name)` on
+`fn(rule, resource, inventory, context)`, or (when the resources come from a derived view, such as
+the SDN fabric's subnets and hosts) `judge_each(..., resources=...)` inside an `@register`ed
+`fn(rule, inventory, context)`. Resource data is read only through vdcaudit.armdata (props, dig,
+as_bool, same): a malformed resource raises there and gets ERROR naming it, and every other resource
+keeps its verdict.
 """
 
 from __future__ import annotations
@@ -65,7 +70,8 @@ def resources_for(rule: "Rule", inventory: "Inventory") -> list[dict[str, Any]]:
     """The resources of the rule's type from the sources the rule is valid for."""
     from vdcaudit.inventory import META
 
-    return [r for r in inventory.of_type(rule.resource_type) if r.get(META, {}).get("source") in rule.sources]
+    return [r for resource_type in rule.resource_types for r in inventory.of_type(resource_type)
+            if r.get(META, {}).get("source") in rule.sources]
 
 
 # Importing the modules registers their checks.

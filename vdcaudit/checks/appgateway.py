@@ -4,21 +4,27 @@ The policy a listener enforces is not one property: it is the gateway's `sslPoli
 name, or custom with `minProtocolVersion` + `cipherSuites`, or - before policy types existed - only
 `disabledSslProtocols`), overridden per listener by an SSL profile's own `sslPolicy`. When no policy
 is set at all, Azure applies a default that depends on the API version the gateway was created with
-(AppGwSslPolicy20150501 before 2023-02-01, AppGwSslPolicy20220101 from then on), which the resource
-does not reveal, so that case is UNKNOWN. Shapes follow Microsoft.Network API 2023-09-01.
+(https://learn.microsoft.com/azure/application-gateway/application-gateway-ssl-policy-overview:
+AppGwSslPolicy20150501, TLS 1.0 and weak suites, for API versions before 2023-02-01;
+AppGwSslPolicy20220101, TLS 1.2, from 2023-02-01). A template carries its `apiVersion`, so the
+default is known; a deployed gateway's print does not say, so that case is UNKNOWN. (Application
+Gateway stopped accepting TLS 1.0/1.1 from clients on 31 August 2025; a gateway still configured
+with an old policy is reported by what it is configured with.) Shapes follow Microsoft.Network API
+2023-09-01.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vdcaudit.checks import register, resources_for
-from vdcaudit.model import ScanContext
+from vdcaudit.armdata import dig, props, same
+from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, Status
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
 PROTOCOL_ORDER = ["tlsv1_0", "tlsv1_1", "tlsv1_2", "tlsv1_3"]
@@ -32,6 +38,8 @@ PREDEFINED: dict[str, tuple[str, str | None]] = {
     "appgwsslpolicy20220101": ("tlsv1_2", None),
     "appgwsslpolicy20220101s": ("tlsv1_2", None),
 }
+
+DEFAULT_POLICY_CHANGE = "2023-02-01"  # API version from which the default policy is AppGwSslPolicy20220101
 
 NO_POLICY = ("no SSL policy is set, so Azure's default applies, and the default depends on the API version "
              "the gateway was created with (AppGwSslPolicy20150501 before 2023-02-01, TLS 1.0 and weak "
@@ -62,6 +70,8 @@ class Policy:
 def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
     if not policy:
         return Policy(where, None, [], "none", unknown=NO_POLICY)
+    if not isinstance(policy, dict):
+        raise TypeError(f"the {where} sslPolicy is a {type(policy).__name__}, not an object")
     kind = str(policy.get("policyType") or "").lower()
     name = str(policy.get("policyName") or "")
     if kind == "predefined" or (not kind and name):
@@ -86,99 +96,117 @@ def effective_policy(policy: dict[str, Any] | None, where: str) -> Policy:
     return Policy(where, None, [], "empty", unknown=NO_POLICY)
 
 
+def default_policy(gateway: dict[str, Any]) -> dict[str, Any] | None:
+    """The predefined policy Azure applies to a gateway without one, when its apiVersion says which."""
+    version = gateway.get("apiVersion")
+    if not isinstance(version, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", version):
+        return None
+    name = "AppGwSslPolicy20220101" if version[:10] >= DEFAULT_POLICY_CHANGE else "AppGwSslPolicy20150501"
+    return {"policyType": "Predefined", "policyName": name}
+
+
 def gateway_policies(gateway: dict[str, Any]) -> list[Policy]:
-    props = gateway.get("properties") or {}
-    policies = [effective_policy(props.get("sslPolicy"), "gateway")]
-    for profile in props.get("sslProfiles") or []:
-        profile_policy = (profile.get("properties") or {}).get("sslPolicy")
+    configured = props(gateway).get("sslPolicy")
+    fallback = None if configured else default_policy(gateway)
+    if fallback is not None:
+        policy = effective_policy(fallback, "gateway")
+        policy.description += f" (Azure default for API version {str(gateway.get('apiVersion'))[:10]}: no sslPolicy set)"
+        policies = [policy]
+    else:
+        policies = [effective_policy(configured, "gateway")]
+    for profile in _entries(gateway, "sslProfiles"):
+        profile_policy = dig(profile, "properties.sslPolicy")
         if profile_policy:
             policies.append(effective_policy(profile_policy, f"SSL profile {profile.get('name')}"))
     return policies
 
 
+def _entries(gateway: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The gateway's sub-resources of one kind (listeners, SSL profiles, ...); malformed data raises."""
+    found = props(gateway).get(name) or []
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise TypeError(f"properties.{name} is not an array of objects")
+    return found
+
+
+def _protocol_is(item: dict[str, Any], protocol: str) -> bool:
+    return same(dig(item, "properties.protocol"), protocol)
+
+
+def _ref_id(item: dict[str, Any] | None, path: str) -> str:
+    return str(dig(item, path) or "").lower()
+
+
 def _has_https_listener(gateway: dict[str, Any]) -> bool:
-    return any(str((listener.get("properties") or {}).get("protocol", "")).lower() == "https"
-               for listener in (gateway.get("properties") or {}).get("httpListeners") or [])
+    return any(_protocol_is(listener, "Https") for listener in _entries(gateway, "httpListeners"))
 
 
-@register("appgw_min_tls")
-def appgw_min_tls(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for gateway in resources_for(rule, inventory):
-        if not _has_https_listener(gateway):
-            continue  # no TLS termination on the gateway; VDC-AGW-003 reports plain HTTP listeners
-        policies = gateway_policies(gateway)
-        evidence = {p.where: p.description for p in policies}
-        weak = [p for p in policies if p.min_protocol in ("tlsv1_0", "tlsv1_1")]
-        unknown = [p for p in policies if p.unknown]
-        if weak:
-            yield finding_for(rule, gateway, Status.FAIL, "accepts TLS older than 1.2: " + "; ".join(
-                f"{p.where} allows {p.min_protocol}" for p in weak), evidence)
-        elif unknown:
-            yield finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
-                f"{p.where}: {p.unknown}" for p in unknown), evidence)
-        else:
-            yield finding_for(rule, gateway, Status.PASS, "every TLS policy requires TLS 1.2 or later", evidence)
+def _policy_verdict(rule: Rule, gateway: dict[str, Any], problem: Callable[[Policy], str | None],
+                    failing: str, evidence_name: str, passing: str) -> Finding | None:
+    """One gateway's TLS policies judged by `problem` (why a policy falls short, or None)."""
+    if not _has_https_listener(gateway):
+        return None  # no TLS termination on the gateway; VDC-AGW-003 reports plain HTTP listeners
+    policies = gateway_policies(gateway)
+    evidence: dict[str, Any] = {p.where: p.description for p in policies}
+    problems = [text for p in policies if (text := problem(p))]
+    unknown = [p for p in policies if p.unknown]
+    if problems:
+        evidence[evidence_name] = problems
+        return finding_for(rule, gateway, Status.FAIL, f"{failing}: " + "; ".join(problems), evidence)
+    if unknown:
+        return finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
+            f"{p.where}: {p.unknown}" for p in unknown), evidence)
+    return finding_for(rule, gateway, Status.PASS, passing, evidence)
 
 
-@register("appgw_cipher_suites")
-def appgw_cipher_suites(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for gateway in resources_for(rule, inventory):
-        if not _has_https_listener(gateway):
-            continue
-        policies = gateway_policies(gateway)
-        evidence: dict[str, Any] = {p.where: p.description for p in policies}
-        weak = [p for p in policies if p.weak]
-        unknown = [p for p in policies if p.unknown]
-        if weak:
-            evidence["weak suites"] = [w for p in weak for w in p.weak]
-            yield finding_for(rule, gateway, Status.FAIL, "weak cipher suites offered: " + "; ".join(
-                f"{p.where}: {', '.join(p.weak)}" for p in weak), evidence)
-        elif unknown:
-            yield finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: " + "; ".join(
-                f"{p.where}: {p.unknown}" for p in unknown), evidence)
-        else:
-            yield finding_for(rule, gateway, Status.PASS, "no weak cipher suites in any TLS policy", evidence)
+@register_each("appgw_min_tls")
+def appgw_min_tls(rule: Rule, gateway: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding | None:
+    return _policy_verdict(
+        rule, gateway, lambda p: f"{p.where} allows {p.min_protocol}" if p.min_protocol in ("tlsv1_0", "tlsv1_1") else None,
+        "accepts TLS older than 1.2", "policies allowing TLS older than 1.2", "every TLS policy requires TLS 1.2 or later")
+
+
+@register_each("appgw_cipher_suites")
+def appgw_cipher_suites(rule: Rule, gateway: dict[str, Any], inventory: Inventory,
+                        context: ScanContext) -> Finding | None:
+    return _policy_verdict(
+        rule, gateway, lambda p: f"{p.where}: {', '.join(p.weak)}" if p.weak else None,
+        "weak cipher suites offered", "weak suites", "no weak cipher suites in any TLS policy")
 
 
 def _redirects_to_https(gateway: dict[str, Any], listener_id: str) -> bool:
     """True when every routing rule on this HTTP listener redirects to an HTTPS listener."""
-    props = gateway.get("properties") or {}
-    listeners = {str(item.get("id", "")).lower(): item for item in props.get("httpListeners") or []}
-    redirects = {str(item.get("id", "")).lower(): item for item in props.get("redirectConfigurations") or []}
-    rules = [r for r in props.get("requestRoutingRules") or []
-             if str(((r.get("properties") or {}).get("httpListener") or {}).get("id", "")).lower() == listener_id]
+    listeners = {str(item.get("id", "")).lower(): item for item in _entries(gateway, "httpListeners")}
+    redirects = {str(item.get("id", "")).lower(): item for item in _entries(gateway, "redirectConfigurations")}
+    rules = [r for r in _entries(gateway, "requestRoutingRules")
+             if _ref_id(r, "properties.httpListener.id") == listener_id]
     if not rules:
         return False
     for routing_rule in rules:
-        redirect_id = str(((routing_rule.get("properties") or {}).get("redirectConfiguration") or {}).get("id", ""))
-        redirect = redirects.get(redirect_id.lower())
-        target_id = str((((redirect or {}).get("properties") or {}).get("targetListener") or {}).get("id", ""))
-        target = listeners.get(target_id.lower())
-        if str(((target or {}).get("properties") or {}).get("protocol", "")).lower() != "https":
+        redirect = redirects.get(_ref_id(routing_rule, "properties.redirectConfiguration.id"))
+        target = listeners.get(_ref_id(redirect, "properties.targetListener.id"))
+        if target is None or not _protocol_is(target, "Https"):
             return False
     return True
 
 
-@register("appgw_https_listeners")
-def appgw_https_listeners(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for gateway in resources_for(rule, inventory):
-        props = gateway.get("properties") or {}
-        if "httpListeners" not in props:
-            yield finding_for(rule, gateway, Status.UNKNOWN,
-                              "cannot assess: properties.httpListeners absent from the resource data")
+@register_each("appgw_https_listeners")
+def appgw_https_listeners(rule: Rule, gateway: dict[str, Any], inventory: Inventory,
+                          context: ScanContext) -> Finding:
+    if "httpListeners" not in props(gateway):
+        return finding_for(rule, gateway, Status.UNKNOWN,
+                           "cannot assess: properties.httpListeners absent from the resource data")
+    plain, redirected = [], []
+    for listener in _entries(gateway, "httpListeners"):
+        if not _protocol_is(listener, "Http"):
             continue
-        plain, redirected = [], []
-        for listener in props["httpListeners"] or []:
-            if str((listener.get("properties") or {}).get("protocol", "")).lower() != "http":
-                continue
-            if _redirects_to_https(gateway, str(listener.get("id", "")).lower()):
-                redirected.append(listener.get("name"))
-            else:
-                plain.append(listener.get("name"))
-        evidence = {"HTTP listeners serving content": plain, "HTTP listeners redirecting to HTTPS": redirected}
-        if plain:
-            yield finding_for(rule, gateway, Status.FAIL,
-                              f"listeners serve plain HTTP: {', '.join(map(str, plain))}", evidence)
+        if _redirects_to_https(gateway, str(listener.get("id", "")).lower()):
+            redirected.append(listener.get("name"))
         else:
-            yield finding_for(rule, gateway, Status.PASS,
-                              "no listener serves plain HTTP (HTTP only redirects to HTTPS)", evidence)
+            plain.append(listener.get("name"))
+    evidence = {"HTTP listeners serving content": plain, "HTTP listeners redirecting to HTTPS": redirected}
+    if plain:
+        return finding_for(rule, gateway, Status.FAIL,
+                           f"listeners serve plain HTTP: {', '.join(map(str, plain))}", evidence)
+    return finding_for(rule, gateway, Status.PASS,
+                       "no listener serves plain HTTP (HTTP only redirects to HTTPS)", evidence)

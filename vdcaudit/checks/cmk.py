@@ -16,56 +16,46 @@ A resource that does not use a customer-managed key gets no finding here (its CM
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from vdcaudit.checks import register, resources_for
-from vdcaudit.model import ScanContext
+from vdcaudit.armdata import as_bool, dig, props, same
+from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, Status
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
 VAULT_TYPES = ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/managedHSMs")
 _VAULT_ID = re.compile(r"^(/subscriptions/.+?/providers/Microsoft\.KeyVault/(?:vaults|managedHSMs)/[^/]+)", re.IGNORECASE)
 
 
-def get_ci(data: Any, *keys: str) -> Any:
-    """Nested lookup with case-insensitive keys (keyvaultproperties vs keyVaultProperties)."""
-    node = data
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = next((v for k, v in node.items() if k.lower() == key.lower()), None)
-    return node
-
-
 def _protector_uri(resource: dict[str, Any]) -> str | None:
     children = resource.get(META, {}).get("children", {})
     for protector in children.get("encryptionprotector", []):
-        props = protector.get("properties") or {}
-        if str(props.get("serverKeyType", "")).lower() == "azurekeyvault":
-            if props.get("uri"):
-                return str(props["uri"])
+        if same(dig(protector, "properties.serverKeyType"), "AzureKeyVault"):
+            if dig(protector, "properties.uri"):
+                return str(dig(protector, "properties.uri"))
             # a template sets the key on the `keys` child the protector names (GET fills in the uri)
-            named = str(props.get("serverKeyName") or "").lower()
+            named = str(dig(protector, "properties.serverKeyName") or "").lower()
             key = next((k for k in children.get("keys", []) if str(k.get("name", "")).lower() == named), None)
-            return ((key or {}).get("properties") or {}).get("uri") or None
+            return dig(key, "properties.uri") or None
     return None
 
 
 def _storage(resource: dict[str, Any]) -> list[str]:
-    encryption = get_ci(resource, "properties", "encryption") or {}
-    if str(get_ci(encryption, "keySource") or "").lower() != "microsoft.keyvault":
+    # Microsoft.Storage prints keyvaultproperties.keyvaulturi in lower case; SDK/IaC prints camelCase:
+    # the accessor reads both.
+    if not same(dig(resource, "properties.encryption.keySource"), "Microsoft.Keyvault"):
         return []
-    uri = get_ci(encryption, "keyvaultproperties", "keyvaulturi")
+    uri = dig(resource, "properties.encryption.keyVaultProperties.keyVaultUri")
     return [uri] if uri else [""]
 
 
 def _disk_encryption_set(resource: dict[str, Any]) -> list[str]:
-    active = get_ci(resource, "properties", "activeKey") or {}
-    ref = get_ci(active, "sourceVault", "id") or get_ci(active, "keyUrl")
+    active = dig(resource, "properties.activeKey")
+    ref = dig(active, "sourceVault.id") or dig(active, "keyUrl")
     return [ref] if ref else [""]
 
 
@@ -75,15 +65,17 @@ def _sql(resource: dict[str, Any]) -> list[str]:
 
 
 def _service_bus(resource: dict[str, Any]) -> list[str]:
-    encryption = get_ci(resource, "properties", "encryption") or {}
-    if str(get_ci(encryption, "keySource") or "").lower() != "microsoft.keyvault":
+    if not same(dig(resource, "properties.encryption.keySource"), "Microsoft.KeyVault"):
         return []
-    uris = [get_ci(item, "keyVaultUri") for item in get_ci(encryption, "keyVaultProperties") or []]
+    listed = dig(resource, "properties.encryption.keyVaultProperties") or []
+    if not isinstance(listed, list):
+        raise TypeError("properties.encryption.keyVaultProperties is not an array")
+    uris = [dig(item, "keyVaultUri") for item in listed]
     return [u or "" for u in uris] or [""]
 
 
 def _log_analytics_cluster(resource: dict[str, Any]) -> list[str]:
-    uri = get_ci(resource, "properties", "keyVaultProperties", "keyVaultUri")
+    uri = dig(resource, "properties.keyVaultProperties.keyVaultUri")
     return [uri] if uri else []
 
 
@@ -108,8 +100,11 @@ class VaultIndex:
         self.by_host: dict[str, dict[str, Any]] = {}
         self.by_name: dict[str, dict[str, Any]] = {}
         for vault in (v for t in VAULT_TYPES for v in inventory.of_type(t)):
-            props = vault.get("properties") or {}
-            host = (urlparse(str(props.get("vaultUri") or props.get("hsmUri") or "")).hostname or "").lower()
+            try:
+                uri = dig(vault, "properties.vaultUri") or dig(vault, "properties.hsmUri")
+            except TypeError:
+                uri = None  # a malformed vault is still found by name; its own rules report it
+            host = (urlparse(str(uri or "")).hostname or "").lower()
             if host:
                 self.by_host.setdefault(host, vault)
             self.by_name.setdefault(str(vault.get("name", "")).lower(), vault)
@@ -125,46 +120,49 @@ class VaultIndex:
         return self.by_host.get(host) or self.by_name.get(host.split(".", 1)[0])
 
 
-@register("cmk_vault_protected")
-def cmk_vault_protected(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    references_of = KEY_REFERENCES[rule.resource_type.lower()]
+def _vault_verdict(vault: dict[str, Any]) -> str:
+    """'protected', 'pending' (known only at deployment) or 'unprotected'. A vault whose data is
+    malformed raises, so the resource whose key it holds gets ERROR rather than a guess."""
+    purge = as_bool(dig(vault, "properties.enablePurgeProtection"))
+    soft_delete = as_bool(dig(vault, "properties.enableSoftDelete"))
+    if purge is True and soft_delete is not False:
+        return "protected"
+    unresolved = vault.get(META, {}).get("unresolved") or {}
+    if soft_delete is not False and "enablePurgeProtection" not in props(vault) and \
+            "properties.enablePurgeProtection" in unresolved:
+        return "pending"  # template/plan: the setting is only known at deployment; not a FAIL, not a PASS
+    return "unprotected"
+
+
+@register_each("cmk_vault_protected")
+def cmk_vault_protected(rule: Rule, resource: dict[str, Any], inventory: Inventory,
+                        context: ScanContext) -> Finding | None:
+    references = KEY_REFERENCES[rule.resource_type.lower()](resource)
+    if not references:
+        return None  # no customer-managed key in use
     vaults = inventory.derived("key-vaults", VaultIndex)
-    for resource in resources_for(rule, inventory):
-        references = references_of(resource)
-        if not references:
-            continue  # no customer-managed key in use
-        evidence: dict[str, Any] = {"key references": references}
-        if "" in references:
-            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: a customer-managed key is configured "
-                              "but its key vault reference is absent from the resource data", evidence)
-            continue
-        missing, unprotected, protected, pending = [], [], [], []
-        for reference in references:
-            vault = vaults.find(reference)
-            if vault is None:
-                missing.append(reference)
-                continue
-            props = vault.get("properties") or {}
-            unresolved = vault.get(META, {}).get("unresolved") or {}
-            if props.get("enablePurgeProtection") is True and props.get("enableSoftDelete") is not False:
-                protected.append(vault["name"])
-            elif props.get("enableSoftDelete") is not False and "enablePurgeProtection" not in props and \
-                    "properties.enablePurgeProtection" in unresolved:
-                # template/plan: the setting is only known at deployment; not a FAIL, not a PASS
-                pending.append(vault["name"])
-            else:
-                unprotected.append(vault["name"])
-        evidence.update({"vaults with purge protection": protected, "vaults without purge protection": unprotected})
-        if unprotected:
-            yield finding_for(rule, resource, Status.FAIL, "the customer-managed key is in a vault without purge "
-                              f"protection: {', '.join(unprotected)}", evidence)
-        elif missing:
-            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the key vault is not in the "
-                              f"inventory: {', '.join(missing)}", evidence)
-        elif pending:
-            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: purge protection of the key vault "
-                              f"is known only at deployment: {', '.join(pending)}", evidence)
+    evidence: dict[str, Any] = {"key references": references}
+    if "" in references:
+        return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: a customer-managed key is configured "
+                           "but its key vault reference is absent from the resource data", evidence)
+    found: dict[str, list[str]] = {"missing": [], "unprotected": [], "protected": [], "pending": []}
+    for reference in references:
+        vault = vaults.find(reference)
+        if vault is None:
+            found["missing"].append(reference)
         else:
-            yield finding_for(rule, resource, Status.PASS,
-                              f"the customer-managed key is in a purge-protected vault ({', '.join(protected)})",
-                              evidence)
+            found[_vault_verdict(vault)].append(vault["name"])
+    evidence.update({"vaults with purge protection": found["protected"],
+                     "vaults without purge protection": found["unprotected"]})
+    if found["unprotected"]:
+        return finding_for(rule, resource, Status.FAIL, "the customer-managed key is in a vault without purge "
+                           f"protection: {', '.join(found['unprotected'])}", evidence)
+    if found["missing"]:
+        return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the key vault is not in the "
+                           f"inventory: {', '.join(found['missing'])}", evidence)
+    if found["pending"]:
+        return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: purge protection of the key vault "
+                           f"is known only at deployment: {', '.join(found['pending'])}", evidence)
+    return finding_for(rule, resource, Status.PASS,
+                       f"the customer-managed key is in a purge-protected vault ({', '.join(found['protected'])})",
+                       evidence)

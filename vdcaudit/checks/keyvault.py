@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from vdcaudit.checks import register, resources_for
-from vdcaudit.model import ScanContext
+from vdcaudit.armdata import as_bool, dig, props
+from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory, parse_scope
-from vdcaudit.model import Finding, Status
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
 # Key permissions that change keys (access-policy model). "all" is what Az PowerShell prints for
@@ -26,15 +25,24 @@ KEY_MANAGEMENT_ROLES = {
     "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
 }
 
+MALFORMED = "\0malformed"  # by_scope key of role assignments whose properties are not an object
+
 HOW_TO_DECLARE = ("key owners are not declared: list their Entra object ids under `key_owners:` in "
                   "vdcaudit.yaml and pass --config vdcaudit.yaml")
 
 
 def _policy_violations(vault: dict[str, Any], context: ScanContext) -> dict[str, list[str]]:
     violations: dict[str, list[str]] = {}
-    for policy in (vault.get("properties") or {}).get("accessPolicies") or []:
-        principal = str(policy.get("objectId", ""))
-        granted = {str(p).lower() for p in ((policy.get("permissions") or {}).get("keys") or [])}
+    policies = props(vault).get("accessPolicies") or []
+    if not isinstance(policies, list):
+        raise TypeError("properties.accessPolicies is not an array")
+    for policy in policies:
+        principal = str(dig(policy, "objectId") or "")
+        keys = dig(policy, "permissions.keys") or []
+        if not isinstance(keys, list):
+            raise TypeError(f"permissions.keys of access policy {principal or '?'} is not an array")
+        # Az PowerShell prints permissions as "Get", "All"; ARM as "get", "all".
+        granted = {str(p).lower() for p in keys}
         managing = sorted(granted & KEY_MANAGEMENT_PERMISSIONS)
         if managing and not context.config.is_key_owner(principal):
             violations[principal] = managing
@@ -45,7 +53,12 @@ def _assignments_by_scope(inventory: Inventory) -> dict[str, list[dict[str, Any]
     """Role assignments keyed by their lower-case scope."""
     by_scope: dict[str, list[dict[str, Any]]] = {}
     for assignment in inventory.of_type("Microsoft.Authorization/roleAssignments"):
-        scope = str((assignment.get("properties") or {}).get("scope", "")).lower().rstrip("/")
+        try:
+            scope = str(dig(assignment, "properties.scope") or "").lower().rstrip("/")
+        except TypeError:
+            # A malformed assignment cannot be placed; the vaults it might cover must not look clean.
+            scope = MALFORMED
+
         if scope:
             by_scope.setdefault(scope, []).append(assignment)
     return by_scope
@@ -55,15 +68,18 @@ def _role_assignments(vault: dict[str, Any], by_scope: dict[str, list[dict[str, 
     """Role assignments at the vault's scope or any scope above it (resource group, subscription)."""
     segments = vault["id"].lower().rstrip("/").split("/")
     scopes = ["/".join(segments[:end]) for end in range(2, len(segments) + 1)]
-    return [assignment for scope in scopes for assignment in by_scope.get(scope, [])]
+    found = [assignment for scope in scopes for assignment in by_scope.get(scope, [])]
+    if by_scope.get(MALFORMED):
+        names = ", ".join(str(a.get("name") or a.get("id")) for a in by_scope[MALFORMED])
+        raise TypeError(f"role assignment(s) with malformed properties could apply to this vault: {names}")
+    return found
 
 
 def _rbac_violations(assignments: list[dict[str, Any]], context: ScanContext) -> dict[str, list[str]]:
     violations: dict[str, list[str]] = {}
     for assignment in assignments:
-        props = assignment.get("properties") or {}
-        role_guid = str(props.get("roleDefinitionId", "")).rstrip("/").rsplit("/", 1)[-1].lower()
-        principal = str(props.get("principalId", ""))
+        role_guid = str(dig(assignment, "properties.roleDefinitionId") or "").rstrip("/").rsplit("/", 1)[-1].lower()
+        principal = str(dig(assignment, "properties.principalId") or "")
         if role_guid in KEY_MANAGEMENT_ROLES and not context.config.is_key_owner(principal):
             violations.setdefault(principal, []).append(KEY_MANAGEMENT_ROLES[role_guid])
     return violations
@@ -78,44 +94,38 @@ def _unread_role_assignments(vault: dict[str, Any], inventory: Inventory) -> str
     return record.reason if record else None
 
 
-@register("keyvault_key_owner_separation")
-def key_owner_separation(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+@register_each("keyvault_key_owner_separation")
+def key_owner_separation(rule: Rule, vault: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding:
     by_scope = inventory.derived("role-assignments-by-scope", _assignments_by_scope)
     role_assignments_read = bool(by_scope)
-    for vault in resources_for(rule, inventory):
-        props = vault.get("properties") or {}
-        rbac = props.get("enableRbacAuthorization") is True
-        evidence: dict[str, Any] = {"properties.enableRbacAuthorization": props.get("enableRbacAuthorization")}
-        if context.config.key_owners is None:
-            yield finding_for(rule, vault, Status.UNKNOWN, f"cannot assess: {HOW_TO_DECLARE}", evidence)
-            continue
-        if rbac:
-            unread = _unread_role_assignments(vault, inventory)
-            if unread:
-                yield finding_for(rule, vault, Status.UNKNOWN,
-                                  f"cannot assess: the vault uses Azure RBAC and role assignments in its "
-                                  f"subscription could not be read ({unread})", evidence)
-                continue
-            if not role_assignments_read:
-                yield finding_for(rule, vault, Status.UNKNOWN,
-                                  "cannot assess: the vault uses Azure RBAC and no role assignments were "
-                                  "collected (Microsoft.Authorization/roleAssignments)", evidence)
-                continue
-            violations = _rbac_violations(_role_assignments(vault, by_scope), context)
-            model = "role assignments"
-        else:
-            if "accessPolicies" not in props:
-                yield finding_for(rule, vault, Status.UNKNOWN,
-                                  "cannot assess: properties.accessPolicies absent from the resource data", evidence)
-                continue
-            violations = _policy_violations(vault, context)
-            model = "access policies"
-        evidence["principals with key-management rights who are not key owners"] = violations
-        if violations:
-            names = ", ".join(f"{p} ({', '.join(perms)})" for p, perms in sorted(violations.items()))
-            yield finding_for(rule, vault, Status.FAIL,
-                              f"{model} let principals that are not declared key owners change keys: {names}",
-                              evidence)
-        else:
-            yield finding_for(rule, vault, Status.PASS,
-                              f"only declared key owners can change keys ({model})", evidence)
+    settings = props(vault)
+    rbac = as_bool(settings.get("enableRbacAuthorization")) is True
+    evidence: dict[str, Any] = {"properties.enableRbacAuthorization": settings.get("enableRbacAuthorization")}
+    if context.config.key_owners is None:
+        return finding_for(rule, vault, Status.UNKNOWN, f"cannot assess: {HOW_TO_DECLARE}", evidence)
+    if rbac:
+        unread = _unread_role_assignments(vault, inventory)
+        if unread:
+            return finding_for(rule, vault, Status.UNKNOWN,
+                               f"cannot assess: the vault uses Azure RBAC and role assignments in its "
+                               f"subscription could not be read ({unread})", evidence)
+        if not role_assignments_read:
+            return finding_for(rule, vault, Status.UNKNOWN,
+                               "cannot assess: the vault uses Azure RBAC and no role assignments were "
+                               "collected (Microsoft.Authorization/roleAssignments)", evidence)
+        violations = _rbac_violations(_role_assignments(vault, by_scope), context)
+        model = "role assignments"
+    else:
+        if "accessPolicies" not in settings:
+            return finding_for(rule, vault, Status.UNKNOWN,
+                               "cannot assess: properties.accessPolicies absent from the resource data", evidence)
+        violations = _policy_violations(vault, context)
+        model = "access policies"
+    evidence["principals with key-management rights who are not key owners"] = violations
+    if violations:
+        names = ", ".join(f"{p} ({', '.join(perms)})" for p, perms in sorted(violations.items()))
+        return finding_for(rule, vault, Status.FAIL,
+                           f"{model} let principals that are not declared key owners change keys: {names}",
+                           evidence)
+    return finding_for(rule, vault, Status.PASS,
+                       f"only declared key owners can change keys ({model})", evidence)

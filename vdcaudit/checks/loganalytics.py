@@ -6,54 +6,58 @@ either is enough. Shapes follow Microsoft.OperationalInsights API 2022-10-01.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from vdcaudit.checks import register, resources_for
-from vdcaudit.model import ScanContext
+from vdcaudit.armdata import dig, props
+from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, Status
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
 CLUSTER_TYPE = "Microsoft.OperationalInsights/clusters"
 
 
-def _linked_cluster_id(workspace: dict[str, Any], inventory: Inventory) -> str | None:
-    features = (workspace.get("properties") or {}).get("features") or {}
-    if features.get("clusterResourceId"):
-        return str(features["clusterResourceId"])
-    workspace_id = workspace["id"].lower()
+def _workspaces_by_cluster(inventory: Inventory) -> dict[str, str]:
+    """Workspace id (lower-case) -> the cluster that lists it in associatedWorkspaces. A cluster whose
+    data is malformed lists nothing here; its own rules report it."""
+    found: dict[str, str] = {}
     for cluster in inventory.of_type(CLUSTER_TYPE):
-        for associated in (cluster.get("properties") or {}).get("associatedWorkspaces") or []:
-            if str(associated.get("resourceId", "")).lower() == workspace_id:
-                return cluster["id"]
-    return None
+        try:
+            associated = dig(cluster, "properties.associatedWorkspaces") or []
+            for item in associated if isinstance(associated, list) else []:
+                found.setdefault(str(dig(item, "resourceId") or "").lower(), cluster["id"])
+        except TypeError:
+            continue
+    return found
 
 
-@register("loganalytics_workspace_cmk")
-def loganalytics_workspace_cmk(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    for workspace in resources_for(rule, inventory):
-        cluster_id = _linked_cluster_id(workspace, inventory)
-        evidence: dict[str, Any] = {"properties.features.clusterResourceId": cluster_id}
-        if cluster_id is None:
-            if "features" not in (workspace.get("properties") or {}):
-                yield finding_for(rule, workspace, Status.UNKNOWN, "cannot assess: properties.features absent "
-                                  "from the resource data and no cluster lists the workspace", evidence)
-            else:
-                yield finding_for(rule, workspace, Status.FAIL, "the workspace is not linked to a dedicated cluster, "
-                                  "so its data is encrypted with Microsoft-managed keys only", evidence)
-            continue
-        cluster = inventory.get(cluster_id)
-        if cluster is None:
-            yield finding_for(rule, workspace, Status.UNKNOWN,
-                              f"cannot assess: the linked cluster {cluster_id} is not in the inventory", evidence)
-            continue
-        key = (cluster.get("properties") or {}).get("keyVaultProperties") or {}
-        evidence["cluster keyVaultProperties.keyVaultUri"] = key.get("keyVaultUri")
-        if key.get("keyVaultUri") and key.get("keyName"):
-            yield finding_for(rule, workspace, Status.PASS,
-                              f"linked to cluster {cluster.get('name')} with a customer-managed key", evidence)
-        else:
-            yield finding_for(rule, workspace, Status.FAIL,
-                              f"linked to cluster {cluster.get('name')}, which has no customer-managed key", evidence)
+def _linked_cluster_id(workspace: dict[str, Any], inventory: Inventory) -> str | None:
+    cluster_id = dig(workspace, "properties.features.clusterResourceId")
+    if cluster_id:
+        return str(cluster_id)
+    return inventory.derived("log-analytics-workspace-clusters", _workspaces_by_cluster).get(workspace["id"].lower())
+
+
+@register_each("loganalytics_workspace_cmk")
+def loganalytics_workspace_cmk(rule: Rule, workspace: dict[str, Any], inventory: Inventory,
+                               context: ScanContext) -> Finding:
+    cluster_id = _linked_cluster_id(workspace, inventory)
+    evidence: dict[str, Any] = {"properties.features.clusterResourceId": cluster_id}
+    if cluster_id is None:
+        if "features" not in props(workspace):
+            return finding_for(rule, workspace, Status.UNKNOWN, "cannot assess: properties.features absent "
+                               "from the resource data and no cluster lists the workspace", evidence)
+        return finding_for(rule, workspace, Status.FAIL, "the workspace is not linked to a dedicated cluster, "
+                           "so its data is encrypted with Microsoft-managed keys only", evidence)
+    cluster = inventory.get(cluster_id)
+    if cluster is None:
+        return finding_for(rule, workspace, Status.UNKNOWN,
+                           f"cannot assess: the linked cluster {cluster_id} is not in the inventory", evidence)
+    key_uri = dig(cluster, "properties.keyVaultProperties.keyVaultUri")
+    evidence["cluster keyVaultProperties.keyVaultUri"] = key_uri
+    if key_uri and dig(cluster, "properties.keyVaultProperties.keyName"):
+        return finding_for(rule, workspace, Status.PASS,
+                           f"linked to cluster {cluster.get('name')} with a customer-managed key", evidence)
+    return finding_for(rule, workspace, Status.FAIL,
+                       f"linked to cluster {cluster.get('name')}, which has no customer-managed key", evidence)

@@ -4,42 +4,52 @@ private peering (a VPN gateway connection using its private Azure IP)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from vdcaudit.checks import register, resources_for
-from vdcaudit.model import ScanContext
+from vdcaudit.armdata import as_bool, dig, props, same
+from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
-from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, Status
+from vdcaudit.inventory import META, Inventory
+from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 
 
-def _props(resource: dict[str, Any] | None) -> dict[str, Any]:
-    return (resource or {}).get("properties") or {}
+def _list(resource: dict[str, Any] | None, name: str) -> list[dict[str, Any]]:
+    """properties.<name> as a list of objects ([] when absent); anything else is malformed and raises."""
+    found = props(resource or {}).get(name) or []
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise TypeError(f"properties.{name} is not an array of objects")
+    return found
 
 
-def _ref(value: Any) -> str:
-    return str((value or {}).get("id", "")) if isinstance(value, dict) else ""
+def _ref(value: Any, path: str) -> str:
+    return str(dig(value, path) or "")
 
 
-def _has_private_peering(circuit: dict[str, Any]) -> bool:
-    peerings = _props(circuit).get("peerings") or []
-    return any(str(_props(p).get("peeringType", p.get("peeringType", ""))).lower() == "azureprivatepeering"
-               or str(p.get("name", "")).lower() == "azureprivatepeering" for p in peerings)
+def _peerings(circuit: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Peerings inline (ARM GET) and as child resources (templates); None when the data has neither."""
+    children = circuit.get(META, {}).get("children", {}).get("peerings", [])
+    if "peerings" not in props(circuit) and not children:
+        return None
+    return [*_list(circuit, "peerings"), *children]
+
+
+def _has_private_peering(peerings: list[dict[str, Any]]) -> bool:
+    # A child peering's name is "circuit/AzurePrivatePeering" in a template, "AzurePrivatePeering" inline.
+    return any(same(dig(p, "properties.peeringType") or p.get("peeringType"), "AzurePrivatePeering")
+               or same(str(p.get("name") or "").rsplit("/", 1)[-1], "AzurePrivatePeering") for p in peerings)
 
 
 def _macsec_links(port: dict[str, Any]) -> tuple[int, int]:
-    links = _props(port).get("links") or []
+    links = _list(port, "links")
     protected = sum(1 for link in links
-                    if (_props(link).get("macSecConfig") or {}).get("cipher")
-                    and (_props(link).get("macSecConfig") or {}).get("cknSecretIdentifier"))
+                    if dig(link, "properties.macSecConfig.cipher") and dig(link, "properties.macSecConfig.cknSecretIdentifier"))
     return protected, len(links)
 
 
 def _gateway_vnet(gateway: dict[str, Any] | None) -> str | None:
-    for ip_config in _props(gateway).get("ipConfigurations") or []:
-        subnet = _ref(_props(ip_config).get("subnet"))
+    for ip_config in _list(gateway, "ipConfigurations"):
+        subnet = _ref(ip_config, "properties.subnet.id")
         if "/subnets/" in subnet.lower():
             return subnet[: subnet.lower().index("/subnets/")].lower()
     return None
@@ -48,19 +58,23 @@ def _gateway_vnet(gateway: dict[str, Any] | None) -> str | None:
 def _vpn_overlays(inventory: Inventory) -> dict[str, str]:
     """Circuit id (lower-case) -> id of an IPsec connection that runs over its private peering: a
     connection using its private Azure IP on a VPN gateway in the same virtual network as an
-    ExpressRoute gateway connected to the circuit."""
-    connections = inventory.of_type("Microsoft.Network/connections")
+    ExpressRoute gateway connected to the circuit. A connection or gateway whose data is malformed
+    adds no overlay (so it can never turn a circuit's FAIL into a PASS); its own rules report it."""
     vpn_over_private_ip: dict[str, str] = {}  # gateway vnet -> connection id
     circuit_vnets: dict[str, set[str]] = {}  # circuit id -> vnets of the ER gateways connected to it
-    for conn in connections:
-        props = _props(conn)
-        kind = str(props.get("connectionType", "")).lower()
-        vnet = _gateway_vnet(inventory.get(_ref(props.get("virtualNetworkGateway1"))))
+    for conn in inventory.of_type("Microsoft.Network/connections"):
+        try:
+            vnet = _gateway_vnet(inventory.get(_ref(conn, "properties.virtualNetworkGateway1.id")))
+            kind = str(dig(conn, "properties.connectionType") or "").lower()
+            peer = _ref(conn, "properties.peer.id")
+            over_private_ip = as_bool(dig(conn, "properties.useLocalAzureIpAddress")) is True
+        except TypeError:
+            continue
         if vnet is None:
             continue
-        if kind == "expressroute" and _ref(props.get("peer")):
-            circuit_vnets.setdefault(_ref(props.get("peer")).lower(), set()).add(vnet)
-        elif kind == "ipsec" and props.get("useLocalAzureIpAddress") is True:
+        if kind == "expressroute" and peer:
+            circuit_vnets.setdefault(peer.lower(), set()).add(vnet)
+        elif kind == "ipsec" and over_private_ip:
             vpn_over_private_ip.setdefault(vnet, conn["id"])
     overlays = {}
     for circuit, vnets in circuit_vnets.items():
@@ -70,39 +84,34 @@ def _vpn_overlays(inventory: Inventory) -> dict[str, str]:
     return overlays
 
 
-@register("expressroute_private_peering_encryption")
-def expressroute_encryption(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    overlays = inventory.derived("expressroute-vpn-overlays", _vpn_overlays)
-    for circuit in resources_for(rule, inventory):
-        props = _props(circuit)
-        if "peerings" not in props:
-            yield finding_for(rule, circuit, Status.UNKNOWN,
-                              "cannot assess: properties.peerings absent from the resource data")
-            continue
-        if not _has_private_peering(circuit):
-            continue  # no private peering: nothing of the VDC's private traffic crosses it
-        port_id = _ref(props.get("expressRoutePort"))
-        evidence: dict[str, Any] = {"properties.expressRoutePort.id": port_id or None}
-        if port_id:
-            port = inventory.get(port_id)
-            if port is None:
-                yield finding_for(rule, circuit, Status.UNKNOWN,
-                                  f"cannot assess: ExpressRoute Direct port {port_id} is not in the inventory",
-                                  evidence)
-                continue
-            protected, total = _macsec_links(port)
-            evidence["port links with MACsec"] = f"{protected}/{total}"
-            if total and protected == total:
-                yield finding_for(rule, circuit, Status.PASS,
-                                  "private peering runs over an ExpressRoute Direct port with MACsec on every link",
-                                  evidence)
-                continue
-        overlay = overlays.get(circuit["id"].lower())
-        evidence["VPN connection over private peering"] = overlay
-        if overlay:
-            yield finding_for(rule, circuit, Status.PASS,
-                              "a site-to-site VPN (IPsec) runs over the private peering", evidence)
-        else:
-            yield finding_for(rule, circuit, Status.FAIL,
-                              "private peering traffic crosses the provider network unencrypted: no MACsec on "
-                              "an ExpressRoute Direct port and no VPN over the peering", evidence)
+@register_each("expressroute_private_peering_encryption")
+def expressroute_encryption(rule: Rule, circuit: dict[str, Any], inventory: Inventory,
+                            context: ScanContext) -> Finding | None:
+    peerings = _peerings(circuit)
+    if peerings is None:
+        return finding_for(rule, circuit, Status.UNKNOWN,
+                           "cannot assess: properties.peerings absent from the resource data")
+    if not _has_private_peering(peerings):
+        return None  # no private peering: nothing of the VDC's private traffic crosses it
+    port_id = _ref(circuit, "properties.expressRoutePort.id")
+    evidence: dict[str, Any] = {"properties.expressRoutePort.id": port_id or None}
+    if port_id:
+        port = inventory.get(port_id)
+        if port is None:
+            return finding_for(rule, circuit, Status.UNKNOWN,
+                               f"cannot assess: ExpressRoute Direct port {port_id} is not in the inventory",
+                               evidence)
+        protected, total = _macsec_links(port)
+        evidence["port links with MACsec"] = f"{protected}/{total}"
+        if total and protected == total:
+            return finding_for(rule, circuit, Status.PASS,
+                               "private peering runs over an ExpressRoute Direct port with MACsec on every link",
+                               evidence)
+    overlay = inventory.derived("expressroute-vpn-overlays", _vpn_overlays).get(circuit["id"].lower())
+    evidence["VPN connection over private peering"] = overlay
+    if overlay:
+        return finding_for(rule, circuit, Status.PASS,
+                           "a site-to-site VPN (IPsec) runs over the private peering", evidence)
+    return finding_for(rule, circuit, Status.FAIL,
+                       "private peering traffic crosses the provider network unencrypted: no MACsec on "
+                       "an ExpressRoute Direct port and no VPN over the peering", evidence)

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from vdcaudit.checks import register
+from vdcaudit.armdata import dig, props
+from vdcaudit.checks import ResourceJudge, judge_each, register
 from vdcaudit.checks import sdnacl
 from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates, fabric_view,
-                                       props, ref_of)
+                                       ref_of)
 from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
 from vdcaudit.model import ScanContext
 from vdcaudit.findings import finding_for, scope_finding
@@ -38,124 +39,140 @@ def _worst(statuses: list[Status]) -> Status:
 
 def _gap_findings(rule: Rule, view: FabricView, *types: str) -> list[Finding]:
     """UNKNOWN for data the rule depends on that could not be read, when the engine's own coverage
-    findings (which follow the rule's resource type) would not already say so."""
+    findings (which follow the rule's resource type) would not already say so; and ERROR for each
+    resource of those types whose data is malformed, since what it holds could change this rule's
+    verdicts (an unreadable NIC may run on a host that lacks the certificate)."""
     found = []
     for resource_type in types:
         gap = view.gap(resource_type)
         if gap is not None and resource_type.lower() != rule.resource_type.lower():
             found.append(scope_finding(rule, gap.scope, Status.UNKNOWN,
                                        f"cannot assess: {resource_type} could not be read ({gap.reason})", "sdn"))
+        for resource, why in view.malformed_of(resource_type):
+            if resource_type.lower() != rule.resource_type.lower():
+                found.append(finding_for(rule, resource, Status.ERROR,
+                                         f"cannot judge what depends on this resource: TypeError: {why}"))
     return found
+
+
+def _each(rule: Rule, inventory: Inventory, context: ScanContext, resources: list[dict[str, Any]],
+          judge: ResourceJudge) -> Iterator[Finding]:
+    """Judge the fabric's resources one by one: a malformed one gets ERROR naming it (see judge_each)."""
+    view = fabric_view(inventory)
+
+    def checked(rule: Rule, resource: dict[str, Any], inventory: Inventory, context: ScanContext) -> Any:
+        return judge(rule, view.readable(resource), inventory, context)
+    return judge_each(rule, inventory, context, checked, resources)
 
 
 # -- virtual networks and credentials -----------------------------------------------------------
 
-@register("sdn_encrypted_subnet_credential")
-def encrypted_subnet_credential(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = fabric_view(inventory)
-    for vnet in view.of_type(VNET):
-        encrypted = [s.name for s in view.subnets_of(vnet) if s.encrypted]
-        if not encrypted:
-            continue
-        ref = ref_of(props(vnet).get("encryptionCredential"))
-        evidence = {"encrypted subnets": encrypted, "properties.encryptionCredential": ref}
-        if ref is None:
-            yield finding_for(rule, vnet, Status.FAIL,
-                              f"Subnets {', '.join(encrypted)} are marked encryptionEnabled but the virtual network "
-                              "has no encryptionCredential: their traffic is not encrypted", evidence)
-        else:
-            yield finding_for(rule, vnet, Status.PASS, f"Encrypted subnets use credential {ref}", evidence)
+def _vnet_check(name: str) -> Callable[[ResourceJudge], ResourceJudge]:
+    """Register a check judging each SDN virtual network on its own."""
+    def decorate(judge: ResourceJudge) -> ResourceJudge:
+        register(name)(lambda rule, inventory, context: _each(
+            rule, inventory, context, fabric_view(inventory).of_type(VNET), judge))
+        return judge
+    return decorate
 
 
-@register("sdn_encryption_credential_valid")
-def encryption_credential_valid(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = fabric_view(inventory)
-    for vnet in view.of_type(VNET):
-        state = view.credential_state(vnet)
-        if state.ref is None:
-            continue  # no credential: VDC-SDN-001 (encrypted subnets) or nothing to check
-        cp = props(state.resource)
-        evidence = {"properties.encryptionCredential": state.ref, "credential.type": cp.get("type"),
-                    "credential.value": cp.get("value") if state.resource else None}
-        if state.problem is None:
-            yield finding_for(rule, vnet, Status.PASS,
-                              f"{state.ref} is an X509Certificate credential with thumbprint {state.thumbprint}", evidence)
-        else:
-            status = Status.UNKNOWN if state.unreadable else Status.FAIL
-            yield finding_for(rule, vnet, status, ("cannot assess: " if state.unreadable else "") + state.problem,
-                              evidence)
+@_vnet_check("sdn_encrypted_subnet_credential")
+def encrypted_subnet_credential(rule: Rule, vnet: dict[str, Any], inventory: Inventory,
+                                context: ScanContext) -> Finding | None:
+    encrypted = [s.name for s in fabric_view(inventory).subnets_of(vnet) if s.encrypted]
+    if not encrypted:
+        return None
+    ref = ref_of(props(vnet).get("encryptionCredential"))
+    evidence = {"encrypted subnets": encrypted, "properties.encryptionCredential": ref}
+    if ref is None:
+        return finding_for(rule, vnet, Status.FAIL,
+                           f"Subnets {', '.join(encrypted)} are marked encryptionEnabled but the virtual network "
+                           "has no encryptionCredential: their traffic is not encrypted", evidence)
+    return finding_for(rule, vnet, Status.PASS, f"Encrypted subnets use credential {ref}", evidence)
 
 
-@register("sdn_credential_without_encrypted_subnet")
-def credential_without_encrypted_subnet(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = fabric_view(inventory)
-    for vnet in view.of_type(VNET):
-        ref = ref_of(props(vnet).get("encryptionCredential"))
-        if ref is None:
-            continue
-        subnets = view.subnets_of(vnet)
-        encrypted = [s.name for s in subnets if s.encrypted]
-        evidence = {"properties.encryptionCredential": ref, "subnets": [s.name for s in subnets],
-                    "encrypted subnets": encrypted}
-        if encrypted:
-            yield finding_for(rule, vnet, Status.PASS, f"Credential {ref} is used by {', '.join(encrypted)}", evidence)
-        else:
-            yield finding_for(rule, vnet, Status.WARN,
-                              f"The virtual network has encryption credential {ref} but no subnet with "
-                              "encryptionEnabled: none of its traffic is encrypted", evidence)
+@_vnet_check("sdn_encryption_credential_valid")
+def encryption_credential_valid(rule: Rule, vnet: dict[str, Any], inventory: Inventory,
+                                context: ScanContext) -> Finding | None:
+    state = fabric_view(inventory).credential_state(vnet)
+    if state.ref is None:
+        return None  # no credential: VDC-SDN-001 (encrypted subnets) or nothing to check
+    cp = props(state.resource or {})
+    evidence = {"properties.encryptionCredential": state.ref, "credential.type": cp.get("type"),
+                "credential.value": cp.get("value") if state.resource else None}
+    if state.problem is None:
+        return finding_for(rule, vnet, Status.PASS,
+                           f"{state.ref} is an X509Certificate credential with thumbprint {state.thumbprint}", evidence)
+    status = Status.UNKNOWN if state.unreadable else Status.FAIL
+    return finding_for(rule, vnet, status, ("cannot assess: " if state.unreadable else "") + state.problem, evidence)
 
 
-@register("sdn_inconsistent_subnets")
-def inconsistent_subnets(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-    view = fabric_view(inventory)
-    for vnet in view.of_type(VNET):
-        subnets = view.subnets_of(vnet)
-        encrypted = [s.name for s in subnets if s.encrypted]
-        if not encrypted:
-            continue
-        plain = [s.name for s in subnets if not s.encrypted]
-        evidence = {"encrypted subnets": encrypted, "unencrypted subnets": plain}
-        if plain:
-            yield finding_for(rule, vnet, Status.WARN,
-                              f"Mixed posture: {', '.join(encrypted)} encrypted, {', '.join(plain)} not; traffic "
-                              "between them, and inside the unencrypted ones, is sent in clear", evidence)
-        else:
-            yield finding_for(rule, vnet, Status.PASS, "Every subnet of the virtual network is encrypted", evidence)
+@_vnet_check("sdn_credential_without_encrypted_subnet")
+def credential_without_encrypted_subnet(rule: Rule, vnet: dict[str, Any], inventory: Inventory,
+                                        context: ScanContext) -> Finding | None:
+    ref = ref_of(props(vnet).get("encryptionCredential"))
+    if ref is None:
+        return None
+    subnets = fabric_view(inventory).subnets_of(vnet)
+    encrypted = [s.name for s in subnets if s.encrypted]
+    evidence = {"properties.encryptionCredential": ref, "subnets": [s.name for s in subnets],
+                "encrypted subnets": encrypted}
+    if encrypted:
+        return finding_for(rule, vnet, Status.PASS, f"Credential {ref} is used by {', '.join(encrypted)}", evidence)
+    return finding_for(rule, vnet, Status.WARN,
+                       f"The virtual network has encryption credential {ref} but no subnet with "
+                       "encryptionEnabled: none of its traffic is encrypted", evidence)
+
+
+@_vnet_check("sdn_inconsistent_subnets")
+def inconsistent_subnets(rule: Rule, vnet: dict[str, Any], inventory: Inventory,
+                         context: ScanContext) -> Finding | None:
+    subnets = fabric_view(inventory).subnets_of(vnet)
+    encrypted = [s.name for s in subnets if s.encrypted]
+    if not encrypted:
+        return None
+    plain = [s.name for s in subnets if not s.encrypted]
+    evidence = {"encrypted subnets": encrypted, "unencrypted subnets": plain}
+    if plain:
+        return finding_for(rule, vnet, Status.WARN,
+                           f"Mixed posture: {', '.join(encrypted)} encrypted, {', '.join(plain)} not; traffic "
+                           "between them, and inside the unencrypted ones, is sent in clear", evidence)
+    return finding_for(rule, vnet, Status.PASS, "Every subnet of the virtual network is encrypted", evidence)
 
 
 @register("sdn_health")
 def health(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+    return _each(rule, inventory, context, fabric_view(inventory).of_type(rule.resource_type), _health)
+
+
+def _health(rule: Rule, resource: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding:
     """provisioningState Succeeded and configurationState.status Success: otherwise the controller
     has not (fully) pushed the configuration to the hosts, whatever the resource says."""
-    view = fabric_view(inventory)
-    for resource in view.of_type(rule.resource_type):
-        p = props(resource)
-        provisioning = p.get("provisioningState", resource.get("provisioningState"))
-        configuration = p.get("configurationState", resource.get("configurationState"))
-        status_text = configuration.get("status") if isinstance(configuration, dict) else None
-        details = [d for d in (configuration.get("detailedInfo") or [])
-                   if isinstance(d, dict)] if isinstance(configuration, dict) else []
-        evidence = {"properties.provisioningState": provisioning,
-                    "properties.configurationState.status": status_text,
-                    "properties.configurationState.detailedInfo": details or None}
-        if provisioning is None:
-            yield finding_for(rule, resource, Status.UNKNOWN,
-                              "cannot assess: properties.provisioningState absent from the resource data", evidence)
-            continue
-        problems = []
-        if str(provisioning).lower() != "succeeded":
-            problems.append(f"provisioningState is {provisioning}")
-        if status_text is not None and str(status_text).lower() not in ("success", "warning"):
-            problems.append(f"configurationState is {status_text}")
-        info = "; ".join(f"{d.get('code') or d.get('source') or 'detail'}: {d.get('message')}" for d in details)
-        if problems:
-            yield finding_for(rule, resource, Status.FAIL, ", ".join(problems) + (f" ({info})" if info else ""), evidence)
-        elif status_text is not None and str(status_text).lower() == "warning":
-            yield finding_for(rule, resource, Status.WARN, "configurationState is Warning"
-                              + (f" ({info})" if info else ""), evidence)
-        else:
-            yield finding_for(rule, resource, Status.PASS, "Provisioned and configured"
-                              + ("" if status_text else " (no configurationState reported)"), evidence)
+    p = props(resource)
+    provisioning = p.get("provisioningState", resource.get("provisioningState"))
+    configuration = p.get("configurationState", resource.get("configurationState"))
+    status_text = configuration.get("status") if isinstance(configuration, dict) else None
+    details = [d for d in (configuration.get("detailedInfo") or [])
+               if isinstance(d, dict)] if isinstance(configuration, dict) else []
+    evidence = {"properties.provisioningState": provisioning,
+                "properties.configurationState.status": status_text,
+                "properties.configurationState.detailedInfo": details or None}
+    if provisioning is None:
+        return finding_for(rule, resource, Status.UNKNOWN,
+                           "cannot assess: properties.provisioningState absent from the resource data", evidence)
+    problems = []
+    if str(provisioning).lower() != "succeeded":
+        problems.append(f"provisioningState is {provisioning}")
+    if status_text is not None and str(status_text).lower() not in ("success", "warning"):
+        problems.append(f"configurationState is {status_text}")
+    info = "; ".join(f"{d.get('code') or d.get('source') or 'detail'}: {d.get('message')}" for d in details)
+    if problems:
+        return finding_for(rule, resource, Status.FAIL, ", ".join(problems) + (f" ({info})" if info else ""), evidence)
+    if status_text is not None and str(status_text).lower() == "warning":
+        return finding_for(rule, resource, Status.WARN, "configurationState is Warning"
+                           + (f" ({info})" if info else ""), evidence)
+    return finding_for(rule, resource, Status.PASS, "Provisioned and configured"
+                       + ("" if status_text else " (no configurationState reported)"), evidence)
 
 
 # -- host certificates --------------------------------------------------------------------------
@@ -167,7 +184,8 @@ CertJudge = Callable[[dict[str, Any], dict[str, Any], ScanContext], CertVerdict]
 def _host_findings(rule: Rule, inventory: Inventory, context: ScanContext, judge: CertJudge,
                    missing_cert: Status = Status.UNKNOWN) -> Iterator[Finding]:
     """For every server that runs a NIC of an encrypted subnet: find the certificate each of its
-    encrypted subnets needs in the host's LocalMachine\\My store and let `judge` decide on it."""
+    encrypted subnets needs in the host's LocalMachine\\My store and let `judge` decide on it.
+    Each host is judged on its own: one whose data breaks the judge gets ERROR naming it."""
     view = fabric_view(inventory)
     yield from _gap_findings(rule, view, NIC, VNET, CREDENTIAL)
     hosting, orphans = view.encrypted_hosts()
@@ -175,47 +193,54 @@ def _host_findings(rule: Rule, inventory: Inventory, context: ScanContext, judge
         yield finding_for(rule, nic, Status.UNKNOWN,
                           f"cannot assess: NIC {nic['name']} in encrypted subnet {subnet.vnet['name']}/{subnet.name} "
                           f"{why}, so its host's certificate cannot be checked", {"properties.server": why})
-    for server_id, subnets in hosting.items():
-        server = inventory.get(server_id)
-        assert server is not None
-        names = view.host_names(server)
-        record = view.host_inventory(server)
-        evidence: dict[str, Any] = {"host": names[0], "encrypted subnets":
-                                    [f"{s.vnet['name']}/{s.name}" for s in subnets]}
-        if record is None:
-            yield finding_for(rule, server, Status.UNKNOWN,
-                              f"cannot assess: no certificate inventory for host {names[0]} (expected hosts/NAME.json, "
-                              f"NAME one of {', '.join(names)}; see scripts/Get-VdcHostCertificates.ps1)", evidence)
+    servers = [inventory.get(server_id) for server_id in hosting]
+
+    def host(rule: Rule, server: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding | None:
+        return _host_finding(rule, view, server, hosting[server["id"].lower()], context, judge, missing_cert)
+    yield from _each(rule, inventory, context, [s for s in servers if s is not None], host)
+
+
+def _host_finding(rule: Rule, view: FabricView, server: dict[str, Any], subnets: list[Subnet],
+                  context: ScanContext, judge: CertJudge, missing_cert: Status) -> Finding | None:
+    # Messages name the host as the report's tables do (the server's resourceId); the inventory file
+    # may be filed under any of its management addresses too.
+    name = server["name"]
+    names = view.host_names(server)
+    record = view.host_inventory(server)
+    evidence: dict[str, Any] = {"host": name, "encrypted subnets": [f"{s.vnet['name']}/{s.name}" for s in subnets]}
+    if record is None:
+        return finding_for(rule, server, Status.UNKNOWN,
+                           f"cannot assess: no certificate inventory for host {name} (expected hosts/NAME.json, "
+                           f"NAME one of {', '.join(names)}; see scripts/Get-VdcHostCertificates.ps1)", evidence)
+    personal = certificates(record, "My") or []
+    verdicts: list[CertVerdict] = []
+    seen: set[str] = set()
+    for subnet in subnets:
+        state = view.credential_state(subnet.vnet)
+        if state.ref is None:
+            continue  # no credential at all: nothing is encrypted there (VDC-SDN-001 fails the vnet)
+        if state.thumbprint is None:
+            verdicts.append((Status.UNKNOWN, f"the certificate subnet {subnet.vnet['name']}/{subnet.name} needs "
+                                             f"is unknown: {state.problem}"))
             continue
-        personal = certificates(record, "My") or []
-        verdicts: list[CertVerdict] = []
-        seen: set[str] = set()
-        for subnet in subnets:
-            state = view.credential_state(subnet.vnet)
-            if state.ref is None:
-                continue  # no credential at all: nothing is encrypted there (VDC-SDN-001 fails the vnet)
-            if state.thumbprint is None:
-                verdicts.append((Status.UNKNOWN, f"the certificate subnet {subnet.vnet['name']}/{subnet.name} needs "
-                                                 f"is unknown: {state.problem}"))
-                continue
-            if state.thumbprint in seen:
-                continue
-            seen.add(state.thumbprint)
-            cert = next((c for c in personal if str(c.get("thumbprint", "")).upper() == state.thumbprint), None)
-            evidence.setdefault("thumbprints", []).append(state.thumbprint)
-            if cert is None:
-                verdicts.append((missing_cert, f"host {names[0]} has no certificate {state.thumbprint} "
-                                               f"(credential {state.ref}) in LocalMachine\\My"))
-                continue
-            evidence.setdefault("certificates", []).append(
-                {k: cert.get(k) for k in ("thumbprint", "subject", "notAfter", "hasPrivateKey", "enhancedKeyUsage",
-                                          "keyAlgorithm", "keySize", "signatureHash") if k in cert})
-            verdicts.append(judge(cert, record, context))
-        if not verdicts:
+        if state.thumbprint in seen:
             continue
-        status = _worst([v[0] for v in verdicts])
-        message = "; ".join(text for st, text in verdicts if st is status)
-        yield finding_for(rule, server, status, message, evidence)
+        seen.add(state.thumbprint)
+        cert = next((c for c in personal if str(c.get("thumbprint", "")).upper() == state.thumbprint), None)
+        evidence.setdefault("thumbprints", []).append(state.thumbprint)
+        if cert is None:
+            verdicts.append((missing_cert, f"host {name} has no certificate {state.thumbprint} "
+                                           f"(credential {state.ref}) in LocalMachine\\My"))
+            continue
+        evidence.setdefault("certificates", []).append(
+            {k: cert.get(k) for k in ("thumbprint", "subject", "notAfter", "hasPrivateKey", "enhancedKeyUsage",
+                                      "keyAlgorithm", "keySize", "signatureHash") if k in cert})
+        verdicts.append(judge(cert, record, context))
+    if not verdicts:
+        return None
+    status = _worst([v[0] for v in verdicts])
+    message = "; ".join(text for st, text in verdicts if st is status)
+    return finding_for(rule, server, status, message, evidence)
 
 
 @register("sdn_host_certificate_present")
@@ -228,7 +253,8 @@ def host_certificate_present(rule: Rule, inventory: Inventory, context: ScanCont
 def _validity(cert: dict[str, Any], record: dict[str, Any], context: ScanContext) -> CertVerdict:
     tp = cert["thumbprint"]
     if not cert.get("notBefore") or not cert.get("notAfter"):
-        return Status.UNKNOWN, f"certificate {tp}: NotBefore/NotAfter absent from the inventory"
+        why = cert.get("dateProblem") or "NotBefore/NotAfter absent from the inventory"
+        return Status.UNKNOWN, f"certificate {tp}: {why}"
     not_before = datetime.fromisoformat(cert["notBefore"])
     not_after = datetime.fromisoformat(cert["notAfter"])
     days = int(context.options.get("cert_warn_days", DEFAULT_CERT_WARN_DAYS) or 0)
@@ -344,46 +370,55 @@ def credential_certificate_consistent(rule: Rule, inventory: Inventory, context:
     by_credential: dict[str, tuple[str, set[str]]] = {}  # credential id -> (thumbprint, server ids)
     for server_id, subnets in hosting.items():
         for subnet in subnets:
-            state = view.credential_state(subnet.vnet)
+            try:
+                state = view.credential_state(subnet.vnet)
+            except TypeError as exc:  # the credential's data is malformed: say so on the network using it
+                yield finding_for(rule, subnet.vnet, Status.ERROR, f"cannot judge its credential: TypeError: {exc}")
+                continue
             if state.thumbprint and state.resource is not None:
                 by_credential.setdefault(state.resource["id"].lower(), (state.thumbprint, set()))[1].add(server_id)
-    for credential_id, (thumbprint, server_ids) in by_credential.items():
-        credential = inventory.get(credential_id)
-        assert credential is not None
-        stores: dict[str, list[dict[str, Any]]] = {}
-        no_inventory = []
-        for server_id in sorted(server_ids):
-            server = inventory.get(server_id)
-            assert server is not None
-            record = view.host_inventory(server)
-            if record is None:
-                no_inventory.append(view.host_names(server)[0])
-            else:
-                stores[view.host_names(server)[0]] = certificates(record, "My") or []
-        subjects = {c.get("subject") for certs in stores.values() for c in certs
-                    if str(c.get("thumbprint", "")).upper() == thumbprint}
-        evidence: dict[str, Any] = {"properties.value": thumbprint, "hosts": sorted(stores) + no_inventory}
-        if not subjects:
-            yield finding_for(rule, credential, Status.UNKNOWN,
-                              f"cannot assess: certificate {thumbprint} is on none of the inventoried hosts, so its "
-                              "subject is unknown", evidence)
-            continue
-        same_subject = {host: sorted({str(c.get("thumbprint")).upper() for c in certs if c.get("subject") in subjects})
-                        for host, certs in stores.items()}
-        evidence["thumbprints with the same subject"] = same_subject
-        problems = [f"{host} holds {len(tps)} certificates with subject {', '.join(map(str, subjects))}: {', '.join(tps)}"
-                    for host, tps in same_subject.items() if len(tps) > 1]
-        different = sorted(host for host, tps in same_subject.items() if tps and thumbprint not in tps)
-        if different:
-            problems.append(f"{', '.join(different)} hold(s) a different certificate for the credential than {thumbprint}")
-        if problems:
-            yield finding_for(rule, credential, Status.FAIL, "; ".join(problems), evidence)
-        elif no_inventory:
-            yield finding_for(rule, credential, Status.UNKNOWN,
-                              f"cannot assess: no certificate inventory for {', '.join(no_inventory)}", evidence)
+    credentials = [inventory.get(credential_id) for credential_id in by_credential]
+
+    def consistent(rule: Rule, credential: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding:
+        thumbprint, server_ids = by_credential[credential["id"].lower()]
+        return _credential_consistency(rule, view, credential, thumbprint, server_ids)
+    yield from _each(rule, inventory, context, [c for c in credentials if c is not None], consistent)
+
+
+def _credential_consistency(rule: Rule, view: FabricView, credential: dict[str, Any], thumbprint: str,
+                            server_ids: set[str]) -> Finding:
+    stores: dict[str, list[dict[str, Any]]] = {}
+    no_inventory = []
+    for server_id in sorted(server_ids):
+        server = view.inventory.get(server_id)
+        assert server is not None
+        record = view.host_inventory(server)
+        if record is None:
+            no_inventory.append(server["name"])
         else:
-            yield finding_for(rule, credential, Status.PASS,
-                              f"All {len(stores)} host(s) hold the one certificate {thumbprint}", evidence)
+            stores[server["name"]] = certificates(record, "My") or []
+    subjects = {c.get("subject") for certs in stores.values() for c in certs
+                if str(c.get("thumbprint", "")).upper() == thumbprint}
+    evidence: dict[str, Any] = {"properties.value": thumbprint, "hosts": sorted(stores) + no_inventory}
+    if not subjects:
+        return finding_for(rule, credential, Status.UNKNOWN,
+                           f"cannot assess: certificate {thumbprint} is on none of the inventoried hosts, so its "
+                           "subject is unknown", evidence)
+    same_subject = {host: sorted({str(c.get("thumbprint")).upper() for c in certs if c.get("subject") in subjects})
+                    for host, certs in stores.items()}
+    evidence["thumbprints with the same subject"] = same_subject
+    problems = [f"{host} holds {len(tps)} certificates with subject {', '.join(map(str, subjects))}: {', '.join(tps)}"
+                for host, tps in same_subject.items() if len(tps) > 1]
+    different = sorted(host for host, tps in same_subject.items() if tps and thumbprint not in tps)
+    if different:
+        problems.append(f"{', '.join(different)} hold(s) a different certificate for the credential than {thumbprint}")
+    if problems:
+        return finding_for(rule, credential, Status.FAIL, "; ".join(problems), evidence)
+    if no_inventory:
+        return finding_for(rule, credential, Status.UNKNOWN,
+                           f"cannot assess: no certificate inventory for {', '.join(no_inventory)}", evidence)
+    return finding_for(rule, credential, Status.PASS,
+                       f"All {len(stores)} host(s) hold the one certificate {thumbprint}", evidence)
 
 
 # -- encryption boundary ------------------------------------------------------------------------
@@ -398,12 +433,21 @@ def encrypted_subnet_boundary(rule: Rule, inventory: Inventory, context: ScanCon
     subnet's and the NIC's) allows: the ACLs' allowed traffic is intersected exactly (see sdnacl)."""
     view = fabric_view(inventory)
     yield from _gap_findings(rule, view, VNET, NIC)
-    for subnet in view.encrypted_subnets():
-        yield _boundary_finding(rule, view, subnet)
+    yield from _each_subnet(rule, inventory, context, lambda subnet, resource: _boundary_finding(
+        rule, view, subnet, resource))
 
 
-def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet) -> Finding:
-    resource = subnet.as_resource()
+def _each_subnet(rule: Rule, inventory: Inventory, context: ScanContext,
+                 judge: Callable[[Subnet, dict[str, Any]], Finding]) -> Iterator[Finding]:
+    """Judge each encrypted subnet on its own (a subnet lives inside its virtual network, so its
+    finding is about a stand-in resource with the subnet's id)."""
+    subnets = {subnet.id.lower(): subnet for subnet in fabric_view(inventory).encrypted_subnets()}
+    resources = [subnet.as_resource() for subnet in subnets.values()]
+    yield from _each(rule, inventory, context, resources,
+                     lambda rule, resource, inventory, context: judge(subnets[resource["id"].lower()], resource))
+
+
+def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet, resource: dict[str, Any]) -> Finding:
     refs = ([subnet.acl_ref] if subnet.acl_ref else []) + [r for _, ipc in subnet.nics if (r := _nic_acl(ipc))]
     evidence: dict[str, Any] = {"properties.addressPrefix": subnet.prefix, "subnet ACL": subnet.acl_ref,
                                 "NIC ACLs": {nic["name"]: _nic_acl(ipc) for nic, ipc in subnet.nics}}
@@ -422,7 +466,7 @@ def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet) -> Finding:
     except ValueError:
         return finding_for(rule, resource, Status.UNKNOWN,
                            f"cannot assess: addressPrefix {subnet.prefix!r} is not an address prefix", evidence)
-    vnet_space = sdnacl.vnet_intervals((props(subnet.vnet).get("addressSpace") or {}).get("addressPrefixes"))
+    vnet_space = sdnacl.vnet_intervals(dig(subnet.vnet, "properties.addressSpace.addressPrefixes"))
     evaluations: dict[bool, dict[str, sdnacl.Evaluation]] = {True: {}, False: {}}
     for ref in dict.fromkeys(refs):
         acl = view.resolve(subnet.vnet, ref)
@@ -482,22 +526,24 @@ def _leaks(subnet: Subnet, evaluations: dict[str, sdnacl.Evaluation]) -> list[sd
 def encrypted_subnet_acl(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     view = fabric_view(inventory)
     yield from _gap_findings(rule, view, VNET, NIC)
-    for subnet in view.encrypted_subnets():
-        resource = subnet.as_resource()
-        unguarded = [nic["name"] for nic, ipc in subnet.nics if not _nic_acl(ipc)]
-        evidence = {"subnet ACL": subnet.acl_ref, "NICs without an ACL": unguarded}
-        if subnet.acl_ref:
-            yield finding_for(rule, resource, Status.PASS, f"The subnet has ACL {subnet.acl_ref}", evidence)
-        elif view.gap(NIC) is not None:
-            yield finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no ACL and its NICs "
-                              "could not be read", evidence)
-        elif subnet.nics and not unguarded:
-            yield finding_for(rule, resource, Status.PASS, "Every NIC in the subnet has an ACL", evidence)
-        else:
-            who = f" (NICs without one: {', '.join(unguarded)})" if unguarded else ""
-            yield finding_for(rule, resource, Status.WARN,
-                              "No ACL keeps applications inside the encrypted subnet" + who + ": if they must only "
-                              "talk encrypted, apply an ACL that allows traffic within the subnet only", evidence)
+    yield from _each_subnet(rule, inventory, context, lambda subnet, resource: _acl_finding(
+        rule, view, subnet, resource))
+
+
+def _acl_finding(rule: Rule, view: FabricView, subnet: Subnet, resource: dict[str, Any]) -> Finding:
+    unguarded = [nic["name"] for nic, ipc in subnet.nics if not _nic_acl(ipc)]
+    evidence = {"subnet ACL": subnet.acl_ref, "NICs without an ACL": unguarded}
+    if subnet.acl_ref:
+        return finding_for(rule, resource, Status.PASS, f"The subnet has ACL {subnet.acl_ref}", evidence)
+    if view.gap(NIC) is not None:
+        return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no ACL and its NICs "
+                           "could not be read", evidence)
+    if subnet.nics and not unguarded:
+        return finding_for(rule, resource, Status.PASS, "Every NIC in the subnet has an ACL", evidence)
+    who = f" (NICs without one: {', '.join(unguarded)})" if unguarded else ""
+    return finding_for(rule, resource, Status.WARN,
+                       "No ACL keeps applications inside the encrypted subnet" + who + ": if they must only "
+                       "talk encrypted, apply an ACL that allows traffic within the subnet only", evidence)
 
 
 from vdcaudit.checks import sdnsection  # noqa: E402,F401  (registers the report section)

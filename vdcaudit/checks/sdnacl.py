@@ -32,6 +32,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from vdcaudit.armdata import props
+
 V6_BASE = 1 << 32
 ADDRESS_MAX = V6_BASE + (1 << 128) - 1
 Interval = tuple[int, int]
@@ -161,7 +163,7 @@ def protocol_intervals(text: Any) -> list[Interval]:
 
 
 def priority_of(rule: dict[str, Any]) -> int:
-    priority = (rule.get("properties") or {}).get("priority")
+    priority = props(rule).get("priority")
     try:
         return int(str(priority).strip())
     except ValueError:
@@ -230,7 +232,7 @@ class Evaluation:
 
 
 def _rule_info(acl_name: str, rule: dict[str, Any], index: int, direction: str) -> dict[str, Any]:
-    rp = rule.get("properties") or {}
+    rp = props(rule)
     inbound = direction == "inbound"
     remote = rp.get("sourceAddressPrefix") if inbound else rp.get("destinationAddressPrefix")
     local = rp.get("destinationAddressPrefix") if inbound else rp.get("sourceAddressPrefix")
@@ -277,24 +279,26 @@ def evaluate(acl: dict[str, Any], vnet_space: list[Interval] | None, worst_case:
     allows as much as it possibly could (else as little). Raises Ambiguous when the rule order
     itself is unknown."""
     acl_name = str(acl.get("name") or acl.get("resourceId"))
-    rules = [r for r in ((acl.get("properties") or {}).get("aclRules") or []) if isinstance(r, dict)]
+    rules = props(acl).get("aclRules") or []
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise TypeError(f"{acl_name}: properties.aclRules is not an array of objects")
     notes: list[str] = []
     allowed: dict[str, list[tuple[Box, dict[str, Any]]]] = {}
     for direction in ("inbound", "outbound"):
         mine = [(i, r) for i, r in enumerate(rules)
-                if str((r.get("properties") or {}).get("type") or "Inbound").lower() == direction]
+                if str(props(r).get("type") or "Inbound").lower() == direction]
         for _, rule in mine:
             priority_of(rule)
         mine.sort(key=lambda item: priority_of(item[1]))
         for (_, a), (_, b) in zip(mine, mine[1:]):
-            actions = {str((r.get("properties") or {}).get("action", "")).lower() for r in (a, b)}
+            actions = {str(props(r).get("action", "")).lower() for r in (a, b)}
             if priority_of(a) == priority_of(b) and len(actions) > 1:
                 raise Ambiguous(f"{acl_name}: rules {a.get('resourceId')} and {b.get('resourceId')} share priority "
                                 f"{priority_of(a)} but not their action, so which one decides is unknown")
         covered: list[Box] = []
         out: list[tuple[Box, dict[str, Any]]] = []
         for index, rule in mine:
-            rp = rule.get("properties") or {}
+            rp = props(rule)
             action = str(rp.get("action", "")).lower()
             where = f"{acl_name}/{rule.get('resourceId') or f'rule{index}'}"
             if action not in ("allow", "deny"):

@@ -3,6 +3,12 @@ NICs in each subnet, the hosts those NICs run on, and each host's certificate in
 
 Network Controller references (`{"resourceRef": "/credentials/x"}`) are relative to one controller;
 inventory ids are `sdn://<fabric><resourceRef>`, so a reference resolves within its own fabric.
+
+Data is read through vdcaudit.armdata (names match case-insensitively, as the controller's do: the
+REST body and a `Get-NetworkController* | ConvertTo-Json` dump print the same resource with
+different case). A virtual network or NIC whose data is malformed (a string where an object
+belongs) is recorded in `FabricView.malformed`: the checks give it ERROR naming it, and the rules
+whose verdict it could change (the hosts of its subnets, say) give an ERROR naming it too.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vdcaudit.armdata import as_bool, props
 from vdcaudit.collectors.sdn.fabric import SOURCE, sdn_id
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, looks_like_thumbprint, normalise_thumbprint
 from vdcaudit.inventory import META, Inventory
@@ -22,22 +29,23 @@ NIC = "Microsoft.SDN/networkInterfaces"
 SUBNET = "Microsoft.SDN/virtualNetworks/subnets"  # findings about one subnet (subnets live inside vnets)
 
 
-def props(resource: Any) -> dict[str, Any]:
-    """The properties object; {} for anything else (a hand-edited or malformed controller response)."""
-    value = resource.get("properties") if isinstance(resource, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def entries(value: Any) -> list[Any]:
-    """A JSON array the data should hold; [] for anything else, as props() does for objects."""
-    return value if isinstance(value, list) else []
+def entries(value: Any, what: str) -> list[dict[str, Any]]:
+    """A JSON array of objects the data should hold ([] when absent); anything else is malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise TypeError(f"{what} is not an array of objects")
+    return value
 
 
 def ref_of(value: Any) -> str | None:
-    """The resourceRef of a reference object, or None."""
-    if isinstance(value, dict) and isinstance(value.get("resourceRef"), str) and value["resourceRef"]:
-        return value["resourceRef"]
-    return None
+    """The resourceRef of a reference object, or None when there is no reference."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"a reference is a {type(value).__name__}, not an object with a resourceRef")
+    ref = value.get("resourceRef")
+    return ref if isinstance(ref, str) and ref else None
 
 
 def fabric_of(resource: dict[str, Any]) -> str:
@@ -73,7 +81,7 @@ class Subnet:
     def as_resource(self) -> dict[str, Any]:
         """A stand-in resource for findings about this subnet (it is not an inventory entry)."""
         return {"id": self.id, "name": f"{self.vnet.get('name')}/{self.name}", "type": SUBNET,
-                "properties": self.entry.get("properties") or {},
+                "properties": props(self.entry),
                 META: {"source": SOURCE, **({"origin": self.vnet[META]["origin"]}
                                             if "origin" in self.vnet.get(META, {}) else {})}}
 
@@ -82,27 +90,56 @@ class FabricView:
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
         self.subnets: list[Subnet] = []
+        self.malformed: dict[str, str] = {}  # resource id (lower-case) -> why its data cannot be read
         self._subnet_by_id: dict[str, Subnet] = {}
         for vnet in self.of_type(VNET):
-            for index, entry in enumerate(entries(props(vnet).get("subnets"))):
-                if not isinstance(entry, dict):
-                    continue
-                sp = props(entry)
-                name = str(entry.get("resourceId") or f"subnet{index}")
-                ref = entry.get("resourceRef") or f"{vnet.get('resourceRef') or '/virtualNetworks/' + vnet['name']}/subnets/{name}"
-                subnet = Subnet(vnet=vnet, entry=entry, ref=ref, name=name, prefix=sp.get("addressPrefix"),
-                                encrypted=sp.get("encryptionEnabled") is True, acl_ref=ref_of(sp.get("accessControlList")))
+            try:
+                found = self._subnets_in(vnet)
+            except TypeError as exc:
+                self.malformed[vnet["id"].lower()] = str(exc)
+                continue
+            for subnet in found:
                 self.subnets.append(subnet)
                 self._subnet_by_id[subnet.id.lower()] = subnet
         for nic in self.of_type(NIC):
-            for ipconfig in entries(props(nic).get("ipConfigurations")):
-                target = ref_of(props(ipconfig).get("subnet"))
+            try:
+                targets = [(ipconfig, ref_of(props(ipconfig).get("subnet")))
+                           for ipconfig in entries(props(nic).get("ipConfigurations"), "properties.ipConfigurations")]
+                ref_of(props(nic).get("server"))
+            except TypeError as exc:
+                self.malformed[nic["id"].lower()] = str(exc)
+                continue
+            for ipconfig, target in targets:
                 attached = self._subnet_by_id.get(sdn_id(fabric_of(nic), target).lower()) if target else None
                 if attached is not None:
                     attached.nics.append((nic, ipconfig))
         self._hosts: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self.of_type(HOST_CERT_TYPE):
             self._hosts.setdefault((fabric_of(record), record["name"].lower()), record)
+
+    @staticmethod
+    def _subnets_in(vnet: dict[str, Any]) -> list[Subnet]:
+        found = []
+        for index, entry in enumerate(entries(props(vnet).get("subnets"), "properties.subnets")):
+            sp = props(entry)
+            name = str(entry.get("resourceId") or f"subnet{index}")
+            ref = entry.get("resourceRef") or f"{vnet.get('resourceRef') or '/virtualNetworks/' + vnet['name']}/subnets/{name}"
+            encrypted = sp.get("encryptionEnabled")
+            found.append(Subnet(vnet=vnet, entry=entry, ref=ref, name=name, prefix=sp.get("addressPrefix"),
+                                encrypted=as_bool(encrypted) is True, acl_ref=ref_of(sp.get("accessControlList"))))
+        return found
+
+    def readable(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """The resource, or TypeError naming why its data could not be read (the checks give ERROR)."""
+        reason = self.malformed.get(str(resource.get("id", "")).lower())
+        if reason is not None:
+            raise TypeError(reason)
+        return resource
+
+    def malformed_of(self, *types: str) -> list[tuple[dict[str, Any], str]]:
+        """(resource, why) for the malformed resources of these types."""
+        return [(resource, self.malformed[resource["id"].lower()]) for t in types for resource in self.of_type(t)
+                if resource["id"].lower() in self.malformed]
 
     # -- lookups -------------------------------------------------------------------------------
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
@@ -151,9 +188,11 @@ class FabricView:
     def host_names(self, server: dict[str, Any]) -> list[str]:
         """Names a host inventory may be filed under: management addresses, then the resourceId."""
         names: list[str] = []
-        for connection in entries(props(server).get("connections")):
-            if isinstance(connection, dict):
-                names.extend(str(a) for a in entries(connection.get("managementAddresses")) if a)
+        for connection in entries(props(server).get("connections"), "properties.connections"):
+            addresses = connection.get("managementAddresses") or []
+            if not isinstance(addresses, list):
+                raise TypeError("managementAddresses is not an array")
+            names.extend(str(a) for a in addresses if a)
         names.append(server["name"])
         return list(dict.fromkeys(names))
 
@@ -190,6 +229,8 @@ class FabricView:
 def certificates(record: dict[str, Any], store: str) -> list[dict[str, Any]] | None:
     """The certificates of one store of a host record; None when that store was not listed."""
     stores = props(record).get("stores") or {}
+    if not isinstance(stores, dict):
+        raise TypeError("the host inventory's stores is not an object")
     value = stores.get(store)
     return value if isinstance(value, list) else None
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from vdcaudit.checks.sdnfabric import VNET, fabric_view, props
+from vdcaudit.armdata import dig, props
+from vdcaudit.checks.sdnfabric import VNET, CredentialState, fabric_view
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.sections import register_section
@@ -45,7 +46,11 @@ def sdn_section(inventory: Inventory, findings: list[Finding]) -> dict[str, Any]
     hosting, _ = view.encrypted_hosts()
     networks = []
     for vnet in sorted(vnets, key=lambda v: v["id"].lower()):
-        state = view.credential_state(vnet)
+        malformed = view.malformed.get(vnet["id"].lower())
+        try:
+            state = view.credential_state(vnet) if malformed is None else CredentialState(None, None, malformed)
+        except TypeError as exc:  # the credential's data is malformed; its findings say ERROR
+            state = CredentialState(None, None, f"malformed credential data: {exc}")
         subnets = []
         host_ids: list[str] = []
         for subnet in view.subnets_of(vnet):
@@ -66,13 +71,19 @@ def sdn_section(inventory: Inventory, findings: list[Finding]) -> dict[str, Any]
         for host_id in host_ids:
             server = inventory.get(host_id)
             assert server is not None
-            record = view.host_inventory(server)
-            hosts_out.append({"name": server["name"], "inventory": record["properties"].get("format") if record else None,
+            try:
+                record = view.host_inventory(server)
+            except TypeError:
+                record = None  # the server's data is malformed; its certificate findings say ERROR
+            hosts_out.append({"name": server["name"], "inventory": props(record).get("format") if record else None,
                               **_summary(about(host_id, HOST_RULES))})
-        address_space = props(vnet).get("addressSpace")
+        try:
+            address_space = dig(vnet, "properties.addressSpace.addressPrefixes")
+        except TypeError:
+            address_space = None  # malformed: the network's findings say ERROR
         networks.append({
             "name": vnet["name"], "id": vnet["id"],
-            "address_space": address_space.get("addressPrefixes") if isinstance(address_space, dict) else None,
+            "address_space": address_space,
             "credential": {"ref": state.ref, "thumbprint": state.thumbprint, "problem": state.problem},
             "encrypted_subnets": sum(1 for s in subnets if s["encrypted"]), "subnets": subnets, "hosts": hosts_out,
             "findings": _summary(about(vnet["id"], tuple(f"VDC-SDN-{n:03d}" for n in (1, 2, 10, 13, 16)))),

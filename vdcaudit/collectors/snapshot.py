@@ -3,12 +3,18 @@
 Each file is one of
 - a JSON array of ARM resources (`az resource list`, `az resource show --ids ...`),
 - an object with a `data` array (`az graph query -q ... -o json`),
-- an object with a `value` array (an ARM list response; `nextLink` is ignored).
-A folder is read recursively (*.json, in name order).
+- an object with a `value` array (an ARM list response; `nextLink` is ignored),
+- Az PowerShell's `Get-AzResource -ExpandProperties | ConvertTo-Json -Depth 100`: an array (or, for
+  one resource, a single object) of PSResource objects, PascalCase (`ResourceId`, `Name`,
+  `ResourceType`, `ResourceGroupName`, `SubscriptionId`, `Location`, `Properties`, `Sku`, `Kind`,
+  `Tags`), child resources nested under `resources`.
+The shape is told per resource, so one file may mix them. A folder is read recursively (*.json, in
+name order).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +26,69 @@ from vdcaudit.model import CoverageRecord
 SOURCE = "snapshot"
 
 
+# Az PowerShell's PSResource names -> the ARM envelope names (matched case-insensitively).
+POWERSHELL_NAMES = {"resourceid": "id", "resourcetype": "type", "resourcegroupname": "resourceGroup"}
+# PSResource members that say how PowerShell found the resource, not what it is: not carried over.
+POWERSHELL_ONLY = {"resourcename", "extensionresourcename", "extensionresourcetype", "parentresource",
+                   "createdtime", "changedtime"}
+# Nesting of `resources` deeper than ARM allows child types (a few levels) is hostile input.
+MAX_CHILD_DEPTH = 10
+
+
+def is_powershell(resource: Any) -> bool:
+    """A PSResource print: `ResourceId` and `ResourceType`, no ARM `type` (names in any case; some
+    Az.Resources versions also print `Id`, the same id)."""
+    if not isinstance(resource, dict):
+        return False
+    names = {str(key).lower() for key in resource}
+    return {"resourceid", "resourcetype"} <= names and "type" not in names
+
+
+def from_powershell(resource: dict[str, Any]) -> dict[str, Any]:
+    """A PSResource as the ARM shape: envelope names renamed, everything else (`Properties`, `Sku`,
+    `Tags`, ...) kept with the spelling PowerShell printed; the accessor reads them in any case."""
+    names = {str(key).lower() for key in resource}
+    converted: dict[str, Any] = {}
+    for key, value in resource.items():
+        lowered = str(key).lower()
+        if lowered in POWERSHELL_ONLY or lowered == "resources":
+            continue
+        target = POWERSHELL_NAMES.get(lowered)
+        if target is not None and target.lower() in names:
+            continue  # the ARM name is printed too (`Id` beside `ResourceId`): keep that one
+        converted[target or key] = value
+    return converted
+
+
+def _flattened(resources: list[Any], path: Path, depth: int = 0) -> Iterator[Any]:
+    """Each resource, then the children an Az PowerShell print nests under its `resources`."""
+    for resource in resources:
+        if not is_powershell(resource):
+            yield resource
+            continue
+        yield from_powershell(resource)
+        children = next((v for k, v in resource.items() if str(k).lower() == "resources"), None)
+        if children is None:
+            continue
+        if not isinstance(children, list):
+            raise InputError(f"'resources' of {resource.get('ResourceId') or 'a resource'} is not an array", path)
+        if depth >= MAX_CHILD_DEPTH:
+            raise InputError(f"child resources nested deeper than {MAX_CHILD_DEPTH} levels", path)
+        yield from _flattened(children, path, depth + 1)
+
+
 def resources_in(document: Any, path: Path) -> list[Any]:
     if isinstance(document, list):
-        return document
+        return list(_flattened(document, path))
     if isinstance(document, dict):
         for key in ("data", "value"):
             if isinstance(document.get(key), list):
-                return document[key]
-    raise InputError("not an Azure snapshot: expected a JSON array of resources, or an object with "
-                     "a 'data' array (az graph query) or a 'value' array (ARM list response)", path)
+                return list(_flattened(document[key], path))
+        if is_powershell(document):  # ConvertTo-Json prints a single resource as an object
+            return list(_flattened([document], path))
+    raise InputError("not an Azure snapshot: expected a JSON array of resources, an object with "
+                     "a 'data' array (az graph query) or a 'value' array (ARM list response), or "
+                     "Get-AzResource | ConvertTo-Json output", path)
 
 
 def coverage_in(document: Any, path: Path) -> list[CoverageRecord]:

@@ -105,6 +105,12 @@ def _keeps(row: dict[str, Any], clauses: list[tuple[str, str, list[str]]]) -> bo
     return True
 
 
+# The ARM envelope's names as ARM spells them on the wire.
+WIRE_NAMES = {name.lower(): name for name in (
+    "id", "name", "type", "location", "tags", "sku", "kind", "identity", "plan", "zones", "etag", "managedBy",
+    "properties", "extendedLocation", "systemData", "subscriptionId", "resourceGroup", "tenantId")}
+
+
 class ArmEmulator(EmulatedService):
     """The fixture tenant behind an EmulatorServer. Use as a context manager, or start()/stop()."""
 
@@ -138,6 +144,11 @@ class ArmEmulator(EmulatedService):
     # -- data ----------------------------------------------------------------------------------
 
     def _add(self, resource: dict[str, Any]) -> None:
+        # ARM serves its envelope in its own spelling, whatever the fixture printed (an Az PowerShell
+        # export says `Properties`, `Sku: {Name: ...}`): the SDK's deserialisers match names exactly.
+        resource = {WIRE_NAMES.get(str(k).lower(), k): v for k, v in resource.items()}
+        if isinstance(resource.get("sku"), dict):
+            resource["sku"] = {str(k)[:1].lower() + str(k)[1:]: v for k, v in resource["sku"].items()}
         served = {k: v for k, v in resource.items() if k not in ("subscriptionId", "resourceGroup", "tenantId")}
         served["type"] = type_from_id(resource["id"])  # ARM's spelling, whatever the fixture printed
         self._resources[resource["id"].lower()] = served

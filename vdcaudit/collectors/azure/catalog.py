@@ -69,6 +69,10 @@ LISTINGS: list[Call] = [
     Call("Microsoft.Network/applicationGateways", NetworkManagementClient, "application_gateways.list_all",
          "subscription"),
     Call("Microsoft.Web/sites", WebSiteManagementClient, "web_apps.list", "subscription"),
+    Call("Microsoft.Web/sites/slots", WebSiteManagementClient, "web_apps.list_slots", "parent",
+         parent="Microsoft.Web/sites"),
+    Call("Microsoft.Compute/virtualMachineScaleSets", ComputeManagementClient, "virtual_machine_scale_sets.list_all",
+         "subscription"),
     Call("Microsoft.Compute/diskEncryptionSets", ComputeManagementClient, "disk_encryption_sets.list", "subscription"),
     Call("Microsoft.Compute/images", ComputeManagementClient, "images.list", "subscription"),
     Call("Microsoft.Compute/snapshots", ComputeManagementClient, "snapshots.list", "subscription"),
@@ -129,6 +133,9 @@ CHILDREN: list[Call] = [
     Call("Microsoft.Cdn/profiles/customDomains", ResourceManagementClient, "", "parent",
          parent="Microsoft.Cdn/profiles", api_version="2024-09-01", segment="customDomains",
          parent_kinds=frozenset({"frontdoor"})),
+
+    Call("Microsoft.Web/sites/slots/config", WebSiteManagementClient, "web_apps.get_configuration_slot", "parent",
+         parent="Microsoft.Web/sites/slots", single=True),
 ]
 
 # (type that makes the list worth reading, the list)

@@ -14,6 +14,11 @@ properties) and gain `id` = `sdn://<fabric><resourceRef>`, `type` = `Microsoft.S
 `name` = resourceId. <fabric> is the controller's host name. A saved snapshot records it beside the
 response body (`"x_vdcaudit": {"fabric": "nc.contoso.local"}`), so live and snapshot scans of one
 controller give the same ids (and finding fingerprints); a snapshot without it uses the folder name.
+
+The controller's names are case-insensitive: a collection file may equally hold what the
+NetworkController PowerShell cmdlets print (`Get-NetworkControllerVirtualNetwork -ConnectionUri $uri
+| ConvertTo-Json -Depth 20`: `ResourceRef`, `ResourceId`, `Properties.Subnets`, `Properties.AclRules`,
+`"Priority": "101"`), a bare array, or a single object (ConvertTo-Json prints one resource so).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from vdcaudit.armdata import ArmObject, wrap
 from vdcaudit.atomic import json_bytes, write_atomically
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
 from vdcaudit.errors import InputError
@@ -47,13 +53,15 @@ def redact(collection: str, entry: Any) -> Any:
     secret that an audit must not store (the controller may return it to an administrator)."""
     if collection != "credentials" or not isinstance(entry, dict):
         return entry
-    properties = entry.get("properties")
-    if not isinstance(properties, dict) or "value" not in properties:
+    properties = ArmObject(entry).get("properties")  # `Properties`/`Value` as the cmdlets print them
+    if not isinstance(properties, dict) or "value" not in ArmObject(properties):
         return entry
-    if str(properties.get("type", "")).lower() in PUBLIC_CREDENTIAL_TYPES:
+    if str(ArmObject(properties).get("type") or "").lower() in PUBLIC_CREDENTIAL_TYPES:
         return entry
     entry = copy.deepcopy(entry)
-    entry["properties"]["value"] = "(redacted by vdcaudit)"
+    inner = next(v for k, v in entry.items() if str(k).lower() == "properties")
+    for key in [k for k in inner if str(k).lower() == "value"]:
+        inner[key] = "(redacted by vdcaudit)"
     return entry
 
 
@@ -64,12 +72,16 @@ def sdn_id(fabric: str, resource_ref: str) -> str:
 def to_resource(collection: str, entry: Any, fabric: str, where: str) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise InputError(f"an entry of {collection} is not a JSON object", where)
-    resource_id = entry.get("resourceId")
-    ref = entry.get("resourceRef") or (f"/{collection}/{resource_id}" if resource_id else None)
+    try:
+        resource, _, _ = wrap(copy.deepcopy(redact(collection, entry)))  # names in any case, as the NC reads them
+    except ValueError as exc:
+        raise InputError(f"an entry of {collection}: {exc}", where) from None
+    resource_id = resource.get("resourceId")
+    ref = resource.get("resourceRef") or (f"/{collection}/{resource_id}" if resource_id else None)
     if not isinstance(ref, str) or not ref:
-        raise InputError(f"an entry of {collection} has neither resourceRef nor resourceId", where)
-    resource = copy.deepcopy(redact(collection, entry))
-    resource.setdefault("properties", {})
+        raise InputError(f"an entry of {collection} has neither resourceRef nor resourceId "
+                         f"(keys: {', '.join(map(str, list(entry)[:8])) or 'none'})", where)
+    resource.setdefault("properties", ArmObject())
     resource["id"] = sdn_id(fabric, ref)
     resource["type"] = COLLECTIONS[collection]
     resource["name"] = str(resource_id or ref.rstrip("/").rsplit("/", 1)[-1])
@@ -77,11 +89,14 @@ def to_resource(collection: str, entry: Any, fabric: str, where: str) -> dict[st
 
 
 def entries_in(document: Any, where: str) -> list[Any]:
-    """The `value` array of a controller list response (a bare array is accepted too)."""
+    """The `value` array of a controller list response (a bare array, or one resource printed as an
+    object by ConvertTo-Json, is accepted too)."""
     if isinstance(document, dict) and isinstance(document.get("value"), list):
         return document["value"]
     if isinstance(document, list):
         return document
+    if isinstance(document, dict) and {"resourceref", "resourceid"} & {str(k).lower() for k in document}:
+        return [document]
     raise InputError("not a Network Controller list response: expected an object with a 'value' array", where)
 
 

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
+from vdcaudit.armdata import ArmObject
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_json
 
@@ -42,7 +43,13 @@ _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 
 
 def parse_date(value: Any) -> str | None:
-    """ISO 8601 in UTC from `/Date(ms)/` (PowerShell 5.1) or an ISO string (PowerShell 7)."""
+    """ISO 8601 in UTC from `/Date(ms)/` (PowerShell 5.1) or an ISO string (PowerShell 7).
+
+    Windows PowerShell 5.1 prints a DateTime that carries its extended-type members as an object,
+    `{"value": "/Date(1700000000000)/", "DisplayHint": 2, "DateTime": "Tuesday, 14 November 2023 ..."}`:
+    its `value` is the date (`DateTime` is display text in the printing machine's culture)."""
+    if isinstance(value, dict):
+        value = ArmObject(value).get("value")
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -132,13 +139,15 @@ def normalise_certificate(entry: Any, store: str) -> dict[str, Any]:
     fields the store knows better (HasPrivateKey); the raw DER, when present, adds key strength."""
     if not isinstance(entry, dict):
         raise ValueError("a certificate entry is not a JSON object")
+    entry = ArmObject(entry)  # PowerShell's member names, read in any case
+    dates, date_problem = _validity_dates(entry)
     record: dict[str, Any] = {
         "store": store,
         "thumbprint": str(entry.get("Thumbprint") or "").upper() or None,
         "subject": entry.get("Subject"),
         "issuer": entry.get("Issuer"),
-        "notBefore": parse_date(entry.get("NotBefore")),
-        "notAfter": parse_date(entry.get("NotAfter")),
+        **dates,
+        **({"dateProblem": date_problem} if date_problem else {}),
         "hasPrivateKey": entry.get("HasPrivateKey") if isinstance(entry.get("HasPrivateKey"), bool) else None,
         "enhancedKeyUsage": _eku_oids(entry.get("EnhancedKeyUsageList")),
         "dnsNames": _dns_names(entry.get("DnsNameList")),
@@ -156,9 +165,19 @@ def normalise_certificate(entry: Any, store: str) -> dict[str, Any]:
             if key in ("subject", "issuer"):
                 continue  # keep Windows' spelling of names (CN=..., O=...) for display
             record[key] = value
+        record.pop("dateProblem", None)  # the certificate itself gave the dates
     if not record["thumbprint"]:
         raise ValueError("a certificate entry has no Thumbprint")
     return record
+
+
+def _validity_dates(entry: ArmObject) -> tuple[dict[str, str | None], str | None]:
+    """notBefore/notAfter; a date that cannot be read leaves both unknown with the reason, so only
+    this certificate's validity is UNKNOWN (the raw DER, when present, still supplies them)."""
+    try:
+        return {"notBefore": parse_date(entry.get("NotBefore")), "notAfter": parse_date(entry.get("NotAfter"))}, None
+    except (ValueError, TypeError, OverflowError, OSError) as exc:
+        return {"notBefore": None, "notAfter": None}, f"NotBefore/NotAfter cannot be read: {exc}"
 
 
 def _certificates_from_json(document: Any) -> tuple[dict[str, list[dict[str, Any]] | None], str, dict[str, Any]]:
