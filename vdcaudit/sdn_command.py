@@ -35,7 +35,7 @@ def _with_nc_options(command: click.Command) -> click.Command:
               help="With --nc: write what the controller returned (and the --hosts files) as a snapshot folder.")
 @output_options
 def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], out_dir: Path, fail_on: str | None,
-        quiet: bool, **params: Any) -> None:
+        fail_on_error: bool, allow_empty: bool, quiet: bool, **params: Any) -> None:
     """Audit on-premises SDN virtual network encryption (Network Controller + host certificates)."""
     if bool(snapshot) == bool(params.get("nc")):
         raise click.UsageError("give either --snapshot DIR or --nc URL")
@@ -51,7 +51,7 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
         print_overview(result)
         if save_snapshot:
             click.echo(f"saved snapshot to {save_snapshot}")
-    finish(result, formats, out_dir, fail_on, quiet)
+    finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
 
 
 def print_overview(result: ScanResult) -> None:
