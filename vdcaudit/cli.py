@@ -22,6 +22,7 @@ from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
+from vdcaudit.output import check_targets
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.inventory import Inventory
@@ -100,6 +101,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
         raise click.UsageError(f"choose what to scan: {', '.join(selectors())}")
+    check_targets(formats, out_dir)
     started = datetime.now(timezone.utc)
     if source_params.get("demo") and config_path is None:
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners

@@ -58,7 +58,12 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
         refuse_empty(result)
     written = write_reports(result, formats, out_dir)
     if not quiet:
-        print_summary(result, written)
+        print_summary(result, written.paths)
+        for path in written.removed:
+            click.echo(f"removed {path}: a report of an earlier scan, not asked for this time", err=True)
+        for path in written.stale:
+            click.echo(f"stale: {path} is not from this scan (vdcaudit did not write it there, or it changed since)",
+                       err=True)
         print_gate_notes(result)
     if fail_on:
         gate = gate_failures(result, Severity(fail_on), count_errors=fail_on_error)

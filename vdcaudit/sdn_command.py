@@ -15,6 +15,7 @@ from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
 from vdcaudit.model import ScanContext
+from vdcaudit.output import check_targets
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import ScanResult
@@ -41,6 +42,7 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
         raise click.UsageError("give either --snapshot DIR or --nc URL")
     if save_snapshot and not params.get("nc"):
         raise click.UsageError("--save-snapshot needs --nc (a snapshot is what a live controller returned)")
+    check_targets(formats, out_dir)
     started = datetime.now(timezone.utc)
     rules = [rule for rule in load_rules() if "sdn" in rule.sources]
     inventory = Inventory()

@@ -157,7 +157,8 @@ def test_cli_writes_every_format(tmp_path: Path) -> None:
     run = CliRunner().invoke(cli, ["scan", "--demo", "--quiet", "--out", str(out),
                                    "--format", "html,json,sarif,junit,csv,md"])
     assert run.exit_code == 0, run.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(r.filename for r in RENDERERS.values())
+    assert sorted(p.name for p in out.iterdir()) == sorted([".vdcaudit-manifest.json",
+                                                            *(r.filename for r in RENDERERS.values())])
 
 
 def test_cli_rejects_an_unknown_format_in_one_line(tmp_path: Path) -> None:
