@@ -129,7 +129,8 @@ class AzureCollector:
             raise ReadFailed(f"nextLink leaves the ARM endpoint ({exc.message})") from None
         except ClientAuthenticationError as exc:
             if getattr(exc, "status_code", None) is None:  # no token at all: nothing can be read
-                raise InputError(f"cannot get an Azure token: {str(exc).splitlines()[0]}") from None
+                raise InputError(f"cannot get an Azure token: {str(exc).splitlines()[0]} "
+                                 "(sign in with az login, or set a service principal's AZURE_* variables)") from None
             raise ReadFailed(reason_for(exc, self.timeout)) from None
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
             raise ReadFailed(reason_for(exc, self.timeout)) from None
