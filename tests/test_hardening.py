@@ -307,3 +307,11 @@ def test_control_characters_are_escaped_in_html_csv_and_markdown(write_json, tmp
         text = (out / name).read_bytes().decode("utf-8-sig")
         assert not any(ch in text for ch in "\x00\x01\x07\x1b"), name
         assert shown in text, name
+
+
+def test_a_yaml_value_pyyaml_cannot_build_is_one_line(tmp_path: Path) -> None:
+    """Found by the fuzz test: `!!int` with no digits made PyYAML raise IndexError (exit 3)."""
+    path = tmp_path / "w.yaml"
+    path.write_text("waivers: !!int \n", encoding="utf-8")
+    one_error_line(invoke("scan", "--demo", "--waivers", str(path), "--out", str(tmp_path / "o")),
+                   f"{path}: invalid YAML: a value cannot be built (IndexError")

@@ -44,6 +44,9 @@ def load_yaml(text: str, path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    except (IndexError, TypeError, OverflowError) as exc:
+        # PyYAML building a tagged value it cannot build (`!!int` with no digits, say)
+        raise InputError(f"invalid YAML: a value cannot be built ({type(exc).__name__}: {exc})", path) from None
     except ValueError as exc:
         # PyYAML reads an unquoted 2025-13-45 as a timestamp and fails building the date (as it does
         # an explicit `!!int abc`) with a plain ValueError that carries no position.
