@@ -174,13 +174,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(inputs: Path, monkeypat
     assert _tree(inputs) == before  # no report, no half-written file, no temporary file
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("virtualNetworks.json", '{"value": [{"resourceId": "v", "properties": {"subnets": 5, "addressSpace": 3}}]}'),
-    ("networkInterfaces.json", '{"value": [{"resourceId": "n", "properties": {"ipConfigurations": [5]}}]}'),
+@pytest.mark.parametrize(("name", "text", "odd"), [
+    ("virtualNetworks.json", '{"value": [{"resourceId": "v", "properties": {"subnets": 5, "addressSpace": 3}}]}', "v"),
+    ("networkInterfaces.json", '{"value": [{"resourceId": "n", "properties": {"ipConfigurations": [5]}}]}', "n"),
     # hv01 hosts NICs of encrypted subnets, so the overview looks up its management addresses
-    ("servers.json", '{"value": [{"resourceId": "hv01", "properties": {"connections": 7}}]}'),
+    ("servers.json", '{"value": [{"resourceId": "hv01", "properties": {"connections": 7}}]}', "hv01"),
 ])
-def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: Path, name: str, text: str) -> None:
+def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: Path, name: str, text: str,
+                                                                      odd: str) -> None:
     """Values of the wrong JSON type inside well-formed controller responses are data to assess
     (the rules that need them cannot pass), not an internal error."""
     _sdn_snapshot(tmp_path / "snap", {name: text})
@@ -189,3 +190,7 @@ def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: P
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text(encoding="utf-8"))
     assert report["sections"]["sdn"]["virtual_networks"]
+    judged = [f for f in report["findings"] if f["resource_name"] == odd]
+    assert judged, f"no rule looked at {odd}"
+    assert all(f["status"] in ("UNKNOWN", "ERROR", "FAIL") for f in judged), \
+        [(f["rule_id"], f["status"]) for f in judged]
