@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
+from guards import hang_guard
 from sdn_certs import make_cert
 
 from vdcaudit.cli import cli
@@ -136,14 +136,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def deadline() -> Iterator[None]:
     """Opening a FIFO blocks until a writer comes: a command that does so fails its case instead of
     hanging the suite."""
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError("the command blocked for 10 s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_guard(10, "the command blocked"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ suite stays fast; a hang guard fails an example that runs longer than EXAMPLE_SE
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from guards import hang_guard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,21 +144,9 @@ yaml_texts = st.lists(st.sampled_from([*"&*!|>-:[]{}?,'\"# \n\tab01", "waivers:"
                                        "2025-13-45", "rule: x"]), max_size=30).map("".join)
 
 
-@pytest.fixture(autouse=True)
-def hang_guard() -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"an example ran longer than {EXAMPLE_SECONDS}s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
 def judged(read: Callable[[Inventory], None]) -> None:
     """Read, then judge and render what was read: a result, or one InputError."""
-    signal.alarm(EXAMPLE_SECONDS)
-    try:
+    with hang_guard(EXAMPLE_SECONDS, "an example ran"):
         inventory = Inventory()
         try:
             read(inventory)
@@ -166,8 +154,6 @@ def judged(read: Callable[[Inventory], None]) -> None:
             assert error.one_line() and "\n" not in error.one_line()
             return
         json.loads(render_json(scan(inventory, rules(), ScanContext())))
-    finally:
-        signal.alarm(0)
 
 
 def as_file(folder: Path, name: str, document: Any) -> Path:
@@ -209,13 +195,12 @@ def test_plan_reader(document: Any) -> None:
 def test_config_and_waiver_readers(text: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = as_file(Path(folder), "vdcaudit.yaml", text)
-        signal.alarm(EXAMPLE_SECONDS)
-        for read in (load_config, load_waivers_file):
-            try:
-                read(path)
-            except InputError as error:
-                assert "\n" not in error.one_line()
-        signal.alarm(0)
+        with hang_guard(EXAMPLE_SECONDS, "an example ran"):
+            for read in (load_config, load_waivers_file):
+                try:
+                    read(path)
+                except InputError as error:
+                    assert "\n" not in error.one_line()
 
 
 @EXAMPLES
@@ -257,11 +242,10 @@ def test_network_controller_responses(controller: tuple[RawServer, list[bytes]],
     server, body = controller
     body[0] = document if isinstance(document, bytes) else json.dumps(document).encode()
     client = NcClient(NcSettings(url=server.url, ca_bundle=str(server.ca_path), timeout=5))
-    signal.alarm(EXAMPLE_SECONDS)
     try:
-        client.list("virtualNetworks")
+        with hang_guard(EXAMPLE_SECONDS, "an example ran"):
+            client.list("virtualNetworks")
     except NcReadError as error:
         assert error.reason and "\n" not in error.reason
     finally:
-        signal.alarm(0)
         client.close()

@@ -6,17 +6,16 @@ beyond the hang guard."""
 
 from __future__ import annotations
 
-import signal
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from guards import hang_guard
 
 from vdcaudit.cli import cli
 from vdcaudit.collectors.sdn import ncclient
@@ -97,16 +96,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., RawServer]]:
 
 
 @pytest.fixture(autouse=True)
-def hang_guard() -> Iterator[None]:
+def deadline() -> Iterator[None]:
     """A client that ignores its deadline fails its test instead of hanging the suite."""
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError("the client ignored its deadline")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_guard(30, "the client ignored its deadline"):
+        yield
 
 
 def _json(conn: socket.socket, body: bytes) -> None:

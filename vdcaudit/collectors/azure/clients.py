@@ -24,6 +24,8 @@ from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from vdcaudit.endpoints import origin
+
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 
 
@@ -45,16 +47,6 @@ class ReadOnlyViolation(RuntimeError):
 class LeftEndpoint(AzureError):
     """A request (a nextLink the server sent, say) would go to another scheme, host or port than
     the ARM endpoint: the bearer token must never go there. Not retried; the read fails."""
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"https": 443, "http": 80}.get(scheme)
-    except ValueError:
-        port = -1
-    return scheme, (parts.hostname or "").lower(), port
 
 
 @dataclass

@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 
-from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url
+from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url, origin
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import TOO_DEEP, TooDeep, decode
 
@@ -190,7 +190,7 @@ class NcClient:
             if not isinstance(next_link, str):
                 raise NcReadError("unexpected response shape (nextLink is not a string)")
             url = urljoin(url, next_link)
-            if _origin(url) != _origin(self.base):
+            if origin(url) != origin(self.base):
                 # never send the credentials to another host, nor in plain text to the same one
                 raise NcReadError("nextLink leaves the controller (another scheme, host or port)", url[:300])
             if url in seen:
@@ -208,16 +208,6 @@ def _socket_error(exc: BaseException) -> str:
     requests' and urllib3's wrappers, which is mostly the repr of a connection pool."""
     found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
     return found.group(0) if found else _first_line(exc)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"https": 443, "http": 80}.get(scheme)
-    except ValueError:
-        port = -1
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def _read_body(response: requests.Response) -> bytes:
