@@ -315,3 +315,14 @@ def test_a_yaml_value_pyyaml_cannot_build_is_one_line(tmp_path: Path) -> None:
     path.write_text("waivers: !!int \n", encoding="utf-8")
     one_error_line(invoke("scan", "--demo", "--waivers", str(path), "--out", str(tmp_path / "o")),
                    f"{path}: invalid YAML: a value cannot be built (IndexError")
+
+
+def test_a_message_quoting_a_huge_value_is_cut_too(builtin_rules: dict[str, Any]) -> None:
+    from vdcaudit.findings import finding_for
+    from vdcaudit.model import Status
+
+    finding = finding_for(builtin_rules["VDC-ST-002"], storage("st"), Status.ERROR, "cannot judge: " + "y" * 100_000,
+                          {"list": list(range(1_000)), "nested": [[[[[[[[[["deep"]]]]]]]]]]})
+    assert finding.message.endswith("… [cut by vdcaudit: kept 4,096 of 100,014 characters]")
+    assert finding.evidence["list"][-1] == "[cut by vdcaudit: kept 100 of 1,000 items]"
+    assert "nested deeper than 8 levels" in json.dumps(finding.evidence["nested"])

@@ -20,7 +20,7 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
         resource_id=resource.get("id") or resource.get("resourceRef") or "",
         resource_name=str(resource.get("name") or resource.get("resourceId") or ""),
         resource_type=resource.get("type", rule.resource_type),
-        status=status, severity=rule.severity, category=rule.category, message=message,
+        status=status, severity=rule.severity, category=rule.category, message=capped_text(message),
         evidence=capped_evidence(evidence), source=annotations.get("source", ""),
         subscription=resource.get("subscriptionId") or subscription,
         resource_group=resource.get("resourceGroup") or group,
@@ -34,7 +34,7 @@ def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, sourc
     return Finding(
         rule_id=rule.id, title=rule.title, resource_id=scope_id, resource_name=scope_id,
         resource_type=rule.resource_type, status=status, severity=rule.severity,
-        category=rule.category, message=message, source=source, subscription=subscription,
+        category=rule.category, message=capped_text(message), source=source, subscription=subscription,
         resource_group=group,
     )
 
@@ -58,6 +58,11 @@ ITEMS_LIMIT = 100
 NESTING_LIMIT = 8
 VALUE_BUDGET = 16384
 CUT = "[cut by vdcaudit: {} of {:,} {}]"
+
+
+def capped_text(text: str) -> str:
+    """A message within TEXT_LIMIT (a check may quote a value from the resource in it)."""
+    return _cap_text(text, [TEXT_LIMIT])
 
 
 def capped_evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
