@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from guards import hang_guard
+from raw_server import RawServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +39,6 @@ from vdcaudit.reports.json_report import render_json
 from vdcaudit.rulepack import Rule, load_rules
 from vdcaudit.scan import scan
 from vdcaudit.waivers import load_waivers_file
-from test_nc_hostile import RawServer
 
 EXAMPLES = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
