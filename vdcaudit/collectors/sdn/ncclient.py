@@ -126,7 +126,7 @@ class NcClient:
         worker.join(self.settings.timeout)
         if worker.is_alive():
             self.adapter.abort()
-            worker.join(5)
+            worker.join(1)  # let it end on the closed socket; a daemon thread never holds the exit
             raise NcReadError(f"timeout after {self.settings.timeout:g}s")  # for the whole request
         if "error" in outcome:
             raise outcome["error"]
