@@ -77,7 +77,6 @@ class FileSet:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._staged: list[tuple[Path, Path, IO[bytes]]] = []  # (temp, final, open stream)
-        self.written: list[Path] = []
 
     def __enter__(self) -> FileSet:
         return self
@@ -173,7 +172,6 @@ class FileSet:
             done.append(final)
         for backup in backups.values():
             backup.unlink(missing_ok=True)
-        self.written = done
         self._staged.clear()
 
 
