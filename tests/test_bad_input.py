@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
+from guards import hang_guard
 from sdn_certs import make_cert
 
 from vdcaudit.cli import cli
@@ -136,14 +136,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def deadline() -> Iterator[None]:
     """Opening a FIFO blocks until a writer comes: a command that does so fails its case instead of
     hanging the suite."""
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError("the command blocked for 10 s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_guard(10, "the command blocked"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -174,13 +168,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(inputs: Path, monkeypat
     assert _tree(inputs) == before  # no report, no half-written file, no temporary file
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("virtualNetworks.json", '{"value": [{"resourceId": "v", "properties": {"subnets": 5, "addressSpace": 3}}]}'),
-    ("networkInterfaces.json", '{"value": [{"resourceId": "n", "properties": {"ipConfigurations": [5]}}]}'),
+@pytest.mark.parametrize(("name", "text", "odd"), [
+    ("virtualNetworks.json", '{"value": [{"resourceId": "v", "properties": {"subnets": 5, "addressSpace": 3}}]}', "v"),
+    ("networkInterfaces.json", '{"value": [{"resourceId": "n", "properties": {"ipConfigurations": [5]}}]}', "n"),
     # hv01 hosts NICs of encrypted subnets, so the overview looks up its management addresses
-    ("servers.json", '{"value": [{"resourceId": "hv01", "properties": {"connections": 7}}]}'),
+    ("servers.json", '{"value": [{"resourceId": "hv01", "properties": {"connections": 7}}]}', "hv01"),
 ])
-def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: Path, name: str, text: str) -> None:
+def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: Path, name: str, text: str,
+                                                                      odd: str) -> None:
     """Values of the wrong JSON type inside well-formed controller responses are data to assess
     (the rules that need them cannot pass), not an internal error."""
     _sdn_snapshot(tmp_path / "snap", {name: text})
@@ -189,3 +184,7 @@ def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: P
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text(encoding="utf-8"))
     assert report["sections"]["sdn"]["virtual_networks"]
+    judged = [f for f in report["findings"] if f["resource_name"] == odd]
+    assert judged, f"no rule looked at {odd}"
+    assert all(f["status"] in ("UNKNOWN", "ERROR", "FAIL") for f in judged), \
+        [(f["rule_id"], f["status"]) for f in judged]

@@ -61,7 +61,7 @@ def test_fail_on_gate(tmp_path: Path, threshold: str, code: int) -> None:
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     result = invoke("scan", "--demo", "--out", str(tmp_path), "--quiet", "--format", "json")
     assert result.exit_code == 0 and result.output == ""
-    assert [p.name for p in tmp_path.iterdir()] == ["vdcaudit-findings.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".vdcaudit-manifest.json", "vdcaudit-findings.json"]
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:

@@ -48,7 +48,10 @@ def test_live_collection_matches_the_snapshot(nc: NcEmulator) -> None:
     from_snapshot = Inventory()
     load_fabric_snapshot(DEMO, from_snapshot)
     assert live.coverage == []
-    assert verdicts(live) == verdicts(from_snapshot)
+    expected = verdicts(from_snapshot)
+    # two empty results would be equal too: the demo fabric has verdicts of every kind
+    assert len(expected) > 20 and {"PASS", "FAIL"} <= set(expected.values())
+    assert verdicts(live) == expected
     assert nc.log.methods() == {"GET"}
     # 5 vnets/ACLs/... paged two at a time: every collection needed several pages
     assert nc.log.count(r"/networking/v1/networkInterfaces$") == 3
@@ -125,6 +128,7 @@ def test_cli_save_snapshot_round_trip(nc: NcEmulator, tmp_path: Path) -> None:
     first = json.loads((tmp_path / "r1" / "vdcaudit-findings.json").read_text())["findings"]
     second = json.loads((tmp_path / "r2" / "vdcaudit-findings.json").read_text())["findings"]
     # same controller name recorded in the snapshot: same ids, so the same fingerprints
+    assert len(first) > 20 and {f["status"] for f in first} >= {"PASS", "FAIL"}
     assert [(f["fingerprint"], f["status"]) for f in first] == [(f["fingerprint"], f["status"]) for f in second]
 
 

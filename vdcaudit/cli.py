@@ -1,6 +1,8 @@
 """The vdcaudit command line.
 
-Exit codes: 0 ok, 1 the --fail-on gate failed, 2 usage or input error, 3 internal error.
+Exit codes: 0 ok, 1 the --fail-on gate failed (a FAIL, or an ERROR unless --no-fail-on-error, at or
+above the severity), 2 usage or input error (also: a scan that judged nothing, unless --allow-empty),
+3 internal error.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
+from vdcaudit.output import check_targets
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.inventory import Inventory
@@ -68,7 +71,9 @@ def cli() -> None:
     data in transit, data at rest and key management.
 
     \b
-    Exit codes: 0 ok, 1 --fail-on gate failed, 2 usage or input error, 3 internal error.
+    Exit codes: 0 ok, 1 --fail-on gate failed (a FAIL or, unless --no-fail-on-error, an ERROR at or
+    above the severity), 2 usage or input error (a scan that judged nothing, unless --allow-empty),
+    3 internal error.
     """
 
 
@@ -90,12 +95,13 @@ def _with_source_options(command: Any) -> Any:
 @click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file with a `waivers:` list (instead of the one in --config).")
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
-         fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool,
-         **source_params: Any) -> None:
+         fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
+         waivers_path: Path | None, quiet: bool, **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
         raise click.UsageError(f"choose what to scan: {', '.join(selectors())}")
+    check_targets(formats, out_dir)
     started = datetime.now(timezone.utc)
     if source_params.get("demo") and config_path is None:
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
@@ -108,7 +114,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     context = ScanContext(config=config, options=params)
     add_gate_inputs(context, waivers_path, baseline_path)
     result = run_scan(inventory, rules, context, started=started)
-    finish(result, formats, out_dir, fail_on, quiet)
+    finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
 
 
 @cli.group()

@@ -11,8 +11,8 @@ from typing import Any, NoReturn
 import click
 
 from vdcaudit.console import print_summary
-from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK
-from vdcaudit.gate import gate_failures, print_gate_notes
+from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from vdcaudit.gate import gate_failures, gate_message, print_gate_notes
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
 from vdcaudit.reports import RENDERERS
@@ -30,14 +30,21 @@ def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--format, --out, --fail-on and --quiet, as keyword arguments of the same names."""
+    """--format, --out, --fail-on, --no-fail-on-error (fail_on_error), --allow-empty and --quiet, as
+    keyword arguments of the same names."""
     options = [
         click.option("--format", "formats", multiple=True, default=("json,html",), show_default=True,
                      callback=_formats, help=f"Comma-separated output formats: {', '.join(RENDERERS)}."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
                      show_default=True, help="Folder for the reports."),
         click.option("--fail-on", type=click.Choice([s.value for s in Severity if s is not Severity.INFO]),
-                     help="Exit 1 when a FAIL at or above this severity exists (default: never)."),
+                     help="Exit 1 when a FAIL or an ERROR (data that could not be judged) at or above this "
+                          "severity exists (default: never)."),
+        click.option("--no-fail-on-error", "fail_on_error", flag_value=False, default=True,
+                     help="Leave ERROR findings out of the --fail-on gate (they still show in every report)."),
+        click.option("--allow-empty", is_flag=True,
+                     help="Accept a scan that judged nothing (no resource any rule assesses) instead of "
+                          "failing with exit 2."),
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
     ]
     for option in reversed(options):
@@ -45,15 +52,34 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool) -> NoReturn:
+def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool,
+           fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
+    if not allow_empty:
+        refuse_empty(result)
     written = write_reports(result, formats, out_dir)
     if not quiet:
-        print_summary(result, written)
+        print_summary(result, written.paths)
+        for path in written.removed:
+            click.echo(f"removed {path}: a report of an earlier scan, not asked for this time", err=True)
+        for path in written.stale:
+            click.echo(f"stale: {path} is not from this scan (vdcaudit did not write it there, or it changed since)",
+                       err=True)
         print_gate_notes(result)
     if fail_on:
-        gate = gate_failures(result, Severity(fail_on))
+        gate = gate_failures(result, Severity(fail_on), count_errors=fail_on_error)
         if gate:
             if not quiet:
-                click.echo(f"gate failed: {len(gate)} FAIL finding(s) at or above {fail_on}", err=True)
+                click.echo(gate_message(gate, fail_on), err=True)
             sys.exit(EXIT_GATE_FAILED)
     sys.exit(EXIT_OK)
+
+
+def refuse_empty(result: ScanResult) -> None:
+    """A scan that judged nothing is not a pass: a wrong path, an empty export or a scope the
+    credentials cannot see would otherwise look like a clean bill of health."""
+    resources, findings = result.summary["resources"], result.summary["findings"]
+    if findings:
+        return
+    what = ("the inventory is empty: no resource was read" if not resources else
+            f"none of the {resources} resource(s) read is of a type any rule assesses")
+    raise InputError(f"nothing was judged: {what} (--allow-empty accepts an empty scope)")

@@ -11,6 +11,7 @@ from rich.table import Table
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
+from vdcaudit.summary import COLUMNS, WAIVED
 
 
 def console() -> Console:
@@ -25,18 +26,24 @@ def print_summary(result: ScanResult, written: list[Path]) -> None:
     table = Table(title=f"vdcaudit: {result.summary['resources']} resources, {len(result.findings)} findings")
     table.add_column("category")
     table.add_column("severity")
-    for status in Status:
-        table.add_column(status.value, justify="right")
-    matrix = result.summary["matrix"]
+    for column in COLUMNS:
+        table.add_column(column, justify="right")
+    # the summary's counts (vdcaudit.summary): a waived finding is counted once, as waived
+    matrix, waived = result.summary["matrix"], result.summary["waived_matrix"]
     for category in CATEGORY_ORDER:
         for severity in SEVERITY_ORDER:
             counts = [matrix[category.value][s.value][severity.value] for s in Status]
+            counts.append(sum(waived[category.value][s.value][severity.value] for s in Status))
             if any(counts):
                 table.add_row(category.value, severity.value, *[str(c) if c else "·" for c in counts])
-    totals = result.summary["by_status"]
+    totals = {**result.summary["by_status"], WAIVED: result.summary["waived"]}
     table.add_section()
-    table.add_row("total", "", *[str(totals[s.value]) for s in Status])
+    table.add_row("total", "", *[str(totals[column]) for column in COLUMNS])
     out.print(table)
+    errors = totals[Status.ERROR.value]
+    if errors:
+        out.print(f"[bold]{errors} finding(s) could not be judged (ERROR)[/bold]: the data broke a rule or check; "
+                  "see each finding's message")
     not_assessed = result.summary["not_assessed"]
     if not_assessed["resources"]:
         out.print(f"not assessed (no rule for the type): {not_assessed['resources']} resources in "

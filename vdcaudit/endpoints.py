@@ -25,6 +25,18 @@ def is_https_url(url: str) -> bool:
     return parts.scheme == "https" and bool(parts.hostname)
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the default port filled in: a link may be followed only when
+    this is the same as the endpoint's (no other host, no plain HTTP on the same one)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
 def _read(path: str, option: str) -> bytes:
     file = Path(path)
     if not file.is_file():  # checked before opening: opening a FIFO blocks until a writer comes

@@ -20,8 +20,8 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
         resource_id=resource.get("id") or resource.get("resourceRef") or "",
         resource_name=str(resource.get("name") or resource.get("resourceId") or ""),
         resource_type=resource.get("type", rule.resource_type),
-        status=status, severity=rule.severity, category=rule.category, message=message,
-        evidence=evidence or {}, source=annotations.get("source", ""),
+        status=status, severity=rule.severity, category=rule.category, message=capped_text(message),
+        evidence=capped_evidence(evidence), source=annotations.get("source", ""),
         subscription=resource.get("subscriptionId") or subscription,
         resource_group=resource.get("resourceGroup") or group,
         location={k: origin[k] for k in ("file", "line") if k in origin} or None,
@@ -36,7 +36,7 @@ def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, sourc
     return Finding(
         rule_id=rule.id, title=rule.title, resource_id=scope_id, resource_name=scope_id,
         resource_type=rule.resource_type, status=status, severity=rule.severity,
-        category=rule.category, message=message, source=source, subscription=subscription,
+        category=rule.category, message=capped_text(message), source=source, subscription=subscription,
         resource_group=group, location=location,
     )
 
@@ -49,3 +49,65 @@ def ambiguity(rule: Rule, resource: dict[str, Any]) -> Finding | None:
         return None
     return finding_for(rule, resource, Status.ERROR,
                        "cannot judge: property names differ only in case: " + ", ".join(names))
+
+
+# Evidence is there to show why, not to carry the resource: one 200 MB string in an export would
+# otherwise be copied into every report format. Each value keeps at most TEXT_LIMIT characters
+# per string, ITEMS_LIMIT items per list or object, NESTING_LIMIT levels, and VALUE_BUDGET
+# characters in all; whatever is cut is replaced by a marker that says so and how long it was.
+TEXT_LIMIT = 4096
+ITEMS_LIMIT = 100
+NESTING_LIMIT = 8
+VALUE_BUDGET = 16384
+CUT = "[cut by vdcaudit: {} of {:,} {}]"
+
+
+def capped_text(text: str) -> str:
+    """A message within TEXT_LIMIT (a check may quote a value from the resource in it)."""
+    return _cap_text(text, [TEXT_LIMIT])
+
+
+def capped_evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
+    if not evidence:
+        return {}
+    capped = {}
+    for index, (path, value) in enumerate(evidence.items()):
+        if index == ITEMS_LIMIT:
+            capped["…"] = CUT.format("showing " + str(ITEMS_LIMIT), len(evidence), "evidence paths")
+            break
+        capped[_cap_text(str(path), [TEXT_LIMIT])] = _cap(value, [VALUE_BUDGET], 0)
+    return capped
+
+
+def _cap_text(text: str, budget: list[int]) -> str:
+    keep = max(0, min(TEXT_LIMIT, budget[0]))
+    budget[0] -= min(len(text), keep)
+    if len(text) <= keep:
+        return text
+    return text[:keep] + "… " + CUT.format(f"kept {keep:,}", len(text), "characters")
+
+
+def _cap(value: Any, budget: list[int], depth: int) -> Any:
+    """A copy of value within the limits; `budget` (a one-item list, shared by the whole value)
+    counts the characters of text still allowed."""
+    if isinstance(value, str):
+        return _cap_text(value, budget)
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    if depth >= NESTING_LIMIT:
+        return CUT.format("nothing kept", len(value), f"items nested deeper than {NESTING_LIMIT} levels")
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if index == ITEMS_LIMIT or budget[0] <= 0:
+                out["…"] = CUT.format(f"kept {index:,}", len(value), "keys")
+                break
+            out[_cap_text(str(key), budget)] = _cap(item, budget, depth + 1)
+        return out
+    items: list[Any] = []
+    for index, item in enumerate(value):
+        if index == ITEMS_LIMIT or budget[0] <= 0:
+            items.append(CUT.format(f"kept {index:,}", len(value), "items"))
+            break
+        items.append(_cap(item, budget, depth + 1))
+    return items

@@ -1,7 +1,10 @@
 """The CI gate of `vdcaudit scan`: which findings fail it, and what to tell the pipeline log.
 
-A finding fails the gate when it is FAIL, at or above the --fail-on severity, not waived, and (with
---baseline) not already a known failure in the baseline.
+A finding fails the gate when it is at or above the --fail-on severity, not waived, and either
+- FAIL and (with --baseline) not already a known failure in the baseline, or
+- ERROR (the data broke the rule or check, so the resource was not judged): it counts like a FAIL
+  of its rule's severity unless --no-fail-on-error is given. A broken judgement must never let the
+  gate pass; the baseline records only failures, so it does not excuse an ERROR.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import click
 
 from vdcaudit.baseline import load_baseline
 from vdcaudit.model import ScanContext
-from vdcaudit.model import Finding, Severity
+from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.scan import ScanResult
 from vdcaudit.waivers import load_waivers_file
 
@@ -27,12 +30,24 @@ def add_gate_inputs(context: ScanContext, waivers_path: Path | None, baseline_pa
         context.baseline = load_baseline(baseline_path)
 
 
-def gate_failures(result: ScanResult, threshold: Severity) -> list[Finding]:
+def gate_failures(result: ScanResult, threshold: Severity, count_errors: bool = True) -> list[Finding]:
     failing = [f for f in result.failing() if f.severity.at_least(threshold)]
     if result.baseline is not None:
         new = {item["fingerprint"] for item in result.baseline["new"]}
         failing = [f for f in failing if f.fingerprint in new]
+    if count_errors:
+        failing += [f for f in result.findings if f.status is Status.ERROR and f.waiver is None
+                    and f.severity.at_least(threshold)]
     return failing
+
+
+def gate_message(failures: list[Finding], threshold: str) -> str:
+    """The one line the pipeline log shows when the gate fails."""
+    errors = sum(1 for f in failures if f.status is Status.ERROR)
+    if not errors:
+        return f"gate failed: {len(failures)} FAIL finding(s) at or above {threshold}"
+    return (f"gate failed: {len(failures) - errors} FAIL and {errors} ERROR finding(s) at or above {threshold} "
+            "(ERROR: the data could not be judged; --no-fail-on-error leaves those out of the gate)")
 
 
 def print_gate_notes(result: ScanResult) -> None:

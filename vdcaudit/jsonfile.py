@@ -4,6 +4,7 @@ clear InputError."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,53 @@ from typing import Any
 from vdcaudit.errors import InputError
 
 
+# No export, template or plan nests anywhere near this deep (ARM resources are a dozen levels); a
+# document that does is hostile or broken, and every reader after the parser recurses on it.
+MAX_DEPTH = 200
+TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels"
+# A JSON string (escapes included), whose brackets are text, not structure.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_EMPTY_PAIR = re.compile(r"\{\}|\[\]")
+
+
+class TooDeep(ValueError):
+    """The document nests deeper than MAX_DEPTH."""
+
+
 def read_json(path: Path, loads: Callable[[str], Any] = json.loads) -> Any:
     """The file's JSON document; `loads` decodes it (jsonpos passes one that keeps line numbers)."""
     text = read_text(path)
     try:
-        return loads(text)
+        return decode(text, loads)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", path, exc.lineno, exc.colno) from None
+    except TooDeep:
+        raise InputError(TOO_DEEP, path) from None
+
+
+def decode(text: str, loads: Callable[[str], Any] = json.loads) -> Any:
+    """JSON text -> value, refusing a document nested deeper than MAX_DEPTH (TooDeep) instead of
+    letting a parser or a later reader exhaust the stack. Raises json.JSONDecodeError when malformed."""
+    try:
+        value = loads(text)
+    except RecursionError:  # nested far deeper than MAX_DEPTH: the parser itself gave up
+        raise TooDeep(TOO_DEEP) from None
+    if nested_deeper_than(text, MAX_DEPTH):
+        raise TooDeep(TOO_DEEP)
+    return value
+
+
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether well-formed JSON text nests containers more than `limit` deep. Works on the text at
+    C speed: keep only the brackets outside strings, then remove the empty pairs ({} and []) once
+    per level — each pass peels exactly one level, so what is left after `limit` passes is deeper."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = _EMPTY_PAIR.sub("", brackets)
+    return bool(brackets)
 
 
 def read_text(path: Path) -> str:

@@ -15,6 +15,7 @@ from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
 from vdcaudit.model import ScanContext
+from vdcaudit.output import check_targets
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import ScanResult
@@ -35,12 +36,13 @@ def _with_nc_options(command: click.Command) -> click.Command:
               help="With --nc: write what the controller returned (and the --hosts files) as a snapshot folder.")
 @output_options
 def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], out_dir: Path, fail_on: str | None,
-        quiet: bool, **params: Any) -> None:
+        fail_on_error: bool, allow_empty: bool, quiet: bool, **params: Any) -> None:
     """Audit on-premises SDN virtual network encryption (Network Controller + host certificates)."""
     if bool(snapshot) == bool(params.get("nc")):
         raise click.UsageError("give either --snapshot DIR or --nc URL")
     if save_snapshot and not params.get("nc"):
         raise click.UsageError("--save-snapshot needs --nc (a snapshot is what a live controller returned)")
+    check_targets(formats, out_dir)
     started = datetime.now(timezone.utc)
     rules = [rule for rule in load_rules() if "sdn" in rule.sources]
     inventory = Inventory()
@@ -51,7 +53,7 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
         print_overview(result)
         if save_snapshot:
             click.echo(f"saved snapshot to {save_snapshot}")
-    finish(result, formats, out_dir, fail_on, quiet)
+    finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
 
 
 def print_overview(result: ScanResult) -> None:

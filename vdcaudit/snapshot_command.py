@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from vdcaudit import __version__
-from vdcaudit.atomic import json_bytes, write_atomically
+from vdcaudit.atomic import check_folder, check_replaceable, json_bytes, write_atomically
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.inventory import Inventory, strip_annotations
 
@@ -36,6 +36,8 @@ def snapshot(out_file: Path, quiet: bool, **params: Any) -> None:
     """Collect from live Azure and save the evidence for offline scans."""
     if not azure_source.wanted(params):
         raise click.UsageError("choose what to collect: --subscription, --all-subscriptions or --management-group")
+    check_folder(out_file.parent)
+    check_replaceable(out_file)  # before minutes of collection, not after
     started = datetime.now(timezone.utc)
     inventory = Inventory()
     azure_source.collect({**params, "quiet": quiet}, inventory)

@@ -177,6 +177,7 @@ class LoggedRequest:
     status: int | None  # None: the connection was dropped
     fault: str | None  # what was injected, if anything
     at: float
+    query: dict[str, str] = field(default_factory=dict)  # as parsed for the handler (first values)
 
 
 class RequestLog:
@@ -430,7 +431,7 @@ class EmulatorServer:
         if delay:
             time.sleep(delay)
         if fault is not None and fault.kind == "drop":
-            self.log.record(LoggedRequest(method, path, api_version, None, "drop", time.time()))
+            self.log.record(LoggedRequest(method, path, api_version, None, "drop", time.time(), query))
             handler.close_connection = True
             try:
                 handler.connection.shutdown(socket.SHUT_RDWR)
@@ -443,7 +444,7 @@ class EmulatorServer:
         else:
             response = self._route(method, path, query, handler, body)
         self.log.record(LoggedRequest(method, path, api_version, response.status,
-                                      fault.describe() if fault else None, time.time()))
+                                      fault.describe() if fault else None, time.time(), query))
         handler.send_response(response.status)
         for name, value in response.headers.items():
             handler.send_header(name, value)

@@ -12,6 +12,7 @@ import io
 import json
 
 from vdcaudit.model import Finding
+from vdcaudit.reports.evidence import visible
 from vdcaudit.scan import ScanResult
 
 COLUMNS = [
@@ -39,7 +40,7 @@ def _row(finding: Finding) -> list[str]:
         (waiver.expires or "") if waiver else "",
         str(location.get("file") or ""), str(location.get("line") or ""),
     ]
-    return [spreadsheet_safe(v) for v in values]
+    return [spreadsheet_safe(visible(v)) for v in values]
 
 
 def render_csv(result: ScanResult) -> bytes:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
 from vdcaudit.reports.common import rulepack_version, scan_scope
-from vdcaudit.reports.evidence import evidence_value
+from vdcaudit.reports.evidence import evidence_value, visible
 from vdcaudit.reports.views import CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, build_view
 from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
@@ -47,6 +47,9 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
+    # Every value printed into the page: control characters from resource data made visible
+    # (autoescape then escapes markup); the shipped stylesheet and script (Markup) pass as they are.
+    env.finalize = lambda value: visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
     env.filters["evidence_value"] = evidence_value
     env.filters["thousands"] = lambda n: f"{n:,}"
     return env

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from vdcaudit.model import SEVERITY_ORDER, STATUS_ORDER, Finding
+from vdcaudit.reports.evidence import visible
 from vdcaudit.reports.common import is_open_gap, rulepack_version, scan_scope
 from vdcaudit.reports.views import COLUMNS, build_view
 from vdcaudit.scan import ScanResult
@@ -24,7 +25,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 def md(text: object) -> str:
     """Inline-safe text: no raw HTML, no formatting, no table breaks, one line."""
-    value = " ".join(str(text).split())
+    value = visible(" ".join(str(text).split()))
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _SPECIAL.sub(r"\\\1", value)
 

@@ -16,9 +16,7 @@ from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding
 from vdcaudit.reports.common import GAP_STATUSES
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
-from vdcaudit.summary import UNSCOPED, score
-
-COLUMNS = [s.value for s in (Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR)] + ["waived"]
+from vdcaudit.summary import COLUMNS, UNSCOPED, column_of, new_counts, score_of
 # Server-rendered finding cards per rule in the gap view: the rest are one click away in the
 # findings explorer (and in the JSON/CSV), so a 100,000-finding report stays a usable page.
 CARDS_PER_RULE = 25
@@ -27,14 +25,6 @@ WAIVERS_LISTED = 200
 SCORE_BARS = 30  # subscriptions charted; the table below the chart lists them all
 FRAMEWORK_LABELS = {"mcsb": "Microsoft cloud security benchmark", "cis": "CIS Microsoft Azure Foundations",
                     "nist-800-53": "NIST SP 800-53"}
-
-
-def new_counts() -> dict[str, int]:
-    return {column: 0 for column in COLUMNS}
-
-
-def column_of(finding: Finding) -> str:
-    return "waived" if finding.waiver is not None else finding.status.value
 
 
 @dataclass
@@ -110,18 +100,15 @@ class ReportView:
 
 def _matrix(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of the encryption matrix from the summary (not from the findings): a status column
-    counts the findings of that status minus the waived ones; `waived` counts those."""
-    waived_matrix = summary.get("waived_matrix", {})
+    counts the open findings of that status (summary.matrix); `waived` sums summary.waived_matrix."""
     rows = []
     for category in (c.value for c in CATEGORY_ORDER):
         row: dict[str, Any] = {"category": category, "cells": {}}
         waived_sev = {sev.value: 0 for sev in SEVERITY_ORDER}
         for status in (s.value for s in Status):
-            counts = summary["matrix"][category][status]
-            waived = waived_matrix.get(category, {}).get(status, {})
-            by_sev = {sev.value: counts[sev.value] - waived.get(sev.value, 0) for sev in SEVERITY_ORDER}
-            for sev in waived_sev:
-                waived_sev[sev] += waived.get(sev, 0)
+            by_sev = dict(summary["matrix"][category][status])
+            for sev, n in summary["waived_matrix"][category][status].items():
+                waived_sev[sev] += n
             row["cells"][status] = {"total": sum(by_sev.values()), "by_severity": by_sev}
         row["cells"]["waived"] = {"total": sum(waived_sev.values()), "by_severity": waived_sev}
         rows.append(row)
@@ -176,7 +163,7 @@ def build_view(result: ScanResult) -> ReportView:
             totals[column] += row["cells"][column]["total"]
     return ReportView(
         matrix=matrix, totals=totals,
-        overall_score=score(totals["PASS"] + totals["WARN"], totals["FAIL"] + totals["UNKNOWN"] + totals["ERROR"]), rule_counts=dict(rule_counts), gaps_by_category=gaps_by_category,
+        overall_score=score_of(totals), rule_counts=dict(rule_counts), gaps_by_category=gaps_by_category,
         subscriptions=subscriptions, controls=_controls(result.rules, rule_counts),
         waived=sorted(waived, key=_gap_order)[:WAIVERS_LISTED], waived_total=len(waived),
     )

@@ -9,6 +9,8 @@ listed.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,12 @@ import click
 from vdcaudit.endpoints import check_certificates
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
+
+# azure-identity logs each failed credential of its chain as a warning; with no logging set up
+# Python prints those to stderr, a dozen lines before vdcaudit's own one-line error. The reason
+# is in that error; VDCAUDIT_DEBUG=1 lets the chain's details through.
+if not os.environ.get("VDCAUDIT_DEBUG"):
+    logging.getLogger("azure").addHandler(logging.NullHandler())
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0

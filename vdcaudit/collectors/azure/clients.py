@@ -18,9 +18,13 @@ from urllib.parse import urlsplit
 
 import requests
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError
+from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from vdcaudit.endpoints import origin
 
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 
@@ -38,6 +42,11 @@ def wire(model: Any) -> dict[str, Any]:
 
 class ReadOnlyViolation(RuntimeError):
     """vdcaudit tried to send something other than a read. A bug, never a user error."""
+
+
+class LeftEndpoint(AzureError):
+    """A request (a nextLink the server sent, say) would go to another scheme, host or port than
+    the ARM endpoint: the bearer token must never go there. Not retried; the read fails."""
 
 
 @dataclass
@@ -114,6 +123,19 @@ def _read_only(pipeline_request: Any) -> None:
     raise ReadOnlyViolation(f"refusing to send {request.method} {urlsplit(request.url).path}: vdcaudit only reads")
 
 
+class StayOnEndpoint(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Every request goes to the ARM endpoint's scheme, host and port, or not at all."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = origin(endpoint)
+
+    def on_request(self, request: Any) -> None:
+        url = request.http_request.url
+        if origin(url) != self.endpoint:
+            parts = urlsplit(url)
+            raise LeftEndpoint(f"{parts.scheme}://{parts.netloc}")
+
+
 class Clients:
     """Management clients over one pooled transport. Thread-safe; close() when done."""
 
@@ -140,6 +162,9 @@ class Clients:
             "base_url": c.endpoint, "credential_scopes": [c.scope], "transport": self.transport,
             "retry_total": c.retries, "retry_backoff_factor": c.backoff, "retry_backoff_max": 30,
             "raw_request_hook": self._before, "raw_response_hook": self.gate.after,
+            # before the retry and authentication policies: an off-endpoint link is neither
+            # retried nor given the token
+            "per_call_policies": [StayOnEndpoint(c.endpoint)],
         }
 
     def _before(self, pipeline_request: Any) -> None:

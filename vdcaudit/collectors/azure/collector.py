@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vdcaudit.collectors.azure import catalog, generic_reads
 from vdcaudit.collectors.azure.catalog import Call
-from vdcaudit.collectors.azure.clients import Clients, ReadOnlyViolation, wire
+from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, wire
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory, parse_scope
 from vdcaudit.model import CoverageRecord
@@ -36,6 +36,11 @@ from vdcaudit.model import CoverageRecord
 SOURCE = "azure"
 GRAPH_QUERY = "Resources | order by id asc"
 CONNECTION_FAILED = "connection failed (retries exhausted)"
+# Pages of one list (ARM nextLink) or one Resource Graph query ($skipToken). ARM pages hold up to
+# 1,000 items and a Resource Graph page up to 1,000 rows, so this is millions of resources; a
+# server that keeps sending links past it (or repeats one) is broken: the read fails instead of
+# running forever.
+MAX_PAGES = 10_000
 
 
 @dataclass
@@ -83,6 +88,27 @@ def reason_for(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def every_item(paged: Any) -> list[Any]:
+    """The items of an SDK list (ItemPaged), page by page: at most MAX_PAGES pages, and a
+    continuation (nextLink) that repeats an earlier one ends the read (it would loop)."""
+    if not hasattr(paged, "by_page"):  # an operation that returns a plain list
+        return list(paged)
+    pages = paged.by_page()
+    items: list[Any] = []
+    seen: set[str] = set()
+    for count, page in enumerate(pages, start=1):
+        items.extend(page)
+        token = getattr(pages, "continuation_token", None)
+        if not token:
+            continue
+        if count >= MAX_PAGES:
+            raise ReadFailed(f"more than {MAX_PAGES} pages")
+        if token in seen:
+            raise ReadFailed("nextLink repeats an earlier page")
+        seen.add(token)
+    return items
+
+
 class AzureCollector:
     def __init__(self, clients: Clients, settings: Settings) -> None:
         self.clients = clients
@@ -99,9 +125,12 @@ class AzureCollector:
             return fn()
         except ReadOnlyViolation:
             raise
+        except LeftEndpoint as exc:
+            raise ReadFailed(f"nextLink leaves the ARM endpoint ({exc.message})") from None
         except ClientAuthenticationError as exc:
             if getattr(exc, "status_code", None) is None:  # no token at all: nothing can be read
-                raise InputError(f"cannot get an Azure token: {str(exc).splitlines()[0]}") from None
+                raise InputError(f"cannot get an Azure token: {str(exc).splitlines()[0]} "
+                                 "(sign in with az login, or set a service principal's AZURE_* variables)") from None
             raise ReadFailed(reason_for(exc, self.timeout)) from None
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
             raise ReadFailed(reason_for(exc, self.timeout)) from None
@@ -135,7 +164,7 @@ class AzureCollector:
                 group_name, method = call.operation.split(".")
                 operation = getattr(getattr(self.clients.get(call.client, subscription), group_name), method)
                 result = operation(*args)
-                return [wire(result)] if call.single else [wire(item) for item in result]
+                return [wire(result)] if call.single else [wire(item) for item in every_item(result)]
             except ResourceNotFoundError:
                 return []  # the child does not exist: nothing to read, nothing missed
         return run
@@ -162,14 +191,14 @@ class AzureCollector:
         client = self.clients.get(SubscriptionClient)
         if s.all_subscriptions:
             try:
-                found = self._read(lambda: [sub.subscription_id for sub in client.subscriptions.list()])
+                found = self._read(lambda: [sub.subscription_id for sub in every_item(client.subscriptions.list())])
             except ReadFailed as failed:
                 raise InputError(f"cannot list subscriptions: {failed.reason}", self.clients.connection.endpoint) from None
         elif s.management_group:
             group = s.management_group
             mg_client = self.clients.get(ManagementGroupsMgmtClient)
             try:
-                items = self._read(lambda: list(mg_client.management_groups.get_descendants(group)))
+                items = self._read(lambda: every_item(mg_client.management_groups.get_descendants(group)))
             except ReadFailed as failed:
                 raise InputError(f"cannot list management group {group}: {failed.reason}",
                                  self.clients.connection.endpoint) from None
@@ -202,7 +231,8 @@ class AzureCollector:
         def query(batch: list[str]) -> list[dict[str, Any]]:
             rows: list[dict[str, Any]] = []
             skip: str | None = None
-            while True:
+            seen: set[str] = set()
+            for _ in range(MAX_PAGES):
                 options = QueryRequestOptions(top=self.settings.graph_page_size, skip_token=skip,
                                               result_format="objectArray")
                 page = client.resources(QueryRequest(subscriptions=batch, query=GRAPH_QUERY, options=options))
@@ -214,6 +244,10 @@ class AzureCollector:
                 rows.extend(page.data or [])
                 if not skip:
                     return rows
+                if skip in seen:
+                    raise ReadFailed("Resource Graph repeated a $skipToken")
+                seen.add(skip)
+            raise ReadFailed(f"Resource Graph query ran past {MAX_PAGES} pages")
 
         rows, read, failed = [], [], []
         for batch, result in self._run("resource graph", [(tuple(b), partial(query, b)) for b in batches]):
@@ -230,7 +264,7 @@ class AzureCollector:
         generic: dict[str, list[dict[str, Any]]] = {}
 
         def list_resources(sub: str) -> list[dict[str, Any]]:
-            return [wire(r) for r in self.clients.get(ResourceManagementClient, sub).resources.list()]
+            return [wire(r) for r in every_item(self.clients.get(ResourceManagementClient, sub).resources.list())]
 
         tasks = [(sub, partial(list_resources, sub)) for sub in subscriptions]
         for sub, result in self._run("resource lists", tasks):

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.armdata import ArmObject, wrap
-from vdcaudit.atomic import json_bytes, write_atomically
+from vdcaudit.atomic import FileSet, json_bytes
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
@@ -148,13 +148,14 @@ def load_fabric_snapshot(folder: Path, inventory: Inventory, fabric: str | None 
 
 
 def save_snapshot(folder: Path, fabric: str, bodies: dict[str, list[Any]], host_files: list[Path]) -> None:
-    """Write the snapshot layout: one response body per collection read, and the host files."""
-    try:
+    """Write the snapshot layout as one set: one response body per collection read, and the host
+    files (all or nothing, see vdcaudit.atomic)."""
+    with FileSet(folder) as files:
         for name, entries in bodies.items():
-            write_atomically(folder / f"{name}.json", json_bytes({"value": [redact(name, e) for e in entries], META: {"fabric": fabric}}))
+            files.write(f"{name}.json", json_bytes({"value": [redact(name, e) for e in entries], META: {"fabric": fabric}}))
         for path in host_files:
-            target = folder / "hosts" / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot write the snapshot: {exc.strerror or exc}", folder) from None
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+            files.write(f"hosts/{path.name}", content)

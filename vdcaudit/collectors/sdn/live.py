@@ -8,13 +8,16 @@ from typing import Any
 
 from vdcaudit.collectors.sdn.fabric import COLLECTIONS, SOURCE, add_collection, add_hosts, save_snapshot
 from vdcaudit.collectors.sdn.hostcerts import is_host_file
-from vdcaudit.collectors.sdn.ncclient import NcClient, NcReadError, NcSettings
+from vdcaudit.collectors.sdn.ncclient import NOT_TLS, NcClient, NcReadError, NcSettings
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord
 
 # Without these the controller is unusable as a whole: stop asking for further collections.
-FATAL_PREFIXES = ("401", "TLS verification failed", "TLS handshake ended", "cannot connect")
+FATAL_PREFIXES = ("401", "TLS verification failed", "TLS handshake ended", "cannot connect", NOT_TLS)
+# The discovery document is tiny: a controller that cannot send it within the deadline will not
+# send the collections either, and asking each would multiply the wait.
+FATAL_AT_DISCOVERY = (*FATAL_PREFIXES, "timeout")
 UNREACHABLE = "cannot connect"
 
 
@@ -40,7 +43,7 @@ def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | No
                 # error, not a controller whose collections are all unknown
                 raise InputError(f"{exc.reason} to the Network Controller"
                                  + (f" ({exc.detail})" if exc.detail else ""), settings.url) from None
-            if exc.reason.startswith(FATAL_PREFIXES):
+            if exc.reason.startswith(FATAL_AT_DISCOVERY):
                 fatal = exc
             # otherwise (404 on an older controller, say) the collections may still answer
         for name, rtype in COLLECTIONS.items():

@@ -4,27 +4,45 @@ Only GET is ever sent. TLS is verified (the system store, or --nc-ca-bundle). Au
 what `Set-NetworkController -ClientAuthentication` allows: None, Kerberos (Negotiate; needs the
 optional `kerberos` extra) or X509 (a client certificate). A collection that cannot be read is
 reported to the caller with a short reason ("403 Forbidden", "timeout after 30s"), never raised.
+
+A controller is not trusted to behave: each request has a total deadline (--nc-timeout covers the
+whole request, so a server trickling a byte a second cannot hold the scan), a response body is
+read up to MAX_RESPONSE_BYTES, a collection up to MAX_PAGES pages, and a nextLink must stay on
+the same scheme, host and port (credentials never go elsewhere, never in plain text).
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 
-from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url
+from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url, origin
 from vdcaudit.errors import InputError
+from vdcaudit.jsonfile import TOO_DEEP, TooDeep, decode
 
 API_ROOT = "/networking/v1"
 DISCOVERY_PATH = "/networking/discovery"
 MAX_PAGES = 1000  # a controller that keeps answering with nextLink is broken; stop rather than loop
+# The largest fabric's biggest collection (thousands of NICs, a few KB each) is tens of MB.
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+_CHUNK = 64 * 1024
 AUTH_MODES = ("none", "negotiate", "cert")
 
 
 TLS_REFUSED = "TLS handshake ended by the controller (client certificate required or not accepted)"
+NOT_TLS = "the controller did not answer with TLS (plain HTTP on that port?)"
+# What OpenSSL says when the other end answers a ClientHello with something that is not TLS.
+_NOT_TLS_SIGNS = ("wrong version number", "packet length too long", "record layer failure", "unknown protocol",
+                  "http request", "record_layer_failure")
 
 
 class NcReadError(Exception):
@@ -85,6 +103,8 @@ class NcClient:
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy or netrc credentials picked up behind the user's back
         self.session.verify = settings.ca_bundle or True
+        self.adapter = _DeadlineAdapter()
+        self.session.mount("https://", self.adapter)
         self.session.headers.update({"Accept": "application/json", **settings.extra_headers})
         if settings.auth == "negotiate":
             self.session.auth = _negotiate_auth()
@@ -96,12 +116,39 @@ class NcClient:
         self.session.close()
 
     def _get(self, url: str) -> Any:
+        """GET url within the total deadline; the JSON body. The request runs on a helper thread so
+        that the deadline holds whatever the server does (headers or body a byte at a time); when
+        it passes, the connection is shut down and the helper ends."""
+        outcome: dict[str, Any] = {}
+        worker = threading.Thread(target=self._fetch, args=(url, outcome), daemon=True,
+                                  name="vdcaudit-nc-request")
+        worker.start()
+        worker.join(self.settings.timeout)
+        if worker.is_alive():
+            self.adapter.abort()
+            worker.join(1)  # let it end on the closed socket; a daemon thread never holds the exit
+            raise NcReadError(f"timeout after {self.settings.timeout:g}s")  # for the whole request
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["body"]
+
+    def _fetch(self, url: str, outcome: dict[str, Any]) -> None:
         try:
-            response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False)
+            outcome["body"] = self._request(url)
+        except NcReadError as exc:
+            outcome["error"] = exc
+        except Exception as exc:  # the abort of a late request, say: reported, never raised on a thread
+            outcome["error"] = NcReadError("request failed", _first_line(exc))
+
+    def _request(self, url: str) -> Any:
+        try:
+            response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False, stream=True)
         except requests.exceptions.SSLError as exc:
             text = str(exc).lower()
             if "verify failed" in text or "hostname" in text:
                 raise NcReadError("TLS verification failed", _first_line(exc)) from None
+            if any(sign in text for sign in _NOT_TLS_SIGNS):
+                raise NcReadError(NOT_TLS, _first_line(exc)) from None
             # Not our verification of the controller: the controller ended the handshake (a TLS
             # alert or, as often under TLS 1.3, a closed connection) — it wants a client certificate
             # (-ClientAuthentication X509) or did not accept the one presented.
@@ -112,11 +159,15 @@ class NcClient:
             raise NcReadError("cannot connect", _socket_error(exc)) from None
         except OSError as exc:  # e.g. the client certificate file cannot be read
             raise NcReadError("request failed", _first_line(exc)) from None
-        if response.status_code != 200:
-            raise NcReadError(f"{response.status_code} {response.reason or ''}".strip(), _error_text(response))
+        with response:
+            body = _read_body(response)
+            if response.status_code != 200:
+                raise NcReadError(f"{response.status_code} {response.reason or ''}".strip(), _error_text(body))
         try:
-            return response.json()
-        except ValueError:
+            return decode(body.decode("utf-8-sig"))
+        except TooDeep:
+            raise NcReadError(f"response is {TOO_DEEP}") from None
+        except ValueError:  # malformed JSON, or not UTF-8
             raise NcReadError("response is not JSON") from None
 
     def discovery(self) -> Any:
@@ -126,6 +177,7 @@ class NcClient:
         """Every entry of a collection, following nextLink on the same controller only."""
         url: str | None = f"{self.base}{API_ROOT}/{collection}"
         entries: list[Any] = []
+        seen = {url}
         for _ in range(MAX_PAGES):
             assert url is not None
             body = self._get(url)
@@ -135,10 +187,15 @@ class NcClient:
             next_link = body.get("nextLink")
             if not next_link:
                 return entries
+            if not isinstance(next_link, str):
+                raise NcReadError("unexpected response shape (nextLink is not a string)")
             url = urljoin(url, next_link)
-            if urlsplit(url).netloc != urlsplit(self.base).netloc:
-                # never send the credentials to another host
-                raise NcReadError("nextLink points to another host", url)
+            if origin(url) != origin(self.base):
+                # never send the credentials to another host, nor in plain text to the same one
+                raise NcReadError("nextLink leaves the controller (another scheme, host or port)", url[:300])
+            if url in seen:
+                raise NcReadError("nextLink repeats an earlier page", url[:300])
+            seen.add(url)
         raise NcReadError(f"more than {MAX_PAGES} pages")
 
 
@@ -153,15 +210,67 @@ def _socket_error(exc: BaseException) -> str:
     return found.group(0) if found else _first_line(exc)
 
 
-def _error_text(response: requests.Response) -> str:
+def _read_body(response: requests.Response) -> bytes:
+    """The body, refusing one past MAX_RESPONSE_BYTES (as declared or as read) before reading it all."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise NcReadError(f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB ({int(declared):,} bytes)")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise NcReadError(f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB")
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as exc:
+        raise NcReadError("connection lost while reading the response", _first_line(exc)) from None
+    return b"".join(chunks)
+
+
+def _error_text(body: bytes) -> str:
     """The controller's error message, if its body carries one (shortened)."""
     try:
-        body = response.json()
+        parsed = decode(body[:65536].decode("utf-8-sig"))
     except ValueError:
-        return response.text[:200]
-    if not isinstance(body, dict):
+        return body[:200].decode("utf-8", "replace")
+    if not isinstance(parsed, dict):
         return ""
-    error = body.get("error")
+    error = parsed.get("error")
     if isinstance(error, dict):  # {"error": {"code", "message"}}
         return str(error.get("message") or error.get("code") or "")[:200]
-    return str(body.get("message") or error or "")[:200]
+    return str(parsed.get("message") or error or "")[:200]
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' HTTPS adapter, keeping the sockets of its connections so that a request past its
+    deadline can be ended from outside (shutting a socket down wakes the thread blocked on it)."""
+
+    def __init__(self) -> None:
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        adapter = self
+
+        class TrackedConnection(HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                with adapter._lock:
+                    adapter._sockets.add(self.sock)
+
+        class TrackedPool(HTTPSConnectionPool):
+            ConnectionCls = TrackedConnection
+
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "https": TrackedPool}
+
+    def abort(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            try:
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the fd, not the TLS layer's state
+            except OSError:
+                pass
