@@ -478,7 +478,7 @@ def test_hostile_templates_end_in_one_error_line(tmp_path: Path, name: str) -> N
 
 
 @pytest.mark.parametrize("text, expected", [
-    ('{"resources": ' + "[" * 100000 + "]" * 100000 + "}", ":1: objects and arrays nest deeper than 128 levels"),
+    ('{"resources": ' + "[" * 100000 + "]" * 100000 + "}", ":1: JSON nested deeper than 200 levels"),
     ('{"resources": [], "x": "' + "a" * (4 * 1024 * 1024) + '"}', "ARM accepts templates and parameter files up to"),
     ('{"resources": [] /* never closed', ":1: a /* comment is never closed"),
 ])

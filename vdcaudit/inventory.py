@@ -97,6 +97,8 @@ class Inventory:
             resource, ambiguous, coerced = wrap_resource(resource, META)
         except ValueError as exc:
             raise InputError(f"{_describe(origin)}: {exc}", where) from None
+        if not isinstance(resource.get(META, {}), dict):
+            resource.pop(META)  # vdcaudit's own annotations key, printed as something else: not ours
         for key in ("id", "type"):
             if not isinstance(resource.get(key), str) or not resource[key]:
                 raise InputError(f"{_describe(origin)} has no '{key}'", where)

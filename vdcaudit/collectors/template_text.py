@@ -4,7 +4,9 @@ ARM (and `az deployment`) accept `//` and `/* */` comments and strings that span
 JSON; Python's parser does not. Comments are blanked out character for character (newlines kept), so
 every line and column the parser reports is the one in the file. The same pass counts how deep
 objects and arrays nest: a document nested past MAX_DEPTH is refused before the recursive parser
-could run out of stack.
+could run out of stack (the same bound every JSON reader applies, jsonfile.MAX_DEPTH: ARM resources
+nest about 15 levels and a Bicep module adds about 6 per level of modules; here the error also
+carries the line).
 """
 
 from __future__ import annotations
@@ -14,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
+from vdcaudit.jsonfile import MAX_DEPTH, TOO_DEEP, read_json
 from vdcaudit.jsonpos import loads_with_lines
 
 # ARM: "Limit the size of your template to 4 MB ... The parameter file is also limited to 4 MB."
 # (learn.microsoft.com/azure/azure-resource-manager/templates/best-practices, "Template limits")
 MAX_FILE_BYTES = 4 * 1024 * 1024
-# vdcaudit's bound: ARM resources nest about 15 levels, a Bicep module adds about 6 per level of modules.
-MAX_DEPTH = 128
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/|/\*|[\[\]{}]', re.DOTALL)
 _NOT_NEWLINE = re.compile(r"[^\n]")
@@ -37,7 +37,7 @@ def strip_comments(text: str) -> str:
         if first in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                raise _TextError(f"objects and arrays nest deeper than {MAX_DEPTH} levels", text, match.start())
+                raise _TextError(TOO_DEEP, text, match.start())
         elif first in "]}":
             depth -= 1
         elif first == "/":
