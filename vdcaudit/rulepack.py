@@ -20,6 +20,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Category, Severity
 from vdcaudit.resources import data_path, schema_validator
+from vdcaudit.services import service_of
 from vdcaudit.yamlfile import load_yaml
 
 AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
@@ -44,6 +45,8 @@ class Rule:
     assert_text: str | None = None
     check: str | None = None  # name of a Python check, for rules that span resources
     reads: tuple[str, ...] = ()  # other resource types the check reads
+    service: str = ""  # e.g. "cosmos-db" (vdcaudit/services.py)
+    required_by: str | None = None  # the vdcaudit.yaml policy that decides whether the rule applies
     where: ParsedResult | None = None
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
@@ -57,7 +60,7 @@ class Rule:
         """What reports show about the rule (no compiled objects)."""
         return {
             "id": self.id, "title": self.title, "severity": self.severity.value,
-            "category": self.category.value, "resource_type": self.resource_type,
+            "category": self.category.value, "resource_type": self.resource_type, "service": self.service,
             "rationale": self.rationale, "remediation": self.remediation,
             "references": self.references, "sources": list(self.sources),
             "kind": "check" if self.check else "jmespath",
@@ -65,6 +68,7 @@ class Rule:
             **({"assert": self.assert_text} if self.assert_text else {}),
             **({"check": self.check} if self.check else {}),
             **({"reads": list(self.reads)} if self.reads else {}),
+            **({"required_by": self.required_by} if self.required_by else {}),
             **({"absent_default": self.absent_default} if self.absent_default else {}),
         }
 
@@ -110,6 +114,7 @@ def load_rule_file(path: Path) -> Rule:
         absent_default=dict(data.get("absent_default", {})), fail_message=data.get("fail_message"),
         where_text=data.get("where"), assert_text=data.get("assert"), check=data.get("check"),
         reads=tuple(data.get("reads", ())),
+        service=data.get("service") or service_of(data["resource_type"]), required_by=data.get("required_by"),
     )
     if rule.where_text:
         rule.where = compile_at("where", rule.where_text)
