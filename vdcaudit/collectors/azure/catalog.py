@@ -5,8 +5,11 @@ come from the generic resource list (id, name, type, location, tags, sku, kind; 
 CHILDREN: data Resource Graph does not carry, read per parent on both paths (a SQL database's
 TDE state, a server's encryption protector, a web app's configuration ...). Their results are
 linked to the parent under `x_vdcaudit.children.<last type segment>` by the inventory.
+CHILD_COLLECTIONS: child data read per parent through the generic ARM client (generic.py), for
+children no typed SDK call lists.
 SUBSCRIPTION_EXTRAS: lists read once per subscription when it holds a given type (role
 assignments, for Key Vault's separation-of-duties check).
+Types with no typed listing are read without Resource Graph through generic.py (GET by id).
 """
 
 from __future__ import annotations
@@ -80,6 +83,23 @@ CHILDREN: list[Call] = [
          parent="Microsoft.KeyVault/vaults"),
     Call("Microsoft.Web/sites/config", WebSiteManagementClient, "web_apps.get_configuration", "parent",
          parent="Microsoft.Web/sites", single=True),
+    # Secret metadata only (attributes: exp, nbf, enabled): the management plane never returns values
+    Call("Microsoft.KeyVault/vaults/secrets", KeyVaultManagementClient, "secrets.list", "parent",
+         parent="Microsoft.KeyVault/vaults"),
+]
+
+
+@dataclass(frozen=True)
+class ChildCollection:
+    type: str  # the child's ARM type; its last segment is the collection under the parent's id
+    parent: str  # the parent's ARM type
+    api_version: str
+
+
+CHILD_COLLECTIONS: list[ChildCollection] = [
+    # GET {database id}/transparentDataEncryption (Microsoft.Sql 2021-11-01): the "current" setting
+    ChildCollection("Microsoft.Sql/managedInstances/databases/transparentDataEncryption",
+                    "Microsoft.Sql/managedInstances/databases", "2021-11-01"),
 ]
 
 # (type that makes the list worth reading, the list)
@@ -94,6 +114,10 @@ LISTED_TYPES = {call.type.lower() for call in LISTINGS}
 
 def children_of(resource_type: str) -> list[Call]:
     return [call for call in CHILDREN if call.parent and call.parent.lower() == resource_type.lower()]
+
+
+def collections_of(resource_type: str) -> list[ChildCollection]:
+    return [child for child in CHILD_COLLECTIONS if child.parent.lower() == resource_type.lower()]
 
 
 def parent_names(resource_id: str) -> list[str]:
