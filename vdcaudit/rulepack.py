@@ -51,6 +51,7 @@ class Rule:
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
     where_paths: list[str] = field(default_factory=list)  # what `where` reads, to tell "unknowable" apart
+    assert_paths: list[str] = field(default_factory=list)  # what `assert` reads, likewise
     evidence_expressions: dict[str, ParsedResult] = field(default_factory=dict)
 
     def frameworks(self) -> dict[str, list[str]]:
@@ -121,6 +122,7 @@ def load_rule_file(path: Path) -> Rule:
         rule.where_paths = [p for req in jmes.required_paths(rule.where) for p in req.alternatives]
     if rule.assert_text:
         rule.assertion = compile_at("assert", rule.assert_text)
+        rule.assert_paths = [p for req in jmes.required_paths(rule.assertion) for p in req.alternatives]
         if "requires" in data:
             rule.requirements = [jmes.Requirement((p,)) for p in data["requires"]]
             for p in data["requires"]:
