@@ -356,3 +356,20 @@ def test_cloud_chooses_the_arm_endpoint(cloud, endpoint):
         assert collector.clients.connection.endpoint == endpoint
     finally:
         collector.clients.close()
+
+
+def test_generic_child_collection_follows_next_link_and_reads_only():
+    from vdcaudit.collectors.azure import generic
+    with ArmEmulator([DEMO / "azure"], page_size=1) as arm:
+        collector = azure_source.build({"arm_endpoint": arm.url, "ca_bundle": arm.ca_path, "credential": "static-token",
+                                        "quiet": True, "request_timeout": 5, "all_subscriptions": True})
+        try:
+            vault = (f"/subscriptions/{SPOKE2}/resourceGroups/rg-spoke2-data/providers/Microsoft.KeyVault/vaults/"
+                     "kv-spoke2-data")
+            secrets = generic.list_collection(collector.clients, SPOKE2, f"{vault}/secrets", "2023-07-01")
+        finally:
+            collector.clients.close()
+        assert sorted(s["name"] for s in secrets) == ["partner-api-key", "sql-admin-password"]
+        assert all("value" not in s["properties"] for s in secrets)
+        assert arm.log.count(r"/secrets$") == 2  # two pages of one
+        assert only_reads(arm)
