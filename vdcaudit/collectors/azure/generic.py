@@ -15,6 +15,7 @@ read-only guard (GET only) and the rate gate apply.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,7 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.netapp/netappaccounts/capacitypools/volumes": "2024-03-01",
     "microsoft.network/vpngateways": "2024-01-01",
 }
+STABLE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PAGES = 200  # a child collection longer than this is cut off and reported, never read forever
 
 
@@ -86,7 +88,7 @@ class ApiVersions:
             with self._lock:
                 self._providers[key] = types
         versions = types.get(rest.lower()) or []
-        stable = [v for v in versions if "preview" not in v.lower()]
+        stable = [v for v in versions if STABLE.fullmatch(v)]  # no -preview, -beta, ... suffix
         if not (stable or versions):
             raise LookupError(f"provider {namespace} lists no api-version for {resource_type}")
         return max(stable or versions)  # ISO dates: the newest sorts last
