@@ -33,6 +33,7 @@ DEMO = REPO / "fixtures" / "demo"
 HUB = "11111111-1111-4111-8111-111111111111"
 SPOKE1 = "22222222-2222-4222-8222-222222222222"
 SPOKE2 = "33333333-3333-4333-8333-333333333333"
+SPOKE5 = "55555555-5555-4555-8555-555555555555"
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,9 @@ def test_live_scan_equals_snapshot_scan(emulator, rules, snapshot_verdicts):
     assert inventory.coverage == []
     # Resource Graph paged (7 rows a page) and the per-resource child calls were made
     assert emulator.log.count(r"resourcegraph", "POST") >= 6
-    assert emulator.log.count(r"/transparentDataEncryption$") == 4
+    assert emulator.log.count(r"/servers/.+/transparentDataEncryption$") == 4
+    assert emulator.log.count(r"/managedInstances/.+/transparentDataEncryption$") == 2  # generic child reads
+    assert emulator.log.count(r"/vaults/[^/]+/secrets$") == 4  # one per vault: metadata only
     assert only_reads(emulator)
 
 
@@ -102,8 +105,65 @@ def test_no_graph_equals_graph_path(emulator, rules, snapshot_verdicts):
     paged = [e for e in emulator.log.entries() if "$skiptoken" in {k.lower() for k in e.query}]
     assert paged and all(e.method == "GET" and e.status == 200 for e in paged)
     assert {e.path for e in paged} >= {"/subscriptions", f"/subscriptions/{HUB}/resources"}
-    assert emulator.log.count(r"/providers/Microsoft.Storage/storageAccounts$") == 2  # 2 subscriptions hold one
+    assert emulator.log.count(r"/providers/Microsoft.Storage/storageAccounts$") == 3  # 3 subscriptions hold one
     assert only_reads(emulator) and emulator.log.methods() == {"GET"}
+
+
+# Kinds with no typed SDK listing: without Resource Graph each is read whole by id through the
+# generic client (azure-mgmt-resource), with the api-version of its provider.
+GENERIC_KINDS = sorted({"Microsoft.DocumentDB/databaseAccounts", "Microsoft.DBforPostgreSQL/flexibleServers",
+                        "Microsoft.DBforMySQL/flexibleServers", "Microsoft.EventHub/namespaces",
+                        "Microsoft.ContainerRegistry/registries", "Microsoft.RecoveryServices/vaults",
+                        "Microsoft.DataProtection/backupVaults", "Microsoft.Kusto/clusters",
+                        "Microsoft.Synapse/workspaces", "Microsoft.Databricks/workspaces",
+                        "Microsoft.DataFactory/factories", "Microsoft.CognitiveServices/accounts",
+                        "Microsoft.MachineLearningServices/workspaces",
+                        "Microsoft.AppConfiguration/configurationStores", "Microsoft.Automation/automationAccounts",
+                        "Microsoft.Batch/batchAccounts", "Microsoft.ContainerService/managedClusters",
+                        "Microsoft.KeyVault/managedHSMs", "Microsoft.Sql/managedInstances/databases"})
+
+
+def _by_kind(found, kinds) -> dict[str, dict[str, str]]:
+    wanted = {k.lower() for k in kinds}
+    result: dict[str, dict[str, str]] = {}
+    for finding in found:
+        if finding.resource_type.lower() in wanted:
+            result.setdefault(finding.resource_type.lower(), {})[finding.fingerprint] = finding.status.value
+    return result
+
+
+@pytest.mark.parametrize("no_graph", [False, True], ids=["graph", "no-graph"])
+def test_every_generic_kind_equals_the_snapshot(emulator, rules, no_graph):
+    snapshot = Inventory()
+    load_snapshot(DEMO / "azure", snapshot)
+    expected = _by_kind(findings(snapshot, rules), [*GENERIC_KINDS, "Microsoft.KeyVault/vaults/secrets"])
+    got = _by_kind(findings(live(emulator, no_graph=no_graph), rules),
+                   [*GENERIC_KINDS, "Microsoft.KeyVault/vaults/secrets"])
+    assert set(expected) == {k.lower() for k in [*GENERIC_KINDS, "Microsoft.KeyVault/vaults/secrets"]}
+    for kind, verdicts_ in expected.items():
+        assert got.get(kind) == verdicts_, kind
+    if no_graph:
+        for kind in GENERIC_KINDS:  # read by id, one GET per resource
+            assert emulator.log.count(rf"/providers/{re.escape(kind.split('/')[0])}/.+") > 0, kind
+    assert only_reads(emulator)
+
+
+def test_generic_read_asks_the_provider_for_an_api_version_it_does_not_know(emulator, rules, snapshot_verdicts,
+                                                                            monkeypatch):
+    from vdcaudit.collectors.azure import generic
+    monkeypatch.delitem(generic.API_VERSIONS, "microsoft.kusto/clusters")
+    inventory = live(emulator, no_graph=True)
+    assert verdicts(inventory, rules) == snapshot_verdicts
+    assert emulator.log.count(r"^/subscriptions/[^/]+/providers/Microsoft\.Kusto$") == 1
+    assert [e for e in emulator.log if "/clusters/adxspoke5" in e.path][0].api_version == "2024-01-01"
+
+
+def test_forbidden_generic_read_gives_unknown_for_that_kind(emulator, rules):
+    emulator.add_fault(Fault.forbidden(f"/subscriptions/{SPOKE5}/resourceGroups/rg-spoke5-data/providers/Microsoft.Kusto"))
+    inventory = live(emulator, no_graph=True)
+    assert [(c.scope, c.resource_type) for c in inventory.coverage] == [(SPOKE5, "Microsoft.Kusto/clusters")]
+    adx = [f for f in findings(inventory, rules) if f.rule_id.startswith("VDC-ADX-")]
+    assert adx and all(f.status is Status.UNKNOWN and "403 Forbidden" in f.message for f in adx)
 
 
 def test_management_group_and_explicit_subscriptions(emulator, rules, snapshot_verdicts):
@@ -361,3 +421,20 @@ def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator,
     assert record.reason == "403 Forbidden" and "psql-spoke3-app" in record.detail
     found = {f.rule_id: f.status for f in findings(inventory, rules) if f.resource_name == "psql-spoke3-app"}
     assert found == {"VDC-PG-001": Status.UNKNOWN, "VDC-PG-002": Status.UNKNOWN}
+
+
+def test_generic_child_collection_follows_next_link_and_reads_only():
+    from vdcaudit.collectors.azure import generic
+    with ArmEmulator([DEMO / "azure"], page_size=1) as arm:
+        collector = azure_source.build({"arm_endpoint": arm.url, "ca_bundle": arm.ca_path, "credential": "static-token",
+                                        "quiet": True, "request_timeout": 5, "all_subscriptions": True})
+        try:
+            vault = (f"/subscriptions/{SPOKE2}/resourceGroups/rg-spoke2-data/providers/Microsoft.KeyVault/vaults/"
+                     "kv-spoke2-data")
+            secrets = generic.list_collection(collector.clients, SPOKE2, f"{vault}/secrets", "2023-07-01")
+        finally:
+            collector.clients.close()
+        assert sorted(s["name"] for s in secrets) == ["partner-api-key", "sql-admin-password"]
+        assert all("value" not in s["properties"] for s in secrets)
+        assert arm.log.count(r"/secrets$") == 2  # two pages of one
+        assert only_reads(arm)

@@ -126,9 +126,9 @@ def test_rules_only_see_resources_of_their_type(tmp_path: Path, monkeypatch: pyt
     evaluated: list[str] = []
     original = engine.evaluate
 
-    def counting(rule: Rule, resource: dict):
+    def counting(rule: Rule, resource: dict, *rest: object):
         evaluated.append(resource["type"])
-        return original(rule, resource)
+        return original(rule, resource, *rest)
 
     monkeypatch.setattr(engine, "evaluate", counting)
     others = [{"id": f"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Sql/servers/s{i}",

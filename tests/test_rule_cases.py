@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vdcaudit.config import Config, KeyOwner
+from vdcaudit.config import Config, KeyOwner, parse_policies
 from vdcaudit.engine import run
 from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
@@ -43,7 +43,8 @@ def _config(raw: dict[str, Any] | None) -> Config:
     if not raw:
         return Config()
     owners = raw.get("key_owners")
-    return Config(key_owners=None if owners is None else [KeyOwner(o) for o in owners], raw=raw)
+    return Config(key_owners=None if owners is None else [KeyOwner(o) for o in owners], raw=raw,
+                  policies=parse_policies(raw))
 
 
 @pytest.mark.parametrize(("rule_id", "case"), CASES)

@@ -126,11 +126,19 @@ def rules() -> None:
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Extra folder of rule files.")
 @click.option("--category", type=click.Choice(["at-rest", "in-transit", "key-management"]))
+@click.option("--service", help="Only rules of this service (the keys the list groups by, e.g. cosmos-db).")
 @click.option("--framework", help="Only rules mapped to this framework (mcsb, cis, nist-800-53); "
                                   "FRAMEWORK:CONTROL narrows to one control, e.g. nist-800-53:SC-28.")
-def rules_list(rule_dirs: tuple[Path, ...], category: str | None, framework: str | None) -> None:
-    """List the loaded rules."""
+def rules_list(rule_dirs: tuple[Path, ...], category: str | None, service: str | None,
+               framework: str | None) -> None:
+    """List the loaded rules, grouped by service."""
     selected = load_rules(list(rule_dirs))
+    if service:
+        services = sorted({rule.service for rule in selected})
+        if service.lower() not in services:
+            raise click.BadParameter(f"unknown service {service} (choose from {', '.join(services)})",
+                                     param_hint="'--service'")
+        selected = [r for r in selected if r.service == service.lower()]
     known = sorted({name for rule in selected for name in rule.frameworks()})
     if framework and framework.partition(":")[0].lower() not in known:
         # a misspelt framework would otherwise list no rules, as if none were mapped to it

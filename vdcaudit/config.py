@@ -1,4 +1,5 @@
-"""The scan configuration file (vdcaudit.yaml): who owns keys, and scan settings."""
+"""The scan configuration file (vdcaudit.yaml): who owns keys, which services must use
+customer-managed (and HSM-backed) keys, and scan settings."""
 
 from __future__ import annotations
 
@@ -6,8 +7,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vdcaudit.errors import InputError
+from vdcaudit.services import known_services
 from vdcaudit.waivers import WaiverEntry, parse_waivers
 from vdcaudit.yamlfile import load_config_document
+
+# The baseline keeps keys apart from their users: a platform-managed key is held and used by the
+# same service, so by default every data service must use a customer-managed key (README,
+# "Customer-managed keys"). HSM-backed keys are a stricter policy some organisations set.
+POLICY_DEFAULTS = {"cmk_required": True, "hsm_required": False}
+
+
+@dataclass(frozen=True)
+class KeyPolicy:
+    """One yes/no policy (cmk_required, hsm_required): a default and per-service overrides."""
+
+    setting: str
+    default: bool
+    services: dict[str, bool] = field(default_factory=dict)
+    declared: bool = False  # set in the file (else the built-in default)
+
+    def required(self, service: str) -> tuple[bool, str]:
+        """(required?, where that comes from) for one service."""
+        if service in self.services:
+            return self.services[service], f"{self.setting}.services.{service}: {str(self.services[service]).lower()}"
+        origin = f"{self.setting}.default" if self.declared else f"{self.setting} (built-in default)"
+        return self.default, f"{origin}: {str(self.default).lower()}"
 
 
 @dataclass
@@ -23,9 +48,32 @@ class Config:
     key_owners: list[KeyOwner] | None = None
     waivers: list[WaiverEntry] | None = None  # None: the file has no `waivers:` section
     raw: dict[str, Any] = field(default_factory=dict)
+    policies: dict[str, KeyPolicy] = field(default_factory=lambda: parse_policies({}))
 
     def is_key_owner(self, object_id: str) -> bool:
         return any(owner.object_id.lower() == object_id.lower() for owner in self.key_owners or [])
+
+
+def parse_policies(data: dict[str, Any], path: Path | None = None) -> dict[str, KeyPolicy]:
+    """cmk_required / hsm_required: a bool, or {default: bool, services: {service: bool}}."""
+    policies = {}
+    known = set(known_services())
+    for setting, builtin in POLICY_DEFAULTS.items():
+        value = data.get(setting)
+        if value is None:
+            policies[setting] = KeyPolicy(setting, builtin)
+        elif isinstance(value, bool):
+            policies[setting] = KeyPolicy(setting, value, declared=True)
+        else:
+            services = dict(value.get("services") or {})
+            unknown = sorted(set(services) - known)
+            if unknown:
+                # a misspelt service would silently keep the default
+                raise InputError(f"{setting}.services: unknown service {unknown[0]} (known: {', '.join(sorted(known))})",
+                                 path)
+            policies[setting] = KeyPolicy(setting, bool(value.get("default", builtin)), services,
+                                          declared="default" in value)
+    return policies
 
 
 def load_config(path: Path | None) -> Config:
@@ -37,4 +85,5 @@ def load_config(path: Path | None) -> Config:
         owners = [KeyOwner(o, "") if isinstance(o, str) else KeyOwner(o["id"], o.get("name", ""))
                   for o in data["key_owners"] or []]
     waivers = parse_waivers(data["waivers"] or [], path, text) if "waivers" in data else None
-    return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data)
+    return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data,
+                  policies=parse_policies(data, path))

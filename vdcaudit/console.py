@@ -12,6 +12,7 @@ from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
 from vdcaudit.summary import COLUMNS, WAIVED
+from vdcaudit.services import display_name
 
 
 def console() -> Console:
@@ -55,16 +56,22 @@ def print_summary(result: ScanResult, written: list[Path]) -> None:
 
 
 def print_rules(rules: list[Rule], framework: str | None = None) -> None:
-    table = Table(title=f"{len(rules)} rules")
-    for column in ("id", "severity", "category", "resource type", "title"):
+    """One table, a section per service (services in name order, rules by id inside each)."""
+    services = sorted({rule.service for rule in rules}, key=lambda key: display_name(key).lower())
+    table = Table(title=f"{len(rules)} rules in {len(services)} services")
+    for column in ("service", "id", "severity", "category", "resource type", "title"):
         table.add_column(column)
     if framework:
         table.add_column(framework)
-    for rule in rules:
-        row = [rule.id, rule.severity.value, rule.category.value, rule.resource_type, rule.title]
-        if framework:
-            row.append(", ".join(rule.frameworks().get(framework, [])))
-        table.add_row(*row)
+    for service in services:
+        members = sorted((r for r in rules if r.service == service), key=lambda r: r.id)
+        for index, rule in enumerate(members):
+            label = f"{display_name(service)} ({service})" if index == 0 else ""
+            row = [label, rule.id, rule.severity.value, rule.category.value, rule.resource_type, rule.title]
+            if framework:
+                row.append(", ".join(rule.frameworks().get(framework, [])))
+            table.add_row(*row)
+        table.add_section()
     console().print(table)
 
 

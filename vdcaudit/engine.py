@@ -44,11 +44,12 @@ def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = N
                 findings.append(scope_finding(rule, rule.resource_type, Status.ERROR,
                                               f"check {rule.check} failed: {type(exc).__name__}: {exc}", "engine"))
             continue
+        exempt = policy_exemption(rule, context)
         for resource_type in rule.resource_types:
             for resource in inventory.of_type(resource_type):
                 if resource.get(META, {}).get("source") not in rule.sources:
                     continue
-                finding = evaluate(rule, resource)
+                finding = evaluate(rule, resource, exempt)
                 if finding is not None:
                     findings.append(finding)
     return EngineResult(findings=findings, not_assessed=_not_assessed(rules, inventory))
@@ -67,8 +68,24 @@ def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
     return gaps
 
 
-def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
-    """One JMESPath rule on one resource; None when the rule's `where` excludes the resource."""
+# What a policy set to false accepts, for the PASS message
+ACCEPTED_INSTEAD = {"cmk_required": "platform-managed keys are accepted",
+                    "hsm_required": "software-protected keys are accepted"}
+
+
+def policy_exemption(rule: Rule, context: ScanContext) -> str | None:
+    """Why the rule's control is not required here (its `required_by` policy in vdcaudit.yaml says
+    so for the rule's service), or None when it is required."""
+    if rule.required_by is None:
+        return None
+    required, origin = context.config.policies[rule.required_by].required(rule.service)
+    accepted = ACCEPTED_INSTEAD[rule.required_by]
+    return None if required else f"{rule.required_by} is false for {rule.service} ({origin}): {accepted}"
+
+
+def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) -> Finding | None:
+    """One JMESPath rule on one resource; None when the rule's `where` excludes the resource.
+    `exempt`: the configured policy does not require the control (PASS, saying why)."""
     assert rule.assertion is not None
     if (blocked := ambiguity(rule, resource)) is not None:
         return blocked
@@ -85,6 +102,9 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
                                    f"cannot tell whether the rule applies: {unknowable}")
             return None
         evidence = {path: jmes.search(expr, view) for path, expr in rule.evidence_expressions.items()}
+        if exempt is not None:
+            # Honest about what was accepted: the evidence still shows the key the service uses.
+            return finding_for(rule, resource, Status.PASS, f"Accepted by policy: {exempt}", evidence)
         notes = [f"{path} absent, Azure default {value!r} applies" for path, value in defaults_used.items()]
         missing = [req for req in rule.requirements if not req.satisfied_by(view)]
         if missing:
@@ -101,8 +121,14 @@ def evaluate(rule: Rule, resource: dict[str, Any]) -> Finding | None:
         if unknowable:
             return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unknowable}", evidence)
         passed = jmes.truthy(jmes.search(rule.assertion, view))
+        # A value the assertion reads that the source cannot know yet (a template's reference(), a
+        # plan's "known after apply") makes a failing verdict unknown, not a FAIL: with `requires`
+        # narrowed to the parent object, such a value is not among the requirements above.
+        unknowable = "" if passed else note(resource, rule.assert_paths)
     except Exception as exc:  # e.g. a JMESPath type error on unexpected data
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
+    if unknowable:
+        return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unknowable}", evidence)
     if passed:
         message = f"Compliant: {rule.title}"
     else:

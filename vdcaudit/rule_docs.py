@@ -11,8 +11,10 @@ from pathlib import Path
 import click
 
 from vdcaudit.atomic import write_atomically
+from vdcaudit.config import POLICY_DEFAULTS
 from vdcaudit.model import CATEGORY_ORDER
 from vdcaudit.rulepack import Rule, load_rules
+from vdcaudit.services import display_name
 
 FRAMEWORKS = (("mcsb", "MCSB"), ("cis", "CIS Azure"), ("nist-800-53", "NIST SP 800-53"))
 REMEDIATION_LABELS = (("portal", "Portal"), ("az", "Azure CLI"), ("powershell", "PowerShell"), ("bicep", "Bicep / ARM"))
@@ -53,11 +55,16 @@ def _summary_table(rules: list[Rule]) -> list[str]:
 def _rule_section(rule: Rule) -> list[str]:
     lines = [f"### {rule.id}", "", f"**{rule.title}**", "",
              f"- Severity: {rule.severity.value}; category: {rule.category.value}",
+             f"- Service: {display_name(rule.service)} (`{rule.service}`)",
              f"- Resource type: `{rule.resource_type}`; sources: {', '.join(rule.sources)}"]
     if rule.also_applies_to:
         lines.append(f"- Also applies to: {', '.join(f'`{t}`' for t in rule.also_applies_to)}")
     if rule.fail_status.value != "FAIL":
         lines.append(f"- A resource that does not comply is reported as {rule.fail_status.value}, not FAIL")
+    if rule.required_by:
+        default = "required" if POLICY_DEFAULTS[rule.required_by] else "not required"
+        lines.append(f"- Applies as a requirement only where `{rule.required_by}` in vdcaudit.yaml is true for "
+                     f"`{rule.service}` (default: {default}); elsewhere its resources PASS, saying so")
     if rule.check:
         lines.append(f"- Evaluated by the Python check `{rule.check}`")
     if rule.reads:

@@ -20,6 +20,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Category, Severity, Status
 from vdcaudit.resources import data_path, schema_validator
+from vdcaudit.services import service_of
 from vdcaudit.yamlfile import load_yaml
 
 AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
@@ -48,6 +49,8 @@ class Rule:
     assert_text: str | None = None
     check: str | None = None  # name of a Python check, for rules that span resources
     reads: tuple[str, ...] = ()  # other resource types the check reads
+    service: str = ""  # e.g. "cosmos-db" (vdcaudit/services.py)
+    required_by: str | None = None  # the vdcaudit.yaml policy that decides whether the rule applies
     where: ParsedResult | None = None
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
@@ -67,7 +70,7 @@ class Rule:
         """What reports show about the rule (no compiled objects)."""
         return {
             "id": self.id, "title": self.title, "severity": self.severity.value,
-            "category": self.category.value, "resource_type": self.resource_type,
+            "category": self.category.value, "resource_type": self.resource_type, "service": self.service,
             "rationale": self.rationale, "remediation": self.remediation,
             "references": self.references, "sources": list(self.sources),
             "kind": "check" if self.check else "jmespath",
@@ -75,6 +78,7 @@ class Rule:
             **({"assert": self.assert_text} if self.assert_text else {}),
             **({"check": self.check} if self.check else {}),
             **({"reads": list(self.reads)} if self.reads else {}),
+            **({"required_by": self.required_by} if self.required_by else {}),
             **({"absent_default": self.absent_default} if self.absent_default else {}),
             **({"absent_default_by_api_version": {
                 path: [{"since": since or None, "value": value} for since, value in entries]
@@ -131,6 +135,7 @@ def load_rule_file(path: Path) -> Rule:
         absent_default_by_api_version={
             path: sorted(((entry["since"] or "", entry["value"]) for entry in entries), reverse=True)
             for path, entries in (data.get("absent_default_by_api_version") or {}).items()},
+        service=data.get("service") or service_of(data["resource_type"]), required_by=data.get("required_by"),
     )
     clash = set(rule.absent_default) & set(rule.absent_default_by_api_version)
     if clash:

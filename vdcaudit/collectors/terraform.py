@@ -312,7 +312,7 @@ class _Plan:
             if isinstance(value, Unknown):
                 target.setdefault(META, {}).setdefault("unresolved", {})[arm_path] = {
                     "expression": f"{instance.address} ({_spec_attrs(spec)})", "reason": value.reason}
-            elif isinstance(value, str):
+            elif value is not _ABSENT and value is not None:  # strings, but also flags and lists of ids
                 _set_path(target, arm_path, value)
         if "append" in rule:
             item = self.block(instance, rule["item"], None)

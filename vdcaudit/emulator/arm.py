@@ -13,6 +13,7 @@ are the ones named in the resource ids. Served:
   encryption protectors, role assignments, web app config, server parameters, file services, Front
   Door routes ...) and subscriptions you are refused.
 - `GET /subscriptions/{id}/resources`: the generic resource list (no `properties`, as in ARM)
+- `GET /subscriptions/{id}/providers/{namespace}`: a provider's resource types and api-versions
 - every other GET under `/subscriptions/`: a resource by id, or a collection — a type in a
   subscription (`/subscriptions/{s}/providers/{ns}/{type}`), in a resource group, children of a
   resource (`{parent id}/{child type}`) or role assignments at and under a scope.
@@ -34,11 +35,13 @@ from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Reques
 from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
 
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-0000000e4a70"
+# The api-versions the provider route names (every version is accepted)
+EMULATED_STABLE, EMULATED_PREVIEW = "2024-01-01", "2025-01-01-preview"
 
 # Child and extension resources that ARM serves only from their own calls: not in Resource
 # Graph's Resources table, not in the generic /resources list. Keyed by the last type segment.
 NOT_LISTED = frozenset({
-    "transparentdataencryption", "encryptionprotector", "keys", "config", "roleassignments",
+    "transparentdataencryption", "encryptionprotector", "keys", "secrets", "config", "roleassignments",
     "auditingsettings", "securityalertpolicies", "administrators", "vulnerabilityassessments",
     "diagnosticsettings", "privateendpointconnections", "firewallrules", "virtualnetworkrules",
     # issue 13, in transit: server parameters, file service settings, Front Door routes and domains
@@ -186,6 +189,7 @@ class ArmEmulator(EmulatedService):
         add("GET", r"/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants/?",
             self._descendants)
         add("POST", r"/providers/Microsoft\.ResourceGraph/resources/?", self._graph)
+        add("GET", r"/subscriptions/(?P<sub>[^/]+)/providers/(?P<ns>[^/]+)/?", self._provider)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/.+", self._resource_or_collection)
 
     def _headers(self, subscription: str | None) -> dict[str, str]:
@@ -255,6 +259,21 @@ class ArmEmulator(EmulatedService):
                                   "properties": {"displayName": f"subscription {member[:8]}", "parent": parent}})
         walk(group)
         return self._page(request, found)
+
+    def _provider(self, request: Request) -> Response:
+        """A resource provider and its types, each with the api-versions it serves (the emulator
+        serves every version; it names one stable and one preview, newest first, as ARM lists them)."""
+        sub, namespace = request.match["sub"], request.match["ns"]
+        if self._known(sub) is None:
+            return Response.error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        types = sorted({r["type"].split("/", 1)[1] for r in self._resources.values()
+                        if r["type"].split("/", 1)[0].lower() == namespace.lower()})
+        if not types:
+            return Response.error(404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
+        body = {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
+                "registrationState": "Registered",
+                "resourceTypes": [{"resourceType": t, "apiVersions": [EMULATED_PREVIEW, EMULATED_STABLE]} for t in types]}
+        return Response.json(body, headers=self._headers(sub))
 
     def _resource_or_collection(self, request: Request) -> Response:
         sub = request.match["sub"]

@@ -11,6 +11,7 @@ A call with an `api_version` has no typed client installed: it is a generic ARM 
 (collectors/azure/generic_reads.py) of `/subscriptions/{s}/providers/{type}` (scope "subscription"),
 `{parent id}/{segment}` (scope "parent"), or each resource of the type by its id (scope "each",
 for nested tracked types the generic list names: one GET per resource).
+Types with no typed listing at all are read without Resource Graph through generic.py (GET by id).
 """
 
 from __future__ import annotations
@@ -136,6 +137,13 @@ CHILDREN: list[Call] = [
 
     Call("Microsoft.Web/sites/slots/config", WebSiteManagementClient, "web_apps.get_configuration_slot", "parent",
          parent="Microsoft.Web/sites/slots", single=True),
+    # Secret metadata only (attributes: exp, nbf, enabled): the management plane never returns values
+    Call("Microsoft.KeyVault/vaults/secrets", KeyVaultManagementClient, "secrets.list", "parent",
+         parent="Microsoft.KeyVault/vaults"),
+    # GET {database id}/transparentDataEncryption (Microsoft.Sql 2021-11-01): the "current" setting
+    Call("Microsoft.Sql/managedInstances/databases/transparentDataEncryption", ResourceManagementClient, "",
+         "parent", parent="Microsoft.Sql/managedInstances/databases", api_version="2021-11-01",
+         segment="transparentDataEncryption"),
 ]
 
 # (type that makes the list worth reading, the list)

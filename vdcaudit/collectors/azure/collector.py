@@ -26,7 +26,7 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vdcaudit.collectors.azure import catalog, generic_reads
+from vdcaudit.collectors.azure import catalog, generic, generic_reads
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, wire
 from vdcaudit.errors import InputError
@@ -261,7 +261,7 @@ class AzureCollector:
     def sdk(self, subscriptions: list[str], inventory: Inventory) -> list[dict[str, Any]]:
         """Every resource through the SDK: the generic list per subscription, then the typed list
         of each type present (in full, with properties)."""
-        generic: dict[str, list[dict[str, Any]]] = {}
+        listed: dict[str, list[dict[str, Any]]] = {}
 
         def list_resources(sub: str) -> list[dict[str, Any]]:
             return [wire(r) for r in every_item(self.clients.get(ResourceManagementClient, sub).resources.list())]
@@ -271,9 +271,9 @@ class AzureCollector:
             if isinstance(result, ReadFailed):
                 inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))
             else:
-                generic[sub] = result
+                listed[sub] = result
         typed_tasks: list[tuple[Any, Callable[[], Any]]] = []
-        for sub, items in generic.items():
+        for sub, items in listed.items():
             present = {r["type"].lower(): r for r in items}
             groups: dict[str, set[str]] = {}
             for item in items:
@@ -302,21 +302,37 @@ class AzureCollector:
             else:
                 resources.extend(result)
         assessed = {t.lower() for t in self.settings.assessed_types}
-        for sub, items in generic.items():
-            missing: dict[str, str] = {}
+        versions = generic.ApiVersions(self.clients)
+        whole: list[tuple[Any, Callable[[], Any]]] = []
+        for sub, items in listed.items():
             for item in items:
                 kind = item["type"].lower()
                 if kind in catalog.LISTED_TYPES:
                     continue  # read in full above (or recorded as unread)
                 if kind in assessed:
-                    missing.setdefault(kind, item["type"])
+                    # a rule reads its properties, which the generic list lacks: GET it whole
+                    whole.append(((sub, item["type"]), partial(self._whole, sub, item, versions)))
                     continue
                 resources.append(item)  # no rule reads its properties: the generic entry will do
-            for spelling in missing.values():
-                inventory.add_coverage(CoverageRecord(
-                    SOURCE, sub, "no SDK listing for this type without Resource Graph", spelling,
-                    "scan without --no-graph to read it"))
+        for (sub, spelling), result in self._run("generic reads", whole):
+            if isinstance(result, ReadFailed):
+                if (sub, spelling.lower()) not in unread:
+                    unread.add((sub, spelling.lower()))
+                    inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, spelling,
+                                                          "read by id through the generic ARM client"))
+            elif result is not None:
+                resources.append(result)
         return resources
+
+    def _whole(self, sub: str, item: dict[str, Any], versions: generic.ApiVersions) -> dict[str, Any] | None:
+        try:
+            version = versions.for_type(sub, item["type"])
+        except LookupError as exc:
+            raise ReadFailed(str(exc)) from None
+        try:
+            return generic.get_by_id(self.clients, sub, item["id"], version)
+        except ResourceNotFoundError:
+            return None  # deleted since the list was read: nothing to judge
 
     def children(self, inventory: Inventory, subscriptions: list[str]) -> list[dict[str, Any]]:
         """Per-resource reads of what Resource Graph does not carry."""
