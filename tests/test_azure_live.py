@@ -419,7 +419,8 @@ def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator,
     [record] = inventory.coverage
     assert record.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
     assert record.reason == "403 Forbidden" and "psql-spoke3-app" in record.detail
-    found = {f.rule_id: f.status for f in findings(inventory, rules) if f.resource_name == "psql-spoke3-app"}
+    found = {f.rule_id: f.status for f in findings(inventory, rules)
+             if f.resource_name == "psql-spoke3-app" and f.category.value == "in-transit"}
     assert found == {"VDC-PG-001": Status.UNKNOWN, "VDC-PG-002": Status.UNKNOWN}
 
 
