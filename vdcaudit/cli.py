@@ -22,6 +22,8 @@ from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
+from vdcaudit.history.commands import history as history_command
+from vdcaudit.history.recording import HistoryRequest, recording_options
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
@@ -89,9 +91,10 @@ def _with_source_options(command: Any) -> Any:
               help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs not in it.")
 @click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file with a `waivers:` list (instead of the one in --config).")
+@recording_options
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool,
-         **source_params: Any) -> None:
+         history: HistoryRequest, **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
@@ -108,7 +111,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     context = ScanContext(config=config, options=params)
     add_gate_inputs(context, waivers_path, baseline_path)
     result = run_scan(inventory, rules, context, started=started)
-    finish(result, formats, out_dir, fail_on, quiet)
+    finish(result, formats, out_dir, fail_on, quiet, history)
 
 
 @cli.group()
@@ -176,6 +179,7 @@ def rules_validate(directory: Path | None) -> None:
 cli.add_command(snapshot_command)
 cli.add_command(emulator_command)
 cli.add_command(sdn_command)
+cli.add_command(history_command)
 rules.add_command(rules_docs)
 
 

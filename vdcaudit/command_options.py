@@ -13,6 +13,7 @@ import click
 from vdcaudit.console import print_summary
 from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK
 from vdcaudit.gate import gate_failures, print_gate_notes
+from vdcaudit.history.recording import HistoryRequest, record_scan
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
 from vdcaudit.reports import RENDERERS
@@ -45,11 +46,19 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool) -> NoReturn:
+def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool,
+           history: HistoryRequest | None = None) -> NoReturn:
+    # Recorded first (one transaction), so the reports carry the "since the last scan" section
+    recording = record_scan(result, history) if history is not None and history.target else None
     written = write_reports(result, formats, out_dir)
+    problems = recording.after_reports(written) if recording else []
+    for problem in problems:  # a failed notification loses nothing: the scan is recorded
+        click.echo(f"vdcaudit: {problem}", err=True)
     if not quiet:
         print_summary(result, written)
         print_gate_notes(result)
+        if recording:
+            click.echo(recording.summary() + (f"; {len(problems)} notification(s) failed" if problems else ""))
     if fail_on:
         gate = gate_failures(result, Severity(fail_on))
         if gate:

@@ -14,6 +14,7 @@ from vdcaudit.collectors import sdn as sdn_source
 from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
+from vdcaudit.history.recording import HistoryRequest, recording_options
 from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
@@ -34,8 +35,9 @@ def _with_nc_options(command: click.Command) -> click.Command:
 @click.option("--save-snapshot", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="With --nc: write what the controller returned (and the --hosts files) as a snapshot folder.")
 @output_options
+@recording_options
 def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], out_dir: Path, fail_on: str | None,
-        quiet: bool, **params: Any) -> None:
+        quiet: bool, history: HistoryRequest, **params: Any) -> None:
     """Audit on-premises SDN virtual network encryption (Network Controller + host certificates)."""
     if bool(snapshot) == bool(params.get("nc")):
         raise click.UsageError("give either --snapshot DIR or --nc URL")
@@ -51,7 +53,7 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
         print_overview(result)
         if save_snapshot:
             click.echo(f"saved snapshot to {save_snapshot}")
-    finish(result, formats, out_dir, fail_on, quiet)
+    finish(result, formats, out_dir, fail_on, quiet, history)
 
 
 def print_overview(result: ScanResult) -> None:
