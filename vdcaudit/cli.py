@@ -100,7 +100,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     if not chosen:
         raise click.UsageError(f"choose what to scan: {', '.join(selectors())}")
     started = datetime.now(timezone.utc)
-    if source_params.get("demo") and config_path is None:
+    if (source_params.get("demo") or source_params.get("demo_next")) and config_path is None:
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
