@@ -49,7 +49,13 @@ def _url(target: str) -> str:
         if not path.parent.is_dir():
             raise InputError(f"folder {path.parent} does not exist", target)
         return f"sqlite:///{path.resolve()}"
-    url = make_url(target)
+    try:
+        url = make_url(target)
+    except ArgumentError:
+        raise InputError("not a database URL (a file path, or postgresql://user@host/db)", masked(target)) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+        raise InputError(f"unsupported database {url.get_backend_name()} (a SQLite file path or postgresql://...)",
+                         masked(target))
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3, the vdcaudit[postgres] extra
     return url.render_as_string(hide_password=False)
@@ -79,18 +85,13 @@ class Database:
         self.shown = masked(target)
         try:
             self.engine = create_engine(_url(target), future=True)
-        except NoSuchModuleError as exc:
-            raise InputError(f"unsupported database URL ({exc}); use a file path or postgresql://...",
-                             self.shown) from None
+        except (NoSuchModuleError, ArgumentError) as exc:
+            raise InputError(f"not a database URL ({exc}); use a file path or postgresql://...", self.shown) from None
         except ModuleNotFoundError as exc:
             raise InputError(f"{exc.name} is not installed (pip install 'vdcaudit[postgres]')", self.shown) from None
-        except ArgumentError as exc:
-            raise InputError(f"not a database URL: {exc}", self.shown) from None
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
-        elif self.dialect != "postgresql":
-            raise InputError(f"unsupported database {self.dialect} (SQLite file or PostgreSQL URL)", self.shown)
         with self.errors():
             self._migrate()
 
