@@ -12,7 +12,7 @@ from vdcaudit.history.store import History, ScanRow
 from vdcaudit.model import SEVERITY_ORDER
 
 LISTED_PER_CLASS = 100  # changes listed per class; the rest are counted
-OLDEST_OPEN_LISTED = 50
+OLDEST_OPEN_LISTED = 20
 TREND_SCANS = 30
 MTTF_DAYS = 90
 # Listed one by one; `still_failing` is only counted (the open FAILs by age list them).
