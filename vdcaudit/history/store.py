@@ -107,7 +107,8 @@ class History:
                 tool_version=scan.tool_version[:40], rulepack=scan.rulepack[:200], sources=scan.sources,
                 coverage=scan.coverage, rules=scan.rules, counts=counts, score=counts["score"],
             ).returning(scans.c.id)).scalar_one()
-            self._insert_subjects(connection, scan.findings)
+            # subjects already named by the previous scan exist; only the others may be new
+            self._insert_subjects(connection, [f for f in scan.findings if f.fingerprint not in earlier])
             self._insert_findings(connection, scan_id, scan.findings)
             for chunk in _chunks([{"scan_id": scan_id, "scope": scan.scope, "fingerprint": f.fingerprint,
                                    "severity": f.severity, "first_seen": utc(earlier[f.fingerprint].first_seen),  # type: ignore[arg-type]
