@@ -103,6 +103,14 @@ def _rule_table(rules: Any) -> dict[str, dict[str, Any]]:
     return {}
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def read_findings_file(path: Path) -> ScanRecord:
     """A vdcaudit-findings.json, in either shape: findings that repeat their rule's title, severity
     and category, or findings that carry only `rule_id` with the rules listed once at the top."""
@@ -127,16 +135,15 @@ def read_findings_file(path: Path) -> ScanRecord:
             waived=bool(item.get("waiver")), resource_name=str(item.get("resource_name") or ""),
             resource_type=str(item.get("resource_type") or ""), subscription=item.get("subscription"),
             title=str(item.get("title") or rule.get("title") or ""), message=str(item.get("message") or "")))
-    scan = document.get("scan") if isinstance(document.get("scan"), dict) else {}
+    scan = _object(document.get("scan"))
     started = parse_time(scan.get("started"), path) if scan.get("started") else \
         datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-    sources = scan.get("sources") if isinstance(scan.get("sources"), list) else []
-    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    sources = _objects(scan.get("sources"))
     return ScanRecord(
         started=started, finished=parse_time(scan["finished"], path) if scan.get("finished") else started,
         scope=default_scope(sources), rulepack=str(scan.get("rulepack") or ""),
-        tool_version=str(tool.get("version") or ""), sources=sources,
-        coverage=document.get("coverage") if isinstance(document.get("coverage"), list) else [],
+        tool_version=str(_object(document.get("tool")).get("version") or ""), sources=sources,
+        coverage=_objects(document.get("coverage")),
         findings=findings, label=path.name,
         rules={str(r.get("id") or rid): {k: str(r.get(k) or "") for k in ("title", "severity", "category")}
                for rid, r in rules.items()})

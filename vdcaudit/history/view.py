@@ -53,7 +53,8 @@ def diff_view(d: ScanDiff) -> dict[str, Any]:
     """The diff of two scans (from the history or two findings files)."""
     return {
         "before": _scan_ref(d.before), "after": _scan_ref(d.after),
-        "rulepack_changed": {"before": d.before.rulepack, "after": d.after.rulepack} if d.rulepack_changed else None,
+        "rulepack_changed": {"before": d.before.rulepack, "after": d.after.rulepack}
+        if d.before is not None and d.rulepack_changed else None,
         "counts": {kind: d.count(kind) for kind in CLASSES},
         "alerting": d.alerting,
         "changes": {kind: [_change(c, d) for c in d.changes[kind][:LISTED_PER_CLASS]] for kind in LISTED_CLASSES},
