@@ -58,7 +58,7 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
         print_summary(result, written)
         print_gate_notes(result)
         if recording:
-            click.echo(recording.summary() + (f"; {len(problems)} notification(s) failed" if problems else ""))
+            click.echo(recording.summary() + (f"; {len(problems)} problem(s) after recording, see above" if problems else ""))
     if fail_on:
         gate = gate_failures(result, Severity(fail_on))
         if gate:

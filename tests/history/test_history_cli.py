@@ -162,7 +162,7 @@ def test_a_failed_notification_is_reported_and_the_scan_is_kept(tmp_path: Path) 
     assert result.exit_code == 0
     assert f"notification to json+http://127.0.0.1/*** failed: HTTP 500" in result.output
     assert "failed: ConnectionError" in result.output
-    assert "2 notification(s) failed" in result.output
+    assert "2 problem(s) after recording, see above" in result.output
     assert "secret" not in result.output
     assert [row["id"] for row in json.loads(run("history", "list", "--json", "--history", target).output)] == [2, 1]
 

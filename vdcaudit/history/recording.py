@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from vdcaudit.errors import InputError
 from vdcaudit.history.notify import Webhook, parse_webhook, send, should_notify
 from vdcaudit.history.records import record_of
 from vdcaudit.history.store import History
@@ -81,12 +82,15 @@ class Recording:
     def after_reports(self, written: list[Path]) -> list[str]:
         """Keep the HTML report for the site and notify; returns the problems (never raises for a
         notification: the scan is already recorded)."""
-        problems = []
+        problems: list[str] = []
         html = [path for path in written if path.suffix == ".html"]
         if html:
-            self.history.attach_report(self.scan_id, html[0].read_bytes())
+            try:
+                self.history.attach_report(self.scan_id, html[0].read_bytes())
+            except (InputError, OSError) as exc:  # the findings are recorded; only the site loses this page
+                problems.append(f"the HTML report was not kept in the history: {exc}")
         if self.request.webhooks and should_notify(self.view):
-            problems = send(self.request.webhooks, self.view, self.request.report_url)
+            problems += send(self.request.webhooks, self.view, self.request.report_url)
         self.history.close()
         return problems
 
