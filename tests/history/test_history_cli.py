@@ -103,19 +103,24 @@ def test_site_has_an_index_and_a_page_and_report_per_scan(tmp_path: Path) -> Non
     assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["index.html", "scan-2-report.html", "scan-2.html"]
 
 
-def _posted(tmp_path: Path, prefix: str) -> list[dict[str, Any]]:
+@pytest.fixture(scope="module")
+def posted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Two demo scans with a generic, a Teams and a Slack webhook: what each received, by format."""
+    tmp_path = tmp_path_factory.mktemp("notify")
     with receiver() as hook:
-        url = f"{prefix}{hook.url}/hooks/secret-path-token"
-        two_demo_scans(tmp_path, str(tmp_path / "h.db"), "--quiet", "--notify-webhook", url,
+        hooks = [arg for fmt in ("json", "teams", "slack")
+                 for arg in ("--notify-webhook", f"{fmt}+{hook.url}/hooks/{fmt}/secret-path-token")]
+        two_demo_scans(tmp_path, str(tmp_path / "h.db"), "--quiet", *hooks,
                        "--report-url", "https://reports.example/vdc/latest.html")
-        return hook.posts
+        return {post["path"].split("/")[2]: post for post in hook.posts}
 
 
-def test_generic_json_notification_only_when_something_changed(tmp_path: Path) -> None:
-    posts = _posted(tmp_path, "")
-    assert len(posts) == 1  # the first scan has nothing to compare with; the second does
-    body = posts[0]["body"]
-    assert posts[0]["content_type"] == "application/json" and posts[0]["path"] == "/hooks/secret-path-token"
+def test_generic_json_notification_only_when_something_changed(posted: dict[str, dict[str, Any]]) -> None:
+    # the first scan has nothing to compare with; the second posts once to each webhook
+    assert sorted(posted) == ["json", "slack", "teams"]
+    post = posted["json"]
+    body = post["body"]
+    assert post["content_type"] == "application/json" and post["path"] == "/hooks/json/secret-path-token"
     assert body["schema"] == "vdcaudit.history.notification/1"
     assert (body["scan"]["id"], body["previous"]["id"]) == (2, 1)
     assert {k: body["counts"][k] for k in ("new", "regressed", "lost_coverage", "fixed")} == \
@@ -131,9 +136,8 @@ def test_no_notification_when_nothing_got_worse(tmp_path: Path) -> None:
         assert hook.posts == []
 
 
-def test_teams_adaptive_card(tmp_path: Path) -> None:
-    (post,) = _posted(tmp_path, "teams+")
-    body = post["body"]
+def test_teams_adaptive_card(posted: dict[str, dict[str, Any]]) -> None:
+    body = posted["teams"]["body"]
     assert body["type"] == "message"
     (attachment,) = body["attachments"]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
@@ -143,9 +147,8 @@ def test_teams_adaptive_card(tmp_path: Path) -> None:
     assert card["actions"][0]["url"] == "https://reports.example/vdc/latest.html"
 
 
-def test_slack_block_kit(tmp_path: Path) -> None:
-    (post,) = _posted(tmp_path, "slack+")
-    body = post["body"]
+def test_slack_block_kit(posted: dict[str, dict[str, Any]]) -> None:
+    body = posted["slack"]["body"]
     assert body["blocks"][0]["type"] == "header" and "3 new FAIL" in body["text"]
     listed = body["blocks"][2]["text"]["text"]
     assert "<https://reports.example/vdc/latest.html#finding-" in listed and "sb-spoke2-orders" in listed
