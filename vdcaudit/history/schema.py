@@ -51,6 +51,7 @@ scan_findings = Table(
     Column("waived", Boolean, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=True),
     Column("message", Text, nullable=True),  # kept for findings that are not PASS
+    sqlite_with_rowid=False,
 )
 
 # A failing run that ended with the finding judged compliant: for the mean time to fix.

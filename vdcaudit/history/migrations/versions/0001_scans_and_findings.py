@@ -49,4 +49,5 @@ def upgrade() -> None:
         sa.Column("waived", sa.Boolean, nullable=False),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message", sa.Text, nullable=True),
+        sqlite_with_rowid=False,  # rows live in the primary key's b-tree: the fingerprint is stored once
     )
