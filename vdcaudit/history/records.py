@@ -15,7 +15,6 @@ from vdcaudit.model import CATEGORY_ORDER, Status, fingerprint
 if TYPE_CHECKING:
     from vdcaudit.scan import ScanResult
 
-OPEN_STATUSES = ("FAIL",)
 JUDGED = ("PASS", "WARN", "FAIL")  # statuses that say something about compliance
 UNJUDGED = ("UNKNOWN", "ERROR")
 
