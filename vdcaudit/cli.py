@@ -25,6 +25,8 @@ from vdcaudit.model import ScanContext
 from vdcaudit.output import check_targets
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
+from vdcaudit.history.commands import history as history_command
+from vdcaudit.history.recording import HistoryRequest, recording_options
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
@@ -94,16 +96,17 @@ def _with_source_options(command: Any) -> Any:
               help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs not in it.")
 @click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file with a `waivers:` list (instead of the one in --config).")
+@recording_options
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
-         waivers_path: Path | None, quiet: bool, **source_params: Any) -> None:
+         waivers_path: Path | None, quiet: bool, history: HistoryRequest, **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
         raise click.UsageError(f"choose what to scan: {', '.join(selectors())}")
     check_targets(formats, out_dir)
     started = datetime.now(timezone.utc)
-    if source_params.get("demo") and config_path is None:
+    if (source_params.get("demo") or source_params.get("demo_next")) and config_path is None:
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
@@ -114,7 +117,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     context = ScanContext(config=config, options=params)
     add_gate_inputs(context, waivers_path, baseline_path)
     result = run_scan(inventory, rules, context, started=started)
-    finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
+    finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error, allow_empty=allow_empty)
 
 
 @cli.group()
@@ -190,6 +193,7 @@ def rules_validate(directory: Path | None) -> None:
 cli.add_command(snapshot_command)
 cli.add_command(emulator_command)
 cli.add_command(sdn_command)
+cli.add_command(history_command)
 rules.add_command(rules_docs)
 
 

@@ -13,6 +13,7 @@ import click
 from vdcaudit.console import print_summary
 from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from vdcaudit.gate import gate_failures, gate_message, print_gate_notes
+from vdcaudit.history.recording import HistoryRequest, record_scan
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
 from vdcaudit.reports import RENDERERS
@@ -53,10 +54,15 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool,
-           fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
+           history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
     if not allow_empty:
         refuse_empty(result)
+    # Recorded first (one transaction), so the reports carry the "since the last scan" section
+    recording = record_scan(result, history) if history is not None and history.target else None
     written = write_reports(result, formats, out_dir)
+    problems = recording.after_reports(written.paths) if recording else []
+    for problem in problems:  # a failed notification loses nothing: the scan is recorded
+        click.echo(f"vdcaudit: {problem}", err=True)
     if not quiet:
         print_summary(result, written.paths)
         for path in written.removed:
@@ -65,6 +71,8 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
             click.echo(f"stale: {path} is not from this scan (vdcaudit did not write it there, or it changed since)",
                        err=True)
         print_gate_notes(result)
+        if recording:
+            click.echo(recording.summary() + (f"; {len(problems)} problem(s) after recording, see above" if problems else ""))
     if fail_on:
         gate = gate_failures(result, Severity(fail_on), count_errors=fail_on_error)
         if gate:

@@ -21,6 +21,7 @@ _LOCATIONS = {
     "rules": ("rules", "rules"),
     "templates": ("templates", "reports/templates"),
     "demo": ("fixtures/demo", "fixtures/demo"),
+    "demo-next": ("fixtures/demo-next", "fixtures/demo-next"),
 }
 
 

@@ -14,6 +14,7 @@ from vdcaudit.collectors import sdn as sdn_source
 from vdcaudit.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
+from vdcaudit.history.recording import HistoryRequest, recording_options
 from vdcaudit.model import ScanContext
 from vdcaudit.output import check_targets
 from vdcaudit.inventory import Inventory
@@ -35,8 +36,9 @@ def _with_nc_options(command: click.Command) -> click.Command:
 @click.option("--save-snapshot", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="With --nc: write what the controller returned (and the --hosts files) as a snapshot folder.")
 @output_options
+@recording_options
 def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], out_dir: Path, fail_on: str | None,
-        fail_on_error: bool, allow_empty: bool, quiet: bool, **params: Any) -> None:
+        fail_on_error: bool, allow_empty: bool, quiet: bool, history: HistoryRequest, **params: Any) -> None:
     """Audit on-premises SDN virtual network encryption (Network Controller + host certificates)."""
     if bool(snapshot) == bool(params.get("nc")):
         raise click.UsageError("give either --snapshot DIR or --nc URL")
@@ -53,7 +55,7 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
         print_overview(result)
         if save_snapshot:
             click.echo(f"saved snapshot to {save_snapshot}")
-    finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
+    finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error, allow_empty=allow_empty)
 
 
 def print_overview(result: ScanResult) -> None:

@@ -1,6 +1,9 @@
 """Report sections: overviews that a source adds to the report beside the findings (the SDN
 encryption picture per virtual network, say). A builder gets the linked inventory and the
-findings and returns JSON-able data, or None when it has nothing to show."""
+findings and returns JSON-able data, or None when it has nothing to show.
+
+One section is attached after the scan instead: "history" (the "since the last scan" view), which
+needs the scan history rather than the inventory (vdcaudit.history.recording)."""
 
 from __future__ import annotations
 

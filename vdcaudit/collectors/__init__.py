@@ -17,7 +17,7 @@ import click
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.collectors import arm_template, terraform
 from vdcaudit.collectors import sdn as sdn_source
-from vdcaudit.collectors.snapshot import load_snapshot
+from vdcaudit.collectors.snapshot import load_snapshot, snapshot_files
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
 
@@ -37,7 +37,14 @@ def _collect_snapshots(params: dict[str, Any], inventory: Inventory) -> None:
 
 
 def _collect_demo(params: dict[str, Any], inventory: Inventory) -> None:
-    load_snapshot(data_path("demo") / "azure", inventory)
+    if params.get("demo_next"):
+        # The same VDC a day later: fixtures/demo-next holds the files that changed (to try --history)
+        changed = sorted(snapshot_files(data_path("demo-next") / "azure"))
+        names = {file.name for file in changed}
+        for file in [f for f in sorted(snapshot_files(data_path("demo") / "azure")) if f.name not in names] + changed:
+            load_snapshot(file, inventory)
+    else:
+        load_snapshot(data_path("demo") / "azure", inventory)
     sdn_source.load_fabric_snapshot(data_path("demo") / "sdn", inventory)  # the on-premises SDN beside it
 
 
@@ -45,10 +52,13 @@ SOURCES: list[Source] = [
     Source(
         name="demo",
         options=[click.Option(["--demo"], is_flag=True,
-                              help="Audit the bundled demo Virtual Datacenter (no account needed).")],
-        wanted=lambda p: bool(p.get("demo")),
+                              help="Audit the bundled demo Virtual Datacenter (no account needed)."),
+                 click.Option(["--demo-next"], is_flag=True,
+                              help="The demo a day later (a few resources changed): scan it after --demo with "
+                                   "--history to see what changed.")],
+        wanted=lambda p: bool(p.get("demo") or p.get("demo_next")),
         collect=_collect_demo,
-        selectors=("--demo",),
+        selectors=("--demo", "--demo-next"),
     ),
     Source(
         name="snapshot",

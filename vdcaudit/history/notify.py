@@ -1,0 +1,155 @@
+"""Webhook notifications after a recorded scan, sent only when something changed for the worse:
+new or regressed FAILs, waivers that ended, lost coverage, new coverage gaps.
+
+Formats (chosen by a prefix, else by the host):
+- generic JSON (`json+https://...`, the default): the documented `vdcaudit.history.notification/1`
+  document, see README "Notifications";
+- Microsoft Teams (`teams+https://...`, or a Power Automate / Logic Apps Workflows URL): a message
+  with one Adaptive Card attachment, the shape Teams Workflows "post to a channel when a webhook
+  request is received" takes;
+- Slack (`slack+https://...`, or hooks.slack.com): an incoming-webhook message with Block Kit blocks.
+
+A webhook URL is a secret (Slack's path, the Workflows `sig=` parameter): it is never printed, only
+its scheme and host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from vdcaudit.history.diff import ALERTING
+
+TIMEOUT_SECONDS = 15
+SCHEMA = "vdcaudit.history.notification/1"
+LISTED = 10  # findings named in a message; the counts cover the rest
+FORMATS = ("json", "teams", "slack")
+_LABELS = {"new": "new FAIL", "regressed": "regressed (PASS → FAIL)", "unwaived": "waiver ended",
+           "lost_coverage": "lost coverage"}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    format: str
+
+    @property
+    def shown(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{self.format}+{parts.scheme}://{parts.hostname or ''}/***"
+
+
+def parse_webhook(value: str) -> Webhook:
+    prefix, plus, rest = value.partition("+")
+    if plus and prefix in FORMATS and rest.startswith(("http://", "https://")):
+        return Webhook(rest, prefix)
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("a webhook is an http(s) URL, optionally prefixed json+, teams+ or slack+")
+    host = (urlsplit(value).hostname or "").lower()
+    if host == "hooks.slack.com":
+        return Webhook(value, "slack")
+    if host.endswith((".logic.azure.com", ".powerplatform.com", ".webhook.office.com")):
+        return Webhook(value, "teams")
+    return Webhook(value, "json")
+
+
+def should_notify(view: dict[str, Any]) -> bool:
+    return bool(view.get("before")) and view["alerting"] > 0
+
+
+def _link(report_url: str | None, fingerprint: str | None = None) -> str | None:
+    if not report_url:
+        return None
+    return f"{report_url}#finding-{fingerprint}" if fingerprint else report_url
+
+
+def generic(view: dict[str, Any], report_url: str | None) -> dict[str, Any]:
+    listed = {kind: [{"rule_id": c["rule_id"], "title": c["title"], "severity": c["severity"],
+                      "resource_id": c["resource_id"], "resource_name": c["resource_name"],
+                      "before": c["before"], "now": c["after"], "fingerprint": c["fingerprint"],
+                      "link": _link(report_url, c["fingerprint"])} for c in view["changes"][kind][:LISTED]]
+              for kind in ALERTING}
+    return {
+        "schema": SCHEMA,
+        "scan": {"id": view["scan"], "scope": view["scope"], "started": view["after"]["started"],
+                 "rulepack": view["after"]["rulepack"]},
+        "previous": view["before"] and {"id": view["before"]["id"], "started": view["before"]["started"]},
+        "counts": view["counts"],
+        "new_coverage_gaps": view["new_coverage_gaps"],
+        "rulepack_changed": view["rulepack_changed"],
+        "report": report_url,
+        "changes": listed,
+    }
+
+
+def _headline(view: dict[str, Any]) -> str:
+    counts = view["counts"]
+    parts = [f"{counts[kind]} {_LABELS[kind]}" for kind in ALERTING if counts[kind]]
+    if view["new_coverage_gaps"]:
+        parts.append(f"{len(view['new_coverage_gaps'])} new coverage gap(s)")
+    return f"vdcaudit scan #{view['scan']} ({view['scope']}): " + ", ".join(parts)
+
+
+def _lines(view: dict[str, Any], report_url: str | None) -> list[tuple[str, str | None]]:
+    """(text, link) for the first findings that changed for the worse."""
+    lines = []
+    for kind in ALERTING:
+        for c in view["changes"][kind]:
+            lines.append((f"{_LABELS[kind]}: [{c['severity']}] {c['rule_id']} {c['resource_name']}",
+                          _link(report_url, c["fingerprint"])))
+    return lines[:LISTED]
+
+
+def teams(view: dict[str, Any], report_url: str | None) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": _headline(view), "weight": "Bolder", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": _LABELS[k], "value": str(view["counts"][k])} for k in ALERTING]
+         + [{"title": "fixed", "value": str(view["counts"]["fixed"])}]},
+    ]
+    body += [{"type": "TextBlock", "text": f"[{text}]({link})" if link else text, "wrap": True, "spacing": "None"}
+             for text, link in _lines(view, report_url)]
+    card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+                            "version": "1.4", "body": body}
+    if report_url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the report", "url": report_url}]
+    return {"type": "message", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+
+
+def _slack_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack(view: dict[str, Any], report_url: str | None) -> dict[str, Any]:
+    items = [f"• <{link}|{_slack_text(text)}>" if link else f"• {_slack_text(text)}" for text, link in _lines(view, report_url)]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _headline(view)[:150]}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{_LABELS[k]}*\n{view['counts'][k]}"} for k in ALERTING]
+         + [{"type": "mrkdwn", "text": f"*fixed*\n{view['counts']['fixed']}"}]},
+    ]
+    if items:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(items)[:3000]}})
+    if report_url:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open the report"}, "url": report_url}]})
+    return {"text": _headline(view), "blocks": blocks}
+
+
+PAYLOADS = {"json": generic, "teams": teams, "slack": slack}
+
+
+def send(webhooks: list[Webhook], view: dict[str, Any], report_url: str | None) -> list[str]:
+    """Post to every webhook; returns one line per failure (the URL masked), never raises."""
+    failures = []
+    for hook in webhooks:
+        try:
+            response = requests.post(hook.url, json=PAYLOADS[hook.format](view, report_url), timeout=TIMEOUT_SECONDS,
+                                     allow_redirects=False)
+            if not 200 <= response.status_code < 300:
+                failures.append(f"notification to {hook.shown} failed: HTTP {response.status_code}")
+        except requests.RequestException as exc:
+            failures.append(f"notification to {hook.shown} failed: {type(exc).__name__}")
+    return failures
