@@ -82,7 +82,7 @@ def test_site_index_and_scan_pages_open_offline(page_opener: Any) -> None:
     page.locator("a[href='scan-2.html']").click()
     page.wait_for_selector("h1")
     assert page.locator("h1").inner_text() == "Scan #2"
-    assert page.locator("#changes-new tbody tr").count() == 3
+    assert page.locator("#changes-new tbody tr").count() == 5
     page.locator("#changes-regressed a").first.click()  # into the scan's own report
     page.wait_for_selector("html[data-ready='1']")
     assert page.url.split("#")[0].endswith("scan-2-report.html")

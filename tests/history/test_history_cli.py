@@ -28,18 +28,19 @@ def test_readme_quick_start_two_scans_and_the_diff(tmp_path: Path, history_targe
     first, second = two_demo_scans(tmp_path, history_target)
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert "history: recorded scan #1" in first.output
-    assert "since scan #1: 3 new FAIL, 1 regressed, 1 lost coverage, 1 fixed" in second.output
+    assert "since scan #1: 5 new FAIL, 1 regressed, 1 lost coverage, 1 fixed" in second.output
     diff = run("history", "diff", "--history", history_target, "--json")
     view = json.loads(diff.output)
     names = {kind: sorted(f"{c['rule_id']} {c['resource_name']}" for c in changes)
              for kind, changes in view["changes"].items() if changes}
-    assert names == {"new": ["VDC-ST-002 stspoke2archive", "VDC-ST-003 stspoke2archive", "VDC-ST-004 stspoke2archive"],
+    assert names == {"new": ["VDC-ST-002 stspoke2archive", "VDC-ST-003 stspoke2archive", "VDC-ST-004 stspoke2archive",
+                             "VDC-ST-006 stspoke2archive", "VDC-ST-007 stspoke2archive"],
                      "regressed": ["VDC-SB-001 sb-spoke2-orders"], "lost_coverage": ["VDC-SB-001 sb-spoke2-legacy"],
                      "fixed": ["VDC-ST-002 stspoke2datalake"]}
     # the report carries the view: in the JSON's sections and as the HTML section
     document = json.loads((tmp_path / "day2" / "vdcaudit-findings.json").read_text())
     section = document["sections"]["history"]
-    assert section["scan"] == 2 and section["before"]["id"] == 1 and section["counts"]["new"] == 3
+    assert section["scan"] == 2 and section["before"]["id"] == 1 and section["counts"]["new"] == 5
     assert [p["id"] for p in section["trend"]] == [1, 2]
     html = (tmp_path / "day2" / "vdcaudit-report.html").read_text()
     regressed = view["changes"]["regressed"][0]["fingerprint"]
@@ -53,9 +54,12 @@ def test_list_show_prune_and_the_environment_variable(tmp_path: Path) -> None:
     env = {"VDCAUDIT_HISTORY": target}
     listed = json.loads(run("history", "list", "--json", env=env).output)
     assert [row["id"] for row in listed] == [2, 1]
-    assert listed[0]["counts"]["by_status"]["FAIL"] == 70
+    # the open FAILs of the second scan, counted from its own findings file
+    report = json.loads((tmp_path / "day2" / "vdcaudit-findings.json").read_text())
+    open_fails = sum(1 for f in report["findings"] if f["status"] == "FAIL" and not f.get("waiver"))
+    assert open_fails > 0 and listed[0]["counts"]["by_status"]["FAIL"] == open_fails
     shown = json.loads(run("history", "show", "latest", "--json", env=env).output)
-    assert shown["id"] == 2 and shown["open_fails_total"] == 70
+    assert shown["id"] == 2 and shown["open_fails_total"] == open_fails
     assert [f["rule_id"] for f in shown["fixed"]] == ["VDC-ST-002"]
     text = run("history", "show", "1", env=env)
     assert text.exit_code == 0 and "open FAILs, longest open first" in text.output
@@ -124,7 +128,7 @@ def test_generic_json_notification_only_when_something_changed(posted: dict[str,
     assert body["schema"] == "vdcaudit.history.notification/1"
     assert (body["scan"]["id"], body["previous"]["id"]) == (2, 1)
     assert {k: body["counts"][k] for k in ("new", "regressed", "lost_coverage", "fixed")} == \
-        {"new": 3, "regressed": 1, "lost_coverage": 1, "fixed": 1}
+        {"new": 5, "regressed": 1, "lost_coverage": 1, "fixed": 1}
     assert body["changes"]["regressed"][0]["link"].startswith("https://reports.example/vdc/latest.html#finding-")
 
 
@@ -143,13 +147,13 @@ def test_teams_adaptive_card(posted: dict[str, dict[str, Any]]) -> None:
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    assert "3 new FAIL, 1 regressed (PASS → FAIL), 1 lost coverage" in card["body"][0]["text"]
+    assert "5 new FAIL, 1 regressed (PASS → FAIL), 1 lost coverage" in card["body"][0]["text"]
     assert card["actions"][0]["url"] == "https://reports.example/vdc/latest.html"
 
 
 def test_slack_block_kit(posted: dict[str, dict[str, Any]]) -> None:
     body = posted["slack"]["body"]
-    assert body["blocks"][0]["type"] == "header" and "3 new FAIL" in body["text"]
+    assert body["blocks"][0]["type"] == "header" and "5 new FAIL" in body["text"]
     listed = body["blocks"][2]["text"]["text"]
     assert "<https://reports.example/vdc/latest.html#finding-" in listed and "sb-spoke2-orders" in listed
 
