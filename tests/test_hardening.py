@@ -331,3 +331,24 @@ def test_a_message_quoting_a_huge_value_is_cut_too(builtin_rules: dict[str, Any]
     assert finding.message.endswith("… [cut by vdcaudit: kept 4,096 of 100,014 characters]")
     assert finding.evidence["list"][-1] == "[cut by vdcaudit: kept 100 of 1,000 items]"
     assert "nested deeper than 8 levels" in json.dumps(finding.evidence["nested"])
+
+
+# -- a read that failed is not a pass ------------------------------------------------------------
+
+def test_a_scope_that_could_not_be_read_fails_the_gate(write_json, tmp_path: Path) -> None:
+    """A snapshot carrying a coverage gap (403 on one subscription) beside a compliant resource:
+    the gate fails on the gap's UNKNOWN findings; --no-fail-on-error opts out, as for ERROR."""
+    document = {"vdcaudit_snapshot": {"coverage": [
+        {"source": "azure", "scope": "00000000-0000-0000-0000-00000000dead", "reason": "403 Forbidden"}]},
+        "value": [storage("stok", minimumTlsVersion="TLS1_2")]}
+    snapshot = write_json("gap.json", document)
+    common = ["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "o"), "--format", "json"]
+    result = invoke(*common, "--fail-on", "high")
+    findings = json.loads((tmp_path / "o" / "vdcaudit-findings.json").read_text())["findings"]
+    gaps = [f for f in findings if f["resource_id"].endswith("dead")]
+    assert gaps and all(f["status"] == "UNKNOWN" for f in gaps)
+    assert result.exit_code == 1, result.output
+    assert "UNKNOWN (a read failed)" in result.output
+    assert not [f for f in findings if f["status"] == "FAIL" and f["severity"] in ("critical", "high")]
+    opted_out = invoke(*common, "--fail-on", "high", "--no-fail-on-error")
+    assert opted_out.exit_code == 0, opted_out.output

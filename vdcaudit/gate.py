@@ -5,6 +5,10 @@ A finding fails the gate when it is at or above the --fail-on severity, not waiv
 - ERROR (the data broke the rule or check, so the resource was not judged): it counts like a FAIL
   of its rule's severity unless --no-fail-on-error is given. A broken judgement must never let the
   gate pass; the baseline records only failures, so it does not excuse an ERROR.
+- UNKNOWN because a read failed (a 403, a timeout, throttling past the retries: a coverage gap of a
+  live or snapshot source): what could not be read was not judged, so it counts like ERROR. An
+  UNKNOWN for a value a template or plan cannot know before deployment does not: it is the nature of
+  the source, not something that broke.
 """
 
 from __future__ import annotations
@@ -36,17 +40,31 @@ def gate_failures(result: ScanResult, threshold: Severity, count_errors: bool = 
         new = {item["fingerprint"] for item in result.baseline["new"]}
         failing = [f for f in failing if f.fingerprint in new]
     if count_errors:
-        failing += [f for f in result.findings if f.status is Status.ERROR and f.waiver is None
-                    and f.severity.at_least(threshold)]
+        unread = unread_scopes(result)
+        failing += [f for f in result.findings if f.waiver is None and f.severity.at_least(threshold)
+                    and (f.status is Status.ERROR
+                         or (f.status is Status.UNKNOWN and f.resource_id.lower() in unread))]
     return failing
+
+
+# Coverage gaps of these sources are values unknown before deployment, not failed reads.
+_UNKNOWABLE_BY_NATURE = {"template", "terraform"}
+
+
+def unread_scopes(result: ScanResult) -> set[str]:
+    """Scopes (lower-case) where a read failed; their UNKNOWN findings are the coverage gaps."""
+    return {r.scope.lower() for r in result.coverage if r.source not in _UNKNOWABLE_BY_NATURE}
 
 
 def gate_message(failures: list[Finding], threshold: str) -> str:
     """The one line the pipeline log shows when the gate fails."""
     errors = sum(1 for f in failures if f.status is Status.ERROR)
-    if not errors:
-        return f"gate failed: {len(failures)} FAIL finding(s) at or above {threshold}"
-    return (f"gate failed: {len(failures) - errors} FAIL and {errors} ERROR finding(s) at or above {threshold} "
+    unread = sum(1 for f in failures if f.status is Status.UNKNOWN)
+    fails = len(failures) - errors - unread
+    if not errors and not unread:
+        return f"gate failed: {fails} FAIL finding(s) at or above {threshold}"
+    parts = [f"{fails} FAIL", f"{errors} ERROR"] + ([f"{unread} UNKNOWN (a read failed)"] if unread else [])
+    return (f"gate failed: {' and '.join(parts)} finding(s) at or above {threshold} "
             "(ERROR: the data could not be judged; --no-fail-on-error leaves those out of the gate)")
 
 
