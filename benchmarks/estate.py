@@ -20,7 +20,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo" / "azure"
-SUBSCRIPTION = re.compile(r"(?<=subscriptions/)[0-9a-fA-F-]{36}")
+# The demo's subscription ids, wherever they appear (ids, subscriptionId, role-assignment scopes)
+SUBSCRIPTION = re.compile(r"(?<![0-9a-fA-F-])([1-4])\1{7}-\1{4}-4\1{3}-8\1{3}-\1{12}(?![0-9a-fA-F-])")
 VAULT_HOST = re.compile(r"https://([a-z0-9-]+)\.vault\.azure\.net", re.IGNORECASE)
 COPIES_PER_FILE = 128  # about 10,000 resources per file
 
