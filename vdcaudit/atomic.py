@@ -7,20 +7,27 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from vdcaudit.errors import InputError
 
 
 def stage(path: Path, content: bytes) -> Path:
     """Write content to a temporary file beside path; the caller renames it (os.replace)."""
+    return stage_stream(path, lambda stream: stream.write(content))
+
+
+def stage_stream(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Let `write` stream into a temporary file beside path; the caller renames it (os.replace).
+    Whatever `write` raises, the temporary file is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
+        with os.fdopen(handle, "wb", buffering=1 << 20) as stream:
+            write(stream)
         os.chmod(temp, 0o644)  # mkstemp makes 0600; reports and snapshots are meant to be shared
-    except OSError:
+    except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return Path(temp)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from vdcaudit.reports.html_report import render_html
-from vdcaudit.reports.json_report import as_document
+from vdcaudit.reports import RENDERERS
+from vdcaudit.reports.json_report import head
 from vdcaudit.scan import ScanResult
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,7 +39,7 @@ def report_files(tmp_path_factory: pytest.TempPathFactory, demo_result: ScanResu
     files = {}
     for name, result in (("demo", demo_result), ("waived", waived_result), ("hostile", hostile_result)):
         files[name] = folder / f"{name}.html"
-        files[name].write_bytes(render_html(result))
+        files[name].write_bytes(RENDERERS["html"].render(result))
     return files
 
 
@@ -80,7 +80,7 @@ def _rows(page: Any) -> list[dict[str, str]]:
 
 
 def _expected_matrix(result: ScanResult) -> dict[tuple[str, str], int]:
-    summary = as_document(result)["summary"]
+    summary = head(result)["summary"]
     expected = {}
     for category, statuses in summary["matrix"].items():
         waived = summary["waived_matrix"][category]

@@ -12,7 +12,8 @@ import pytest
 from report_data import HOSTILE, synthetic_result
 
 from vdcaudit.reports import html_report
-from vdcaudit.reports.html_report import csp_hash, render_html, script_json
+from vdcaudit.reports import RENDERERS
+from vdcaudit.reports.html_report import csp_hash, script_json
 from vdcaudit.reports.views import CARDS_PER_RULE
 from vdcaudit.scan import ScanResult
 
@@ -29,7 +30,7 @@ def _split(html: str) -> tuple[str, str, str]:
 
 
 def test_hostile_strings_are_escaped_everywhere(hostile_result: ScanResult) -> None:
-    html = render_html(hostile_result).decode("utf-8")
+    html = RENDERERS["html"].render(hostile_result).decode("utf-8")
     markup, data, _ = _split(html)
     for payload in ("<script>window", "<img src=x", "</script><script>", "onerror=\"window"):
         assert payload not in markup
@@ -41,13 +42,13 @@ def test_hostile_strings_are_escaped_everywhere(hostile_result: ScanResult) -> N
 
 
 def test_script_json_escapes_what_could_end_a_script_block() -> None:
-    text = str(script_json({"a": "</script><!--<script>", "b": "x\u2028y&"}))
+    text = script_json({"a": "</script><!--<script>", "b": "x\u2028y&"}).decode("utf-8")
     assert "</" not in text and "<!--" not in text and "\u2028" not in text and "&" not in text
     assert json.loads(text) == {"a": "</script><!--<script>", "b": "x\u2028y&"}
 
 
 def test_csp_allows_only_the_shipped_script_and_style(demo_result: ScanResult) -> None:
-    html = render_html(demo_result).decode("utf-8")
+    html = RENDERERS["html"].render(demo_result).decode("utf-8")
     csp = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1))
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
     assert directives["default-src"] == "'none'"
@@ -60,7 +61,7 @@ def test_csp_allows_only_the_shipped_script_and_style(demo_result: ScanResult) -
 
 
 def test_report_is_self_contained(demo_result: ScanResult) -> None:
-    html = render_html(demo_result).decode("utf-8")
+    html = RENDERERS["html"].render(demo_result).decode("utf-8")
     markup, _, _ = _split(html)
     assert not re.search(r"""(src|href|action)\s*=\s*["']?(https?:|//)""", markup, re.I)
     assert "@import" not in html and "url(" not in html
@@ -69,7 +70,7 @@ def test_report_is_self_contained(demo_result: ScanResult) -> None:
 
 def test_every_gap_has_a_card_up_to_the_cap_and_the_rest_go_to_the_explorer() -> None:
     result = synthetic_result(6_000)
-    html = render_html(result).decode("utf-8")
+    html = RENDERERS["html"].render(result).decode("utf-8")
     cards = html.count('<article class="finding')
     assert cards <= len(result.rules) * CARDS_PER_RULE
     assert "more.\n" in html or "… and" in html
@@ -79,7 +80,7 @@ def test_every_gap_has_a_card_up_to_the_cap_and_the_rest_go_to_the_explorer() ->
 
 
 def test_waivers_are_shown_with_owner_reason_and_expiry(waived_result: ScanResult) -> None:
-    html = render_html(waived_result).decode("utf-8")
+    html = RENDERERS["html"].render(waived_result).decode("utf-8")
     waived = [f for f in waived_result.findings if f.waiver]
     assert waived
     assert 'id="waivers"' in html and "legacy app, migration planned" in html and "until 2027-06-30" in html
@@ -95,6 +96,6 @@ def test_sections_use_their_partial_or_fall_back_to_escaped_data(demo_result: Sc
     monkeypatch.setattr(html_report, "data_path", lambda name: templates)
     result = ScanResult(**{**demo_result.__dict__, "sections": {"probe": {"networks": 7},
                                                                  "other": {"name": "<b>x</b>"}}})
-    html = render_html(result).decode("utf-8")
+    html = RENDERERS["html"].render(result).decode("utf-8")
     assert f"<p class='probe'>7 networks of {demo_result.summary['resources']}</p>" in html
     assert 'id="section-other"' in html and "<b>x</b>" not in html.split('id="vdc-data"')[0]

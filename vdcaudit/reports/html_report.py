@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from typing import Any
+from typing import Any, BinaryIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from vdcaudit.jsonout import dumps, script_safe
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
 from vdcaudit.reports.common import rulepack_version, scan_scope
 from vdcaudit.reports.evidence import evidence_value
@@ -25,15 +25,14 @@ from vdcaudit.reports.views import CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, bu
 from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
 
-# Characters that could end or confuse a <script> element or an HTML parser, as JSON escapes.
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+# Stands in for the findings data while the template renders; the data (tens of MB at 100,000
+# findings) is written beside the template's output as bytes, never copied into a str.
+_DATA_MARK = "<!--vdcaudit:explorer-data-->"  # a raw "<": no escaped inventory value can hold it
 
 
-def script_json(value: Any) -> Markup:
+def script_json(value: Any) -> bytes:
     """JSON that can sit inside <script type="application/json"> whatever strings it holds."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    return Markup(text.translate(_SCRIPT_SAFE))
+    return script_safe(dumps(value))
 
 
 def csp_hash(text: str) -> str:
@@ -93,7 +92,7 @@ def explorer_data(result: ScanResult) -> dict[str, Any]:
     return {"strings": strings.values, "rules": rules, "findings": rows}
 
 
-def render_html(result: ScanResult) -> bytes:
+def write_html(result: ScanResult, stream: BinaryIO) -> None:
     env = _environment()
     templates = data_path("templates")
     stylesheet = (templates / "report.css").read_text(encoding="utf-8")
@@ -111,6 +110,11 @@ def render_html(result: ScanResult) -> bytes:
         statuses=[s.value for s in Status], columns=COLUMNS, framework_labels=FRAMEWORK_LABELS,
         section_templates=section_templates, csp=csp, cards_per_rule=CARDS_PER_RULE,
         stylesheet=Markup(stylesheet), script=Markup(script),
-        data=script_json(explorer_data(result)),
+        data=Markup(_DATA_MARK),
     )
-    return html.encode("utf-8")
+    before, mark, after = html.partition(_DATA_MARK)
+    if not mark:
+        raise RuntimeError("report template lost the findings data placeholder")
+    stream.write(before.encode("utf-8"))
+    stream.write(script_json(explorer_data(result)))
+    stream.write(after.encode("utf-8"))
