@@ -10,6 +10,7 @@ from typing import Any
 import jmespath
 from jmespath import functions
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 from vdcaudit.armdata import ArmObject
 
@@ -47,14 +48,48 @@ def _map_strings(value: Any, fn: Any) -> Any:
 
 
 OPTIONS = jmespath.Options(custom_functions=_VdcFunctions())
+# The interpreter keeps no state between searches: one serves every rule and resource.
+_INTERPRETER = TreeInterpreter(OPTIONS)
 
 
-def compile_expression(text: str) -> ParsedResult:
-    return jmespath.compile(text)
+class Expression(ParsedResult):
+    """A compiled expression. Plain field paths (`properties.minimumTlsVersion`, most evidence and
+    requirement paths) are read by a loop of lookups instead of a walk of the syntax tree: the same
+    result (a missing or non-object step gives null), several times faster."""
+
+    def __init__(self, expression: str, parsed: dict[str, Any]) -> None:
+        super().__init__(expression, parsed)
+        self.fields = _field_chain(parsed)
+
+    def search(self, value: Any, options: Any = None) -> Any:
+        return search(self, value)
+
+
+def _field_chain(node: dict[str, Any]) -> tuple[str, ...] | None:
+    if node["type"] == "field":
+        return (node["value"],)
+    if node["type"] == "subexpression":
+        chains = [_field_chain(child) for child in node["children"]]
+        if any(chain is None for chain in chains):
+            return None
+        return tuple(name for chain in chains if chain for name in chain)
+    return None
+
+
+def compile_expression(text: str) -> Expression:
+    parsed = jmespath.compile(text)
+    return Expression(parsed.expression, parsed.parsed)
 
 
 def search(expression: ParsedResult, data: Any) -> Any:
-    return expression.search(data, options=OPTIONS)
+    fields = getattr(expression, "fields", None)
+    if fields is None:
+        return _INTERPRETER.visit(expression.parsed, data)
+    for name in fields:  # JMESPath's field semantics: only an object has fields
+        if not isinstance(data, dict):
+            return None
+        data = data.get(name)
+    return data
 
 
 def truthy(value: Any) -> bool:

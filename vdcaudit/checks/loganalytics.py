@@ -23,12 +23,17 @@ def _linked_cluster_id(workspace: dict[str, Any], inventory: Inventory) -> str |
     features = (workspace.get("properties") or {}).get("features") or {}
     if features.get("clusterResourceId"):
         return str(features["clusterResourceId"])
-    workspace_id = workspace["id"].lower()
+    return inventory.derived("loganalytics-cluster-of-workspace", _clusters_by_workspace).get(workspace["id"].lower())
+
+
+def _clusters_by_workspace(inventory: Inventory) -> dict[str, str]:
+    """Workspace id (lower-cased) -> the first cluster that lists it: built once per inventory, so
+    the check stays linear in workspaces + clusters."""
+    index: dict[str, str] = {}
     for cluster in inventory.of_type(CLUSTER_TYPE):
         for associated in (cluster.get("properties") or {}).get("associatedWorkspaces") or []:
-            if str(associated.get("resourceId", "")).lower() == workspace_id:
-                return cluster["id"]
-    return None
+            index.setdefault(str(associated.get("resourceId", "")).lower(), cluster["id"])
+    return index
 
 
 @register("loganalytics_workspace_cmk")
