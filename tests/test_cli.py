@@ -174,3 +174,15 @@ def test_findings_reader_gives_every_finding_its_rule_fields(demo) -> None:
     findings = read_findings_file(path).findings
     assert findings and all(f["title"] == rules[f["rule_id"]]["title"] and f["severity"] == rules[f["rule_id"]]["severity"]
                             and f["category"] == rules[f["rule_id"]]["category"] for f in findings)
+
+
+def test_version_fast_path_prints_what_click_prints() -> None:
+    import subprocess
+    import sys
+
+    fast = subprocess.run([sys.executable, "-m", "vdcaudit", "--version"], capture_output=True, text=True, check=True)
+    assert fast.stdout == invoke("--version").output
+    assert "vdcaudit.cli" not in subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv = ['vdcaudit', '--version']; from vdcaudit.entry import main; "
+                               "main(); print(sorted(m for m in sys.modules if m.startswith('vdcaudit')))"],
+        capture_output=True, text=True, check=True).stdout

@@ -11,81 +11,90 @@ assignments, for Key Vault's separation-of-duties check).
 
 from __future__ import annotations
 
-import builtins
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
-from azure.mgmt.authorization import AuthorizationManagementClient
-from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.keyvault import KeyVaultManagementClient
-from azure.mgmt.loganalytics import LogAnalyticsManagementClient
-from azure.mgmt.network import NetworkManagementClient
-from azure.mgmt.redis import RedisManagementClient
-from azure.mgmt.servicebus import ServiceBusManagementClient
-from azure.mgmt.sql import SqlManagementClient
-from azure.mgmt.storage import StorageManagementClient
-from azure.mgmt.web import WebSiteManagementClient
+# Client classes by "module:class": a package is imported only when a call needs it (the SDK
+# packages take seconds to import; a scan's first request should not wait for all of them).
+AUTHORIZATION = "azure.mgmt.authorization:AuthorizationManagementClient"
+COMPUTE = "azure.mgmt.compute:ComputeManagementClient"
+KEYVAULT = "azure.mgmt.keyvault:KeyVaultManagementClient"
+LOGANALYTICS = "azure.mgmt.loganalytics:LogAnalyticsManagementClient"
+NETWORK = "azure.mgmt.network:NetworkManagementClient"
+REDIS = "azure.mgmt.redis:RedisManagementClient"
+SERVICEBUS = "azure.mgmt.servicebus:ServiceBusManagementClient"
+SQL = "azure.mgmt.sql:SqlManagementClient"
+STORAGE = "azure.mgmt.storage:StorageManagementClient"
+WEB = "azure.mgmt.web:WebSiteManagementClient"
 
 
 @dataclass(frozen=True)
 class Call:
     type: str  # the ARM type the call returns
-    client: builtins.type  # `type` here would name the field above
+    client_name: str  # "module:class" of the management client
     operation: str  # "<operation group>.<method>"
     # "subscription": no arguments; "resource_group": (group,); "parent": (group, *parent names)
     scope: str
     parent: str | None = None  # the parent's ARM type, for scope "parent"
     single: bool = False  # the call returns one resource, not a page of them
 
+    @property
+    def client(self) -> Any:
+        """The client class, imported on first use."""
+        module, _, name = self.client_name.partition(":")
+        return getattr(importlib.import_module(module), name)
+
 
 LISTINGS: list[Call] = [
-    Call("Microsoft.Storage/storageAccounts", StorageManagementClient, "storage_accounts.list", "subscription"),
-    Call("Microsoft.KeyVault/vaults", KeyVaultManagementClient, "vaults.list_by_subscription", "subscription"),
-    Call("Microsoft.Sql/servers", SqlManagementClient, "servers.list", "subscription"),
-    Call("Microsoft.Sql/servers/databases", SqlManagementClient, "databases.list_by_server", "parent",
+    Call("Microsoft.Storage/storageAccounts", STORAGE, "storage_accounts.list", "subscription"),
+    Call("Microsoft.KeyVault/vaults", KEYVAULT, "vaults.list_by_subscription", "subscription"),
+    Call("Microsoft.Sql/servers", SQL, "servers.list", "subscription"),
+    Call("Microsoft.Sql/servers/databases", SQL, "databases.list_by_server", "parent",
          parent="Microsoft.Sql/servers"),
-    Call("Microsoft.Sql/managedInstances", SqlManagementClient, "managed_instances.list", "subscription"),
-    Call("Microsoft.ServiceBus/namespaces", ServiceBusManagementClient, "namespaces.list", "subscription"),
-    Call("Microsoft.Compute/disks", ComputeManagementClient, "disks.list", "subscription"),
-    Call("Microsoft.Compute/virtualMachines", ComputeManagementClient, "virtual_machines.list_all", "subscription"),
-    Call("Microsoft.Network/connections", NetworkManagementClient,
+    Call("Microsoft.Sql/managedInstances", SQL, "managed_instances.list", "subscription"),
+    Call("Microsoft.ServiceBus/namespaces", SERVICEBUS, "namespaces.list", "subscription"),
+    Call("Microsoft.Compute/disks", COMPUTE, "disks.list", "subscription"),
+    Call("Microsoft.Compute/virtualMachines", COMPUTE, "virtual_machines.list_all", "subscription"),
+    Call("Microsoft.Network/connections", NETWORK,
          "virtual_network_gateway_connections.list", "resource_group"),
-    Call("Microsoft.Network/expressRouteCircuits", NetworkManagementClient, "express_route_circuits.list_all",
+    Call("Microsoft.Network/expressRouteCircuits", NETWORK, "express_route_circuits.list_all",
          "subscription"),
-    Call("Microsoft.Network/expressRoutePorts", NetworkManagementClient, "express_route_ports.list", "subscription"),
-    Call("Microsoft.Network/virtualNetworkGateways", NetworkManagementClient, "virtual_network_gateways.list",
+    Call("Microsoft.Network/expressRoutePorts", NETWORK, "express_route_ports.list", "subscription"),
+    Call("Microsoft.Network/virtualNetworkGateways", NETWORK, "virtual_network_gateways.list",
          "resource_group"),
-    Call("Microsoft.Network/localNetworkGateways", NetworkManagementClient, "local_network_gateways.list",
+    Call("Microsoft.Network/localNetworkGateways", NETWORK, "local_network_gateways.list",
          "resource_group"),
-    Call("Microsoft.Network/virtualNetworks", NetworkManagementClient, "virtual_networks.list_all", "subscription"),
-    Call("Microsoft.Network/applicationGateways", NetworkManagementClient, "application_gateways.list_all",
+    Call("Microsoft.Network/virtualNetworks", NETWORK, "virtual_networks.list_all", "subscription"),
+    Call("Microsoft.Network/applicationGateways", NETWORK, "application_gateways.list_all",
          "subscription"),
-    Call("Microsoft.Web/sites", WebSiteManagementClient, "web_apps.list", "subscription"),
-    Call("Microsoft.Compute/diskEncryptionSets", ComputeManagementClient, "disk_encryption_sets.list", "subscription"),
-    Call("Microsoft.Compute/images", ComputeManagementClient, "images.list", "subscription"),
-    Call("Microsoft.Compute/snapshots", ComputeManagementClient, "snapshots.list", "subscription"),
-    Call("Microsoft.OperationalInsights/clusters", LogAnalyticsManagementClient, "clusters.list", "subscription"),
-    Call("Microsoft.OperationalInsights/workspaces", LogAnalyticsManagementClient, "workspaces.list", "subscription"),
-    Call("Microsoft.Cache/redis", RedisManagementClient, "redis.list_by_subscription", "subscription"),
+    Call("Microsoft.Web/sites", WEB, "web_apps.list", "subscription"),
+    Call("Microsoft.Compute/diskEncryptionSets", COMPUTE, "disk_encryption_sets.list", "subscription"),
+    Call("Microsoft.Compute/images", COMPUTE, "images.list", "subscription"),
+    Call("Microsoft.Compute/snapshots", COMPUTE, "snapshots.list", "subscription"),
+    Call("Microsoft.OperationalInsights/clusters", LOGANALYTICS, "clusters.list", "subscription"),
+    Call("Microsoft.OperationalInsights/workspaces", LOGANALYTICS, "workspaces.list", "subscription"),
+    Call("Microsoft.Cache/redis", REDIS, "redis.list_by_subscription", "subscription"),
 ]
 
 CHILDREN: list[Call] = [
-    Call("Microsoft.Sql/servers/databases/transparentDataEncryption", SqlManagementClient,
+    Call("Microsoft.Sql/servers/databases/transparentDataEncryption", SQL,
          "transparent_data_encryptions.list_by_database", "parent", parent="Microsoft.Sql/servers/databases"),
-    Call("Microsoft.Sql/servers/encryptionProtector", SqlManagementClient,
+    Call("Microsoft.Sql/servers/encryptionProtector", SQL,
          "encryption_protectors.list_by_server", "parent", parent="Microsoft.Sql/servers"),
-    Call("Microsoft.Sql/managedInstances/encryptionProtector", SqlManagementClient,
+    Call("Microsoft.Sql/managedInstances/encryptionProtector", SQL,
          "managed_instance_encryption_protectors.list_by_instance", "parent", parent="Microsoft.Sql/managedInstances"),
     # Key metadata only (type, size, rotation policy): the management plane never returns key material
-    Call("Microsoft.KeyVault/vaults/keys", KeyVaultManagementClient, "keys.list", "parent",
+    Call("Microsoft.KeyVault/vaults/keys", KEYVAULT, "keys.list", "parent",
          parent="Microsoft.KeyVault/vaults"),
-    Call("Microsoft.Web/sites/config", WebSiteManagementClient, "web_apps.get_configuration", "parent",
+    Call("Microsoft.Web/sites/config", WEB, "web_apps.get_configuration", "parent",
          parent="Microsoft.Web/sites", single=True),
 ]
 
 # (type that makes the list worth reading, the list)
 SUBSCRIPTION_EXTRAS: list[tuple[str, Call]] = [
     ("Microsoft.KeyVault/vaults",
-     Call("Microsoft.Authorization/roleAssignments", AuthorizationManagementClient,
+     Call("Microsoft.Authorization/roleAssignments", AUTHORIZATION,
           "role_assignments.list_for_subscription", "subscription")),
 ]
 
