@@ -216,6 +216,58 @@
   });
   window.addEventListener("hashchange", follow);
 
+  // Long server-rendered tables (subscriptions) show their first page in the HTML; the full rows
+  // sit in a JSON block (layout mirrored in html_report.py's _subscription_rows) and are drawn a
+  // page at a time here.
+  function countCells(tr, counts) {
+    counts.forEach(function (n) {
+      tr.appendChild(el("td", n ? "num" : "num zero", n.toLocaleString("en-US")));
+    });
+  }
+  function subscriptionRows(data, frag, columns) {
+    var tr = el("tr", "sub-row");
+    tr.dataset.subscription = data[0];
+    tr.appendChild(el("th", "mono break", data[0] === "(none)" ? "(no subscription: on-premises SDN, templates)" : data[0]));
+    countCells(tr, data[1]);
+    var score = el("td", "num");
+    // as Python prints the float the server renders: 50.0, 66.7
+    score.appendChild(el("strong", null, data[2] === null ? "n/a" : (Number.isInteger(data[2]) ? data[2].toFixed(1) : data[2]) + "%"));
+    tr.appendChild(score);
+    frag.appendChild(tr);
+    data[3].forEach(function (g) {
+      var gr = el("tr");
+      gr.appendChild(el("td", null, "\u00a0\u00a0" + g[0]));
+      countCells(gr, g[1]);
+      gr.appendChild(el("td"));
+      frag.appendChild(gr);
+    });
+    if (data[4]) {
+      var more = el("tr"), cell = el("td", "more", "… and " + data[4].toLocaleString("en-US") + " more resource groups with fewer gaps");
+      cell.colSpan = columns;
+      more.appendChild(cell);
+      frag.appendChild(more);
+    }
+  }
+  document.querySelectorAll("table[data-rows]").forEach(function (table) {
+    var all = JSON.parse($(table.dataset.rows).textContent);
+    var per = parseInt(table.dataset.perPage, 10), page = 0, pages = Math.ceil(all.length / per);
+    var pager = document.querySelector("[data-pager='" + table.id + "']");
+    var columns = table.tHead.rows[0].cells.length;
+    function draw() {
+      var frag = document.createDocumentFragment();
+      all.slice(page * per, (page + 1) * per).forEach(function (r) { subscriptionRows(r, frag, columns); });
+      table.tBodies[0].replaceChildren(frag);
+      pager.querySelector(".pager-page").textContent = "page " + (page + 1) + " of " + pages + " (" +
+        (page * per + 1) + "–" + Math.min(all.length, (page + 1) * per) + " of " + all.length + ")";
+      pager.querySelector("[data-step='-1']").disabled = page === 0;
+      pager.querySelector("[data-step='1']").disabled = page >= pages - 1;
+    }
+    pager.querySelectorAll("button").forEach(function (b) {
+      b.addEventListener("click", function () { page += parseInt(b.dataset.step, 10); draw(); });
+    });
+    draw();
+  });
+
   fillSelects();
   document.querySelectorAll(".js-only").forEach(function (n) { n.hidden = false; });
   apply();

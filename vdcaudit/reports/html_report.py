@@ -21,7 +21,9 @@ from vdcaudit.jsonout import dumps, script_safe
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
 from vdcaudit.reports.common import rulepack_version, scan_scope
 from vdcaudit.reports.evidence import evidence_value
-from vdcaudit.reports.views import CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, build_view
+from vdcaudit.reports.views import (
+    CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, SUBSCRIPTIONS_PER_PAGE, ReportView, build_view,
+)
 from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
 
@@ -92,6 +94,17 @@ def explorer_data(result: ScanResult) -> dict[str, Any]:
     return {"strings": strings.values, "rules": rules, "findings": rows}
 
 
+def _subscription_rows(view: ReportView) -> Markup | None:
+    """Every row of the subscription table for the script's pager (layout mirrored in report.js),
+    or None when the server-rendered first page holds them all."""
+    if len(view.subscriptions) <= SUBSCRIPTIONS_PER_PAGE:
+        return None
+    rows = [[row.subscription, [row.counts[c] for c in COLUMNS], row.score,
+             [[group.name, [group.counts[c] for c in COLUMNS]] for group in row.groups], row.more_groups]
+            for row in view.subscriptions]
+    return Markup(script_json(rows).decode("utf-8"))
+
+
 def write_html(result: ScanResult, stream: BinaryIO) -> None:
     env = _environment()
     templates = data_path("templates")
@@ -103,8 +116,10 @@ def write_html(result: ScanResult, stream: BinaryIO) -> None:
            "base-uri 'none'; form-action 'none'")
     section_templates = {name: f"_section_{name}.html.j2" for name in result.sections
                          if (templates / f"_section_{name}.html.j2").is_file()}
+    view = build_view(result)
     html = env.get_template("report.html.j2").render(
-        result=result, summary=result.summary, view=build_view(result), scope=scan_scope(result),
+        result=result, summary=result.summary, view=view, subscriptions_per_page=SUBSCRIPTIONS_PER_PAGE,
+        subscription_rows=_subscription_rows(view), scope=scan_scope(result),
         rulepack=rulepack_version(result.rules), rules={r.id: r for r in result.rules},
         categories=[c.value for c in CATEGORY_ORDER], severities=[s.value for s in SEVERITY_ORDER],
         statuses=[s.value for s in Status], columns=COLUMNS, framework_labels=FRAMEWORK_LABELS,
