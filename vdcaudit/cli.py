@@ -23,6 +23,7 @@ from vdcaudit.model import ScanContext
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.inventory import Inventory
+from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
 from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
@@ -176,6 +177,7 @@ def rules_validate(directory: Path | None) -> None:
 cli.add_command(snapshot_command)
 cli.add_command(emulator_command)
 cli.add_command(sdn_command)
+cli.add_command(merge_command)
 rules.add_command(rules_docs)
 
 

@@ -28,6 +28,7 @@ def head(result: ScanResult) -> dict[str, Any]:
             "finished": result.finished.isoformat(),
             "sources": result.sources,
             "rulepack": rulepack_version(result.rules),
+            "scopes": result.scopes,
         },
         "summary": result.summary,
         "coverage": [record.to_dict() for record in result.coverage],
@@ -36,6 +37,7 @@ def head(result: ScanResult) -> dict[str, Any]:
         # CI gate (present only when waivers / a baseline were given): see vdcaudit.waivers, vdcaudit.baseline
         **({"waivers": result.waivers} if result.waivers is not None else {}),
         **({"baseline": result.baseline} if result.baseline is not None else {}),
+        **({"merge": result.merge} if result.merge is not None else {}),
     }
 
 
