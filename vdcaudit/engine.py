@@ -150,6 +150,16 @@ def _not_assessed(rules: list[Rule], inventory: Inventory, scopes: dict[str, dic
             spelling[key] = resource["type"]
         counts[key] += 1
         per_scope.setdefault(scope, Counter())[key] += 1
+    for (subscription, kind), count in inventory.uncollected.items():  # counted, never read
+        key = kind.lower()
+        scope = subscription or UNSCOPED
+        resources[scope] += count
+        parent = key.rsplit("/", 1)[0]
+        if key in assessed or (key.count("/") > 1 and parent in assessed):
+            continue  # a child of an assessed type: read through its parent, as above
+        spelling.setdefault(key, kind)
+        counts[key] += count
+        per_scope.setdefault(scope, Counter())[key] += count
     for scope, count in sorted(resources.items(), key=lambda item: str(item[0])):
         by_type = per_scope.get(scope, Counter())
         scopes[str(scope)] = {"resources": count,

@@ -84,6 +84,9 @@ class Inventory:
         self.coverage: list[CoverageRecord] = []
         self.sources: list[dict[str, Any]] = []  # what was read: {"kind": ..., "location": ...}
         self._derived: dict[str, Any] = {}  # views built from the whole inventory, see derived()
+        # (subscription, type) -> resources a source counted but did not read because no rule
+        # reads their type (the live scan asks Resource Graph only for the types rules read)
+        self.uncollected: dict[tuple[str, str], int] = {}
 
     def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
         """Add one resource. A resource whose id was seen before is merged into the earlier one:
@@ -122,6 +125,10 @@ class Inventory:
         if name not in self._derived:
             self._derived[name] = build(self)
         return self._derived[name]
+
+    def count_uncollected(self, subscription: str, resource_type: str, count: int) -> None:
+        key = (subscription, resource_type)
+        self.uncollected[key] = self.uncollected.get(key, 0) + count
 
     def add_coverage(self, record: CoverageRecord) -> None:
         self.coverage.append(record)

@@ -56,6 +56,6 @@ def scan(inventory: Inventory, rules: list[Rule], context: ScanContext,
     return ScanResult(
         started=started, finished=datetime.now(timezone.utc), sources=list(inventory.sources),
         rules=rules, findings=findings, coverage=list(inventory.coverage),
-        summary=summarize(findings, outcome.not_assessed, len(inventory)),
+        summary=summarize(findings, outcome.not_assessed, len(inventory) + sum(inventory.uncollected.values())),
         sections=build_sections(inventory, findings), waivers=waivers, baseline=baseline, scopes=outcome.scopes,
     )

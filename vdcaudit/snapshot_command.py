@@ -38,7 +38,7 @@ def snapshot(out_file: Path, quiet: bool, **params: Any) -> None:
         raise click.UsageError("choose what to collect: --subscription, --all-subscriptions or --management-group")
     started = datetime.now(timezone.utc)
     inventory = Inventory()
-    azure_source.collect({**params, "quiet": quiet}, inventory)
+    azure_source.collect({**params, "quiet": quiet, "graph_all": True}, inventory)
     document = snapshot_document(inventory, started)
     write_atomically(out_file, json_bytes(document, indent=1))
     if not quiet:
