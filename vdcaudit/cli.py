@@ -15,7 +15,7 @@ import click
 
 from vdcaudit import __version__
 from vdcaudit.collectors import SOURCES, all_options, selectors
-from vdcaudit.command_options import finish, output_options
+from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
@@ -81,15 +81,9 @@ def _with_source_options(command: Any) -> Any:
 
 @_with_source_options
 @cli.command()
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Extra folder of rule files (added to the built-in pack). Repeatable.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="vdcaudit.yaml: key owners and other settings.")
+@pack_options
 @output_options
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs not in it.")
-@click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML file with a `waivers:` list (instead of the one in --config).")
+@gate_input_options
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool,
          **source_params: Any) -> None:

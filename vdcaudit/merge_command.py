@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from vdcaudit.command_options import finish, output_options
+from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.merge import merge as merge_shards
@@ -17,17 +17,13 @@ from vdcaudit.rulepack import load_rules
 
 @click.command("merge")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Extra folder of rule files, as given to the shards' scans. Repeatable.")
+@pack_options
 @output_options
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="vdcaudit-findings.json of an earlier (merged) scan: --fail-on counts only FAILs not in it.")
-@click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML file with a `waivers:` list, applied to the merged findings.")
-def merge(shards: tuple[Path, ...], rule_dirs: tuple[Path, ...], formats: list[str], out_dir: Path,
+@gate_input_options
+def merge(shards: tuple[Path, ...], rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
           fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool) -> None:
     """Merge several scans' vdcaudit-findings.json (shards) into one report and one gate decision."""
-    context = ScanContext(config=load_config(None))
+    context = ScanContext(config=load_config(config_path))
     add_gate_inputs(context, waivers_path, baseline_path)
     result = merge_shards(list(shards), load_rules(list(rule_dirs)), context)
     if not quiet and result.merge and result.merge["duplicates"]["resources"]:
