@@ -14,12 +14,15 @@ from vdcaudit.jsonfile import read_text
 from vdcaudit.resources import schema_validator
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# libyaml's parser with PyYAML's safe constructor (the same objects, ~10x faster to parse: the
+# rule pack is read at every start); the pure-Python loader where libyaml is not compiled in.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str, path: Path) -> Any:
     """The document in text (read from path, which messages name)."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
