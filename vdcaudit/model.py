@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ class Finding:
     location: dict[str, Any] | None = None
     waiver: Waiver | None = None
 
-    @property
-    def fingerprint(self) -> str:
+    @cached_property
+    def fingerprint(self) -> str:  # every writer prints it: hashed once
         return fingerprint(self.rule_id, self.resource_id)
 
     def to_record(self) -> dict[str, Any]:

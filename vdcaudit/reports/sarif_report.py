@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -71,12 +73,13 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _artifact(file: str) -> dict[str, str]:
+@lru_cache(maxsize=4096)  # one per file (and working directory), not per finding
+def _artifact(file: str, cwd: str) -> dict[str, str]:
     path = Path(file)
     if not path.is_absolute():
         return {"uri": PurePosixPath(*path.parts).as_posix(), "uriBaseId": SRCROOT}
     try:
-        relative = path.relative_to(Path.cwd())
+        relative = path.relative_to(cwd)
     except ValueError:
         return {"uri": path.as_uri()}
     return {"uri": PurePosixPath(*relative.parts).as_posix(), "uriBaseId": SRCROOT}
@@ -90,7 +93,7 @@ def _location(finding: Finding) -> dict[str, Any]:
     }
     file = (finding.location or {}).get("file")
     if file:
-        physical: dict[str, Any] = {"artifactLocation": _artifact(str(file))}
+        physical: dict[str, Any] = {"artifactLocation": _artifact(str(file), os.getcwd())}
         line = (finding.location or {}).get("line")
         if isinstance(line, int) and line >= 1:
             physical["region"] = {"startLine": line}
