@@ -4,13 +4,14 @@ expression reads from its input (so a missing value gives UNKNOWN naming the pat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
 from jmespath import functions
 from jmespath.parser import ParsedResult
-from jmespath.visitor import TreeInterpreter
+from jmespath.visitor import TreeInterpreter, _is_comparable
 
 from vdcaudit.armdata import ArmObject
 
@@ -53,19 +54,22 @@ _INTERPRETER = TreeInterpreter(OPTIONS)
 
 
 class Expression(ParsedResult):
-    """A compiled expression. Plain field paths (`properties.minimumTlsVersion`, most evidence and
-    requirement paths) are read by a loop of lookups instead of a walk of the syntax tree: the same
-    result (a missing or non-object step gives null), several times faster."""
+    """A compiled expression whose syntax tree is also turned into nested Python closures once, so
+    a search calls functions instead of walking the tree and dispatching on node types (the rule
+    engine evaluates millions of them). The closures follow jmespath's TreeInterpreter exactly
+    (tests/test_jmes_paths.py compares both); node types they do not cover are handed to it."""
 
     def __init__(self, expression: str, parsed: dict[str, Any]) -> None:
         super().__init__(expression, parsed)
         self.fields = _field_chain(parsed)
+        self.run = _closure(parsed)
 
     def search(self, value: Any, options: Any = None) -> Any:
-        return search(self, value)
+        return self.run(value)
 
 
 def _field_chain(node: dict[str, Any]) -> tuple[str, ...] | None:
+    """The names of a plain field path (`properties.minimumTlsVersion`), else None."""
     if node["type"] == "field":
         return (node["value"],)
     if node["type"] == "subexpression":
@@ -76,20 +80,106 @@ def _field_chain(node: dict[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
+def _is_false(value: Any) -> bool:  # TreeInterpreter._is_false
+    return value == "" or value == [] or value == {} or value is None or value is False
+
+
+Closure = Callable[[Any], Any]
+
+
+def _closure(node: dict[str, Any]) -> Closure:
+    kind = node["type"]
+    chain = _field_chain(node)
+    if chain is not None:
+        def fields(value: Any) -> Any:
+            for name in chain:  # only an object has fields
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(name)
+            return value
+        return fields
+    children = [_closure(child) for child in node.get("children", []) if isinstance(child, dict)] \
+        if kind not in ("literal", "index") else []
+    if kind in ("subexpression", "index_expression", "pipe"):
+        def sequence(value: Any) -> Any:
+            for step in children:
+                value = step(value)
+            return value
+        return sequence
+    if kind == "literal":
+        constant = node["value"]
+        return lambda value: constant
+    if kind in ("identity", "current"):
+        return lambda value: value
+    if kind == "index":
+        position = node["value"]
+
+        def index(value: Any) -> Any:
+            if not isinstance(value, list):
+                return None
+            try:
+                return value[position]
+            except IndexError:
+                return None
+        return index
+    if kind == "comparator":
+        compare = TreeInterpreter.COMPARATOR_FUNC[node["value"]]
+        left, right = children
+        if node["value"] in ("eq", "ne"):
+            return lambda value: compare(left(value), right(value))
+
+        def ordering(value: Any) -> Any:
+            a, b = left(value), right(value)
+            if not (_is_comparable(a) and _is_comparable(b)):
+                return None
+            return compare(a, b)
+        return ordering
+    if kind == "function_expression":
+        name = node["value"]
+        call = OPTIONS.custom_functions.call_function
+        return lambda value: call(name, [argument(value) for argument in children])
+    if kind == "multi_select_list":
+        return lambda value: None if value is None else [child(value) for child in children]
+    if kind == "or_expression":
+        first, second = children
+
+        def either(value: Any) -> Any:
+            matched = first(value)
+            return second(value) if _is_false(matched) else matched
+        return either
+    if kind == "and_expression":
+        first, second = children
+
+        def both(value: Any) -> Any:
+            matched = first(value)
+            return matched if _is_false(matched) else second(value)
+        return both
+    if kind == "filter_projection":
+        base, project, condition = children
+
+        def filtered(value: Any) -> Any:
+            items = base(value)
+            if not isinstance(items, list):
+                return None
+            collected = []
+            for element in items:
+                if not _is_false(condition(element)):
+                    current = project(element)
+                    if current is not None:
+                        collected.append(current)
+            return collected
+        return filtered
+    return lambda value: _INTERPRETER.visit(node, value)  # any other node: the interpreter itself
+
+
 def compile_expression(text: str) -> Expression:
     parsed = jmespath.compile(text)
     return Expression(parsed.expression, parsed.parsed)
 
 
 def search(expression: ParsedResult, data: Any) -> Any:
-    fields = getattr(expression, "fields", None)
-    if fields is None:
-        return _INTERPRETER.visit(expression.parsed, data)
-    for name in fields:  # JMESPath's field semantics: only an object has fields
-        if not isinstance(data, dict):
-            return None
-        data = data.get(name)
-    return data
+    run = getattr(expression, "run", None)
+    return run(data) if run is not None else _INTERPRETER.visit(expression.parsed, data)
 
 
 def truthy(value: Any) -> bool:
