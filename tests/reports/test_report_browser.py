@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -176,7 +178,7 @@ def test_hostile_names_and_tags_do_not_execute(open_report: Any, hostile_result:
     assert opened.problems == [] and opened.requests == []
     assert "<script>window.__xss='name'</script>" in page.locator("main").inner_text()
     assert page.locator("main img, main script, main [onerror], main [onmouseover]").count() == 0
-    document = json.loads(page.locator("#vdc-data").text_content())
+    document = json.loads(gzip.decompress(base64.b64decode(page.locator("#vdc-data").text_content())))
     assert len(document["findings"]) == len(hostile_result.findings)
 
 

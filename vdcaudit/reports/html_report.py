@@ -1,7 +1,8 @@
 """The auditor's HTML report: one self-contained file.
 
 - Jinja2 with autoescape on for everything; the only unescaped insertions are the stylesheet and
-  script shipped with vdcaudit and the findings data, which is JSON escaped for a <script> block.
+  script shipped with vdcaudit, the findings data (gzip'd JSON in base64) and the subscription
+  rows (JSON escaped for a <script> block).
 - A Content-Security-Policy meta tag allows nothing but that one stylesheet and that one script,
   by sha256 hash (no 'unsafe-inline'), and no network access of any kind (default-src 'none').
 - Summaries and gap views are rendered on the server (readable without JavaScript and in print);
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 from typing import Any, BinaryIO
 
@@ -35,6 +37,14 @@ _DATA_MARK = "<!--vdcaudit:explorer-data-->"  # a raw "<": no escaped inventory 
 def script_json(value: Any) -> bytes:
     """JSON that can sit inside <script type="application/json"> whatever strings it holds."""
     return script_safe(dumps(value))
+
+
+def packed_json(value: Any) -> bytes:
+    """The value as gzip'd JSON in base64, for the findings data block: about a tenth of the bytes
+    of the JSON (a 100,000-resource report opens in a fraction of the time) and, being base64,
+    nothing in it can end or confuse the <script> element. report.js decompresses it with the
+    browser's DecompressionStream. Level 1: most of the size gain for little of the time."""
+    return base64.b64encode(gzip.compress(dumps(value), compresslevel=1, mtime=0))
 
 
 def csp_hash(text: str) -> str:
@@ -131,5 +141,5 @@ def write_html(result: ScanResult, stream: BinaryIO) -> None:
     if not mark:
         raise RuntimeError("report template lost the findings data placeholder")
     stream.write(before.encode("utf-8"))
-    stream.write(script_json(explorer_data(result)))
+    stream.write(packed_json(explorer_data(result)))
     stream.write(after.encode("utf-8"))
