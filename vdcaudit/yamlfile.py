@@ -23,6 +23,10 @@ def load_yaml(text: str, path: Path) -> Any:
     """The document in text (read from path, which messages name)."""
     try:
         return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, ValueError):
+        pass  # libyaml places some errors elsewhere: the pure-Python loader words and places them
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
