@@ -56,6 +56,11 @@ def phases(snapshot: Path, out: Path) -> dict[str, float]:
                 timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
         return wrapper
 
+    try:  # the command line pauses the cyclic garbage collector while it scans: so do the phases
+        from vdcaudit.gcpause import collector_paused
+        collector_paused().__enter__()
+    except ImportError:  # code from before it did
+        pass
     scan_module.run = timed("engine.run", scan_module.run)
     scan_module.summarize = timed("summary", scan_module.summarize)
     rules = load_rules()

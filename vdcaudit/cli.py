@@ -22,6 +22,7 @@ from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
+from vdcaudit.gcpause import collector_paused
 from vdcaudit.inventory import Inventory
 from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
@@ -96,14 +97,15 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
-    inventory = Inventory()
-    params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
-    for source in chosen:
-        source.collect(params, inventory)
-    context = ScanContext(config=config, options=params)
-    add_gate_inputs(context, waivers_path, baseline_path)
-    result = run_scan(inventory, rules, context, started=started)
-    finish(result, formats, out_dir, fail_on, quiet)
+    with collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
+        inventory = Inventory()
+        params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
+        for source in chosen:
+            source.collect(params, inventory)
+        context = ScanContext(config=config, options=params)
+        add_gate_inputs(context, waivers_path, baseline_path)
+        result = run_scan(inventory, rules, context, started=started)
+        finish(result, formats, out_dir, fail_on, quiet)
 
 
 @cli.group()

@@ -10,6 +10,7 @@ import click
 from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.gate import add_gate_inputs
+from vdcaudit.gcpause import collector_paused
 from vdcaudit.merge import merge as merge_shards
 from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
@@ -25,9 +26,10 @@ def merge(shards: tuple[Path, ...], rule_dirs: tuple[Path, ...], config_path: Pa
     """Merge several scans' vdcaudit-findings.json (shards) into one report and one gate decision."""
     context = ScanContext(config=load_config(config_path))
     add_gate_inputs(context, waivers_path, baseline_path)
-    result = merge_shards(list(shards), load_rules(list(rule_dirs)), context)
-    if not quiet and result.merge and result.merge["duplicates"]["resources"]:
-        duplicates = result.merge["duplicates"]
-        click.echo(f"merge: {duplicates['resources']} resource(s) found in more than one shard, counted once "
-                   f"({result.merge['conflicts']} with differing verdicts: the worse kept)", err=True)
-    finish(result, formats, out_dir, fail_on, quiet)
+    with collector_paused():  # as in scan: many long-lived objects, no cycles
+        result = merge_shards(list(shards), load_rules(list(rule_dirs)), context)
+        if not quiet and result.merge and result.merge["duplicates"]["resources"]:
+            duplicates = result.merge["duplicates"]
+            click.echo(f"merge: {duplicates['resources']} resource(s) found in more than one shard, counted once "
+                       f"({result.merge['conflicts']} with differing verdicts: the worse kept)", err=True)
+        finish(result, formats, out_dir, fail_on, quiet)
