@@ -138,13 +138,13 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
     conflicts: list[dict[str, Any]] = []
     resources_by_shard: list[set[str]] = []
     for number, shard in enumerate(shards):
-        resources: set[str] = set()
+        judged: set[str] = set()  # resource ids this shard has findings on
         for index, record in enumerate(shard.findings):
             rule = by_id.get(record["rule_id"])
             if rule is None:  # cannot happen with a matching rule-pack digest, unless the file was edited
                 raise InputError(f"findings[{index}] names rule {record['rule_id']}, which the rule pack lacks", shard.path)
             finding = _finding(record, rule, shard.path, index)
-            resources.add(finding.resource_id.lower())
+            judged.add(finding.resource_id.lower())
             earlier = kept.get(finding.fingerprint)
             if earlier is None:
                 kept[finding.fingerprint] = (finding, number)
@@ -159,7 +159,7 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
                                   "statuses": {str(shards[first].path): previous.status.value,
                                                str(shard.path): finding.status.value},
                                   "kept": worse.status.value})
-        resources_by_shard.append(resources)
+        resources_by_shard.append(judged)
 
     seen: Counter[str] = Counter(rid for resources in resources_by_shard for rid in resources)
     repeated = {rid: n for rid, n in seen.items() if n > 1}
@@ -168,11 +168,10 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
     coverage: dict[tuple[Any, ...], CoverageRecord] = {}
     for shard in shards:
         for item in shard.document.get("coverage") or []:
-            record = CoverageRecord(source=str(item.get("source", "")), scope=str(item.get("scope", "")),
-                                    reason=str(item.get("reason", "")), resource_type=item.get("resource_type"),
-                                    detail=str(item.get("detail") or ""))
-            coverage.setdefault((record.source, record.scope.lower(), record.reason, record.resource_type,
-                                 record.detail), record)
+            gap = CoverageRecord(source=str(item.get("source", "")), scope=str(item.get("scope", "")),
+                                 reason=str(item.get("reason", "")), resource_type=item.get("resource_type"),
+                                 detail=str(item.get("detail") or ""))
+            coverage.setdefault((gap.source, gap.scope.lower(), gap.reason, gap.resource_type, gap.detail), gap)
 
     sections: dict[str, Any] = {}
     for shard in shards:

@@ -79,7 +79,7 @@ def _graph_filter(query: str) -> tuple[list[tuple[str, str, list[str]]], list[st
     stages = [s.strip() for s in query.split("|")]
     if not stages or stages[0].lower() != "resources":
         raise GraphQueryError("the emulator serves only the Resources table")
-    clauses = []
+    clauses: list[tuple[str, str, list[str]]] = []
     for number, stage in enumerate(stages[1:], start=1):
         if re.fullmatch(r"order\s+by\s+\w+(\s+(asc|desc))?", stage, re.IGNORECASE):
             continue  # results are always in id order: stable paging
