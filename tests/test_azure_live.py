@@ -439,3 +439,20 @@ def test_generic_child_collection_follows_next_link_and_reads_only():
         assert all("value" not in s["properties"] for s in secrets)
         assert arm.log.count(r"/secrets$") == 2  # two pages of one
         assert only_reads(arm)
+
+
+def test_resource_graph_reads_only_what_rules_read_and_counts_the_rest(emulator, rules):
+    """Types no rule or check reads (the demo's local network gateways) are counted by one
+    summarize, never paged through; the report's not-assessed list and resource count stay those
+    of the snapshot scan."""
+    inventory = live(emulator)
+    assert not inventory.of_type("Microsoft.Network/localNetworkGateways")
+    assert sum(n for (_, kind), n in inventory.uncollected.items() if kind.lower() == "microsoft.network/localnetworkgateways") == 4
+    offline = Inventory()
+    load_snapshot(DEMO / "azure", offline)
+    config = ScanContext(config=load_config(DEMO / "vdcaudit.yaml"))
+    live_summary = scan(inventory, rules, config).summary
+    offline_summary = scan(offline, rules, config).summary
+    assert {k.lower(): n for k, n in live_summary["not_assessed"]["by_type"].items()} == \
+        {k.lower(): n for k, n in offline_summary["not_assessed"]["by_type"].items()}
+    assert live_summary["resources"] == offline_summary["resources"]

@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from vdcaudit import __version__
 from vdcaudit.cli import cli
 
-FINDING_FIELDS = {"rule_id", "title", "resource_id", "resource_type", "status", "severity", "category",
-                  "message", "evidence", "fingerprint"}
+FINDING_FIELDS = {"rule_id", "resource_id", "resource_type", "status", "message", "evidence", "fingerprint"}
 
 
 def invoke(*args: str) -> "object":
@@ -39,8 +38,10 @@ def test_demo_scan_writes_both_reports_and_a_summary(demo) -> None:
     assert {"tool", "scan", "summary", "coverage", "findings"} <= set(document)
     statuses = {f["status"] for f in document["findings"]}
     assert {"PASS", "FAIL", "UNKNOWN"} <= statuses
+    rules = {rule["id"]: rule for rule in document["rules"]}
     for finding in document["findings"]:
         assert FINDING_FIELDS <= set(finding)
+        assert {"title", "severity", "category"} <= set(rules[finding["rule_id"]])  # listed once, per rule
     assert document["summary"]["by_status"]["FAIL"] == sum(f["status"] == "FAIL" for f in document["findings"])
     assert document["summary"]["not_assessed"]["resources"] > 0
 
@@ -162,3 +163,26 @@ def test_internal_error_is_one_line_and_exit_3(tmp_path: Path, monkeypatch: pyte
     assert result.output.strip().splitlines() == [
         "vdcaudit: error: internal error: RuntimeError: boom (set VDCAUDIT_DEBUG=1 for a traceback)"]
     assert not (tmp_path / "o").exists()
+
+
+def test_findings_reader_gives_every_finding_its_rule_fields(demo) -> None:
+    from vdcaudit.findings_file import read_findings_file
+
+    out, _ = demo
+    path = out / "vdcaudit-findings.json"
+    rules = {rule["id"]: rule for rule in json.loads(path.read_text(encoding="utf-8"))["rules"]}
+    findings = read_findings_file(path).findings
+    assert findings and all(f["title"] == rules[f["rule_id"]]["title"] and f["severity"] == rules[f["rule_id"]]["severity"]
+                            and f["category"] == rules[f["rule_id"]]["category"] for f in findings)
+
+
+def test_version_fast_path_prints_what_click_prints() -> None:
+    import subprocess
+    import sys
+
+    fast = subprocess.run([sys.executable, "-m", "vdcaudit", "--version"], capture_output=True, text=True, check=True)
+    assert fast.stdout == invoke("--version").output
+    assert "vdcaudit.cli" not in subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv = ['vdcaudit', '--version']; from vdcaudit.entry import main; "
+                               "main(); print(sorted(m for m in sys.modules if m.startswith('vdcaudit')))"],
+        capture_output=True, text=True, check=True).stdout

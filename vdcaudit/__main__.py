@@ -1,3 +1,3 @@
-from vdcaudit.cli import main
+from vdcaudit.entry import main
 
 main()

@@ -96,7 +96,7 @@ class FileSet:
         except OSError as exc:
             self._discard()
             raise InputError(f"cannot write: {_reason(exc)}", final) from None
-        stream = os.fdopen(handle, "wb")
+        stream = os.fdopen(handle, "wb", buffering=1 << 20)  # renderers write finding by finding
         self._staged.append((Path(temp), final, stream))
         return stream
 

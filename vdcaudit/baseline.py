@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
+from vdcaudit.findings_file import read_findings_file
 from vdcaudit.model import Finding, Status, fingerprint
 
 
@@ -23,16 +22,8 @@ class Baseline:
 
 
 def load_baseline(path: Path) -> Baseline:
-    document = read_json(path)
-    findings = document.get("findings") if isinstance(document, dict) else None
-    if not isinstance(findings, list):
-        raise InputError("not a vdcaudit findings file: expected the vdcaudit-findings.json of an earlier "
-                         "scan (an object with a 'findings' array)", path)
     failures: dict[str, dict[str, Any]] = {}
-    for index, item in enumerate(findings):
-        if not isinstance(item, dict) or not isinstance(item.get("rule_id"), str) \
-                or not isinstance(item.get("resource_id"), str):
-            raise InputError(f"findings[{index}] has no rule_id/resource_id", path)
+    for item in read_findings_file(path).findings:  # any schema version
         if item.get("status") != Status.FAIL.value:
             continue
         # recomputed rather than trusted, so an edited or older file still matches correctly

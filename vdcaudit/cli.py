@@ -17,7 +17,7 @@ import click
 
 from vdcaudit import __version__
 from vdcaudit.collectors import SOURCES, all_options, selectors
-from vdcaudit.command_options import finish, output_options
+from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
@@ -27,7 +27,9 @@ from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.history.commands import history as history_command
 from vdcaudit.history.recording import HistoryRequest, recording_options
+from vdcaudit.gcpause import collector_paused
 from vdcaudit.inventory import Inventory
+from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
 from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
@@ -87,15 +89,9 @@ def _with_source_options(command: Any) -> Any:
 
 @_with_source_options
 @cli.command()
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Extra folder of rule files (added to the built-in pack). Repeatable.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="vdcaudit.yaml: key owners and other settings.")
+@pack_options
 @output_options
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs not in it.")
-@click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML file with a `waivers:` list (instead of the one in --config).")
+@gate_input_options
 @recording_options
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
@@ -110,14 +106,16 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
-    inventory = Inventory()
-    params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
-    for source in chosen:
-        source.collect(params, inventory)
-    context = ScanContext(config=config, options=params)
-    add_gate_inputs(context, waivers_path, baseline_path)
-    result = run_scan(inventory, rules, context, started=started)
-    finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error, allow_empty=allow_empty)
+    with collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
+        inventory = Inventory()
+        params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
+        for source in chosen:
+            source.collect(params, inventory)
+        context = ScanContext(config=config, options=params)
+        add_gate_inputs(context, waivers_path, baseline_path)
+        result = run_scan(inventory, rules, context, started=started)
+        finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
+               allow_empty=allow_empty)
 
 
 @cli.group()
@@ -194,6 +192,7 @@ cli.add_command(snapshot_command)
 cli.add_command(emulator_command)
 cli.add_command(sdn_command)
 cli.add_command(history_command)
+cli.add_command(merge_command)
 rules.add_command(rules_docs)
 
 

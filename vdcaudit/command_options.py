@@ -53,6 +53,23 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def pack_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--rules and --config, as keyword arguments rule_dirs and config_path."""
+    command = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                           help="vdcaudit.yaml: key owners, waivers and other settings.")(command)
+    return click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+                        help="Extra folder of rule files (added to the built-in pack). Repeatable.")(command)
+
+
+def gate_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--baseline and --waivers, as keyword arguments baseline_path and waivers_path."""
+    command = click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False, path_type=Path),
+                           help="YAML file with a `waivers:` list (instead of the one in --config).")(command)
+    return click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="vdcaudit-findings.json of an earlier scan: --fail-on counts only FAILs "
+                             "not in it.")(command)
+
+
 def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool,
            history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
     if not allow_empty:

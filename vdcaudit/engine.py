@@ -15,6 +15,7 @@ from vdcaudit.findings import ambiguity, finding_for, scope_finding
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.summary import UNSCOPED
 from vdcaudit.unresolved import covering, note
 
 
@@ -27,6 +28,9 @@ DEPLOYED_SOURCES = frozenset({"azure", "snapshot"})
 class EngineResult:
     findings: list[Finding]
     not_assessed: dict[str, int]  # resource type -> count of resources no rule looked at
+    # subscription (summary.UNSCOPED for none) -> resources, and not-assessed resources by type:
+    # what `vdcaudit merge` needs to count a subscription scanned by two shards once
+    scopes: dict[str, dict[str, Any]]
 
 
 def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = None) -> EngineResult:
@@ -52,7 +56,8 @@ def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = N
                 finding = evaluate(rule, resource, exempt)
                 if finding is not None:
                     findings.append(finding)
-    return EngineResult(findings=findings, not_assessed=_not_assessed(rules, inventory))
+    scopes: dict[str, dict[str, Any]] = {}
+    return EngineResult(findings=findings, not_assessed=_not_assessed(rules, inventory, scopes), scopes=scopes)
 
 
 def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
@@ -215,13 +220,18 @@ def _child_kinds_read(rules: list[Rule]) -> set[str]:
     return kinds
 
 
-def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:
-    """Resource types that no rule targets and that are not attached to an assessed parent."""
+def _not_assessed(rules: list[Rule], inventory: Inventory, scopes: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Resource types that no rule targets and that are not attached to an assessed parent; fills
+    `scopes` with the resources (and these counts) per subscription."""
     assessed = {t.lower() for rule in rules for t in (*rule.resource_types, *rule.reads)}
     read_as_children = _child_kinds_read(rules)
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}  # ARG lower-cases types; show the ARM spelling when one was seen
+    per_scope: dict[str, Counter[str]] = {}
+    resources: Counter[str] = Counter()
     for resource in inventory:
+        scope = resource.get("subscriptionId") or UNSCOPED
+        resources[scope] += 1
         if resource["type"].lower() in assessed:
             continue
         parent = resource.get(META, {}).get("parent")
@@ -232,4 +242,19 @@ def _not_assessed(rules: list[Rule], inventory: Inventory) -> dict[str, int]:
         if key not in spelling or spelling[key].islower():
             spelling[key] = resource["type"]
         counts[key] += 1
+        per_scope.setdefault(scope, Counter())[key] += 1
+    for (subscription, kind), count in inventory.uncollected.items():  # counted, never read
+        key = kind.lower()
+        scope = subscription or UNSCOPED
+        resources[scope] += count
+        parent = key.rsplit("/", 1)[0]
+        if key in assessed or (key.count("/") > 1 and parent in assessed):
+            continue  # a child of an assessed type: read through its parent, as above
+        spelling.setdefault(key, kind)
+        counts[key] += count
+        per_scope.setdefault(scope, Counter())[key] += count
+    for scope, count in sorted(resources.items(), key=lambda item: str(item[0])):
+        by_type = per_scope.get(scope, Counter())
+        scopes[str(scope)] = {"resources": count,
+                              "not_assessed": {spelling[key]: n for key, n in sorted(by_type.items())}}
     return {spelling[key]: count for key, count in sorted(counts.items())}

@@ -14,7 +14,10 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
                 evidence: dict[str, Any] | None = None) -> Finding:
     annotations = resource.get(META, {})
     origin = annotations.get("origin") or {}
-    subscription, group = parse_scope(resource.get("id", ""))
+    subscription, group = resource.get("subscriptionId"), resource.get("resourceGroup")
+    if not (subscription and group):  # normalise() fills both when the id names them
+        parsed = parse_scope(resource.get("id", ""))
+        subscription, group = subscription or parsed[0], group or parsed[1]
     return Finding(
         rule_id=rule.id, title=rule.title,
         resource_id=resource.get("id") or resource.get("resourceRef") or "",
@@ -22,8 +25,7 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
         resource_type=resource.get("type", rule.resource_type),
         status=status, severity=rule.severity, category=rule.category, message=capped_text(message),
         evidence=capped_evidence(evidence), source=annotations.get("source", ""),
-        subscription=resource.get("subscriptionId") or subscription,
-        resource_group=resource.get("resourceGroup") or group,
+        subscription=subscription, resource_group=group,
         location={k: origin[k] for k in ("file", "line") if k in origin} or None,
     )
 

@@ -87,11 +87,18 @@ def normalise(resource: dict[str, Any]) -> dict[str, Any]:
 class Inventory:
     def __init__(self) -> None:
         self._by_id: dict[str, dict[str, Any]] = {}
-        self._by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # type (lower-cased) -> id (lower-cased) -> resource, in the order added: a resource merged
+        # again moves to the end in O(1) (a list's remove() compared it with every resource of its
+        # type, which made reading a large snapshot quadratic)
+        self._by_type: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._type_lists: dict[str, list[dict[str, Any]]] = {}  # of_type()'s lists, until the next add
         self._linked = False
         self.coverage: list[CoverageRecord] = []
         self.sources: list[dict[str, Any]] = []  # what was read: {"kind": ..., "location": ...}
         self._derived: dict[str, Any] = {}  # views built from the whole inventory, see derived()
+        # (subscription, type) -> resources a source counted but did not read because no rule
+        # reads their type (the live scan asks Resource Graph only for the types rules read)
+        self.uncollected: dict[tuple[str, str], int] = {}
 
     def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
         """Add one resource. A resource whose id was seen before is merged into the earlier one:
@@ -121,7 +128,8 @@ class Inventory:
                              f"{_describe(earlier)}{_in_file(earlier)} has the same id with type "
                              f"{previous['type']}: one id cannot name two resource types", where)
         if previous is not None:
-            self._by_type[previous["type"].lower()].remove(previous)
+            del self._by_type[previous["type"].lower()][key]
+            self._type_lists.pop(previous["type"].lower(), None)
             ambiguous += previous.get(META, {}).get("ambiguous", [])
             resource = _merged(previous, resource)
         meta(resource).update({"source": source, **({"origin": origin} if origin else {})})
@@ -130,7 +138,8 @@ class Inventory:
             if found:
                 meta(resource)[name] = found
         self._by_id[key] = resource
-        self._by_type[resource["type"].lower()].append(resource)
+        self._by_type[resource["type"].lower()][key] = resource
+        self._type_lists.pop(resource["type"].lower(), None)
         self._linked = False
         self._derived.clear()
 
@@ -140,6 +149,10 @@ class Inventory:
         if name not in self._derived:
             self._derived[name] = build(self)
         return self._derived[name]
+
+    def count_uncollected(self, subscription: str, resource_type: str, count: int) -> None:
+        key = (subscription, resource_type)
+        self.uncollected[key] = self.uncollected.get(key, 0) + count
 
     def add_coverage(self, record: CoverageRecord) -> None:
         self.coverage.append(record)
@@ -166,7 +179,10 @@ class Inventory:
         return self._by_id.get(resource_id.lower())
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
-        return self._by_type.get(resource_type.lower(), [])
+        kind = resource_type.lower()
+        if kind not in self._type_lists:
+            self._type_lists[kind] = list(self._by_type.get(kind, {}).values())
+        return self._type_lists[kind]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self._by_id.values())

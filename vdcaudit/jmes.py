@@ -5,12 +5,14 @@ from its input (so a missing value gives UNKNOWN naming the path)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
 from jmespath import functions
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter, _is_comparable
 
 from vdcaudit.armdata import ArmObject
 from vdcaudit.ipsec import weak_choices
@@ -54,14 +56,137 @@ def _map_strings(value: Any, fn: Any) -> Any:
 
 
 OPTIONS = jmespath.Options(custom_functions=_VdcFunctions())
+# The interpreter keeps no state between searches: one serves every rule and resource.
+_INTERPRETER = TreeInterpreter(OPTIONS)
 
 
-def compile_expression(text: str) -> ParsedResult:
-    return jmespath.compile(text)
+class Expression(ParsedResult):
+    """A compiled expression whose syntax tree is also turned into nested Python closures once, so
+    a search calls functions instead of walking the tree and dispatching on node types (the rule
+    engine evaluates millions of them). The closures follow jmespath's TreeInterpreter exactly
+    (tests/test_jmes_paths.py compares both); node types they do not cover are handed to it."""
+
+    def __init__(self, expression: str, parsed: dict[str, Any]) -> None:
+        super().__init__(expression, parsed)
+        self.fields = _field_chain(parsed)
+        self.run = _closure(parsed)
+
+    def search(self, value: Any, options: Any = None) -> Any:
+        return self.run(value)
+
+
+def _field_chain(node: dict[str, Any]) -> tuple[str, ...] | None:
+    """The names of a plain field path (`properties.minimumTlsVersion`), else None."""
+    if node["type"] == "field":
+        return (node["value"],)
+    if node["type"] == "subexpression":
+        chains = [_field_chain(child) for child in node["children"]]
+        if any(chain is None for chain in chains):
+            return None
+        return tuple(name for chain in chains if chain for name in chain)
+    return None
+
+
+def _is_false(value: Any) -> bool:  # TreeInterpreter._is_false
+    return value == "" or value == [] or value == {} or value is None or value is False
+
+
+Closure = Callable[[Any], Any]
+
+
+def _closure(node: dict[str, Any]) -> Closure:
+    kind = node["type"]
+    chain = _field_chain(node)
+    if chain is not None:
+        def fields(value: Any) -> Any:
+            for name in chain:  # only an object has fields
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(name)
+            return value
+        return fields
+    children = [_closure(child) for child in node.get("children", []) if isinstance(child, dict)] \
+        if kind not in ("literal", "index") else []
+    if kind in ("subexpression", "index_expression", "pipe"):
+        def sequence(value: Any) -> Any:
+            for step in children:
+                value = step(value)
+            return value
+        return sequence
+    if kind == "literal":
+        constant = node["value"]
+        return lambda value: constant
+    if kind in ("identity", "current"):
+        return lambda value: value
+    if kind == "index":
+        position = node["value"]
+
+        def index(value: Any) -> Any:
+            if not isinstance(value, list):
+                return None
+            try:
+                return value[position]
+            except IndexError:
+                return None
+        return index
+    if kind == "comparator":
+        compare = TreeInterpreter.COMPARATOR_FUNC[node["value"]]
+        left, right = children
+        if node["value"] in ("eq", "ne"):
+            return lambda value: compare(left(value), right(value))
+
+        def ordering(value: Any) -> Any:
+            a, b = left(value), right(value)
+            if not (_is_comparable(a) and _is_comparable(b)):
+                return None
+            return compare(a, b)
+        return ordering
+    if kind == "function_expression":
+        name = node["value"]
+        call = OPTIONS.custom_functions.call_function
+        return lambda value: call(name, [argument(value) for argument in children])
+    if kind == "multi_select_list":
+        return lambda value: None if value is None else [child(value) for child in children]
+    if kind == "or_expression":
+        first, second = children
+
+        def either(value: Any) -> Any:
+            matched = first(value)
+            return second(value) if _is_false(matched) else matched
+        return either
+    if kind == "and_expression":
+        first, second = children
+
+        def both(value: Any) -> Any:
+            matched = first(value)
+            return matched if _is_false(matched) else second(value)
+        return both
+    if kind == "filter_projection":
+        base, project, condition = children
+
+        def filtered(value: Any) -> Any:
+            items = base(value)
+            if not isinstance(items, list):
+                return None
+            collected = []
+            for element in items:
+                if not _is_false(condition(element)):
+                    current = project(element)
+                    if current is not None:
+                        collected.append(current)
+            return collected
+        return filtered
+    return lambda value: _INTERPRETER.visit(node, value)  # any other node: the interpreter itself
+
+
+def compile_expression(text: str) -> Expression:
+    parsed = jmespath.compile(text)
+    return Expression(parsed.expression, parsed.parsed)
 
 
 def search(expression: ParsedResult, data: Any) -> Any:
-    return expression.search(data, options=OPTIONS)
+    run = getattr(expression, "run", None)
+    return run(data) if run is not None else _INTERPRETER.visit(expression.parsed, data)
 
 
 def truthy(value: Any) -> bool:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -86,17 +87,24 @@ class Finding:
     location: dict[str, Any] | None = None
     waiver: Waiver | None = None
 
-    @property
-    def fingerprint(self) -> str:
+    @cached_property
+    def fingerprint(self) -> str:  # every writer prints it: hashed once
         return fingerprint(self.rule_id, self.resource_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status"] = self.status.value
-        data["severity"] = self.severity.value
-        data["category"] = self.category.value
-        data["fingerprint"] = self.fingerprint
-        return data
+    def to_record(self) -> dict[str, Any]:
+        """The finding as vdcaudit-findings.json holds it (schema 2.x): the rule's title, severity
+        and category are listed once under `rules` and not repeated here."""
+        waiver = self.waiver
+        return {
+            "rule_id": self.rule_id, "resource_id": self.resource_id, "resource_name": self.resource_name,
+            "resource_type": self.resource_type, "status": self.status.value, "message": self.message,
+            "evidence": self.evidence, "source": self.source, "subscription": self.subscription,
+            "resource_group": self.resource_group, "location": self.location,
+            "waiver": None if waiver is None else {
+                "rule": waiver.rule, "resource": waiver.resource, "justification": waiver.justification,
+                "owner": waiver.owner, "expires": waiver.expires},
+            "fingerprint": self.fingerprint,
+        }
 
 
 @dataclass

@@ -46,9 +46,8 @@ def write_reports(result: ScanResult, formats: list[str], out_dir: Path) -> Writ
     with FileSet(out_dir) as files:
         for name in formats:
             renderer = RENDERERS[name]
-            # A renderer that streams writes into files.open(renderer.filename) instead (a binary
-            # file object); the set's guarantees are the same.
-            files.write(renderer.filename, renderer.render(result))
+            # Each renderer streams into its temporary file, finding by finding.
+            renderer.write(result, files.open(renderer.filename))
             entries[renderer.filename] = {"format": name, "sha256": files.digest(renderer.filename)}
         files.write(MANIFEST, json_bytes({"tool": result.tool, "scan_started": result.started.isoformat(),
                                           "files": entries}))

@@ -100,10 +100,23 @@ def _key_lines(text: str) -> dict[str, int]:
     return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
 
 
+class _KeyLines:
+    """_key_lines, parsed only when an error message needs a line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: dict[str, int] | None = None
+
+    def get(self, key: str, default: int | None = None) -> int | None:
+        if self._lines is None:
+            self._lines = _key_lines(self.text)
+        return self._lines.get(key, default)
+
+
 def load_rule_file(path: Path) -> Rule:
     text = read_text(path)
     data = load_yaml(text, path)
-    lines = _key_lines(text)
+    lines = _KeyLines(text)
     if not isinstance(data, dict):
         raise InputError("a rule file must be a YAML mapping", path, 1)
     errors = sorted(schema_validator("rule.schema.json").iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -179,6 +192,22 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
+# Rule files parsed in this process, by (path, mtime, size): a scan reads the pack more than once
+# (the live source asks which types the rules read), and parsing it takes most of a second.
+_PARSED: dict[tuple[str, int, int], Rule] = {}
+
+
+def _load_unchanged(path: Path) -> Rule:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_rule_file(path)  # let the reader report it
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = load_rule_file(path)
+    return _PARSED[key]
+
+
 def load_rules(directories: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
     """All rules from the built-in pack plus any extra directories; duplicate ids are an error."""
     dirs = ([data_path("rules")] if include_builtin else []) + list(directories or [])
@@ -187,7 +216,7 @@ def load_rules(directories: list[Path] | None = None, include_builtin: bool = Tr
         if not directory.is_dir():
             raise InputError("rule directory does not exist", directory)
         for path in rule_files(directory):
-            rule = load_rule_file(path)
+            rule = _load_unchanged(path)
             if rule.id in rules:
                 raise InputError(f"duplicate rule id {rule.id} (also in {rules[rule.id].file})", path)
             rules[rule.id] = rule

@@ -36,6 +36,11 @@ class ScanResult:
     # CI gate: what the waivers did (applied/expired/stale) and the comparison with a baseline
     waivers: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    # `vdcaudit merge` only: the shards, duplicates across them, overlapping subscriptions
+    merge: dict[str, Any] | None = None
+    # subscription -> {resources, not_assessed by type}: lets `vdcaudit merge` count a subscription
+    # that two shards scanned once
+    scopes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.waiver is None]
@@ -51,6 +56,6 @@ def scan(inventory: Inventory, rules: list[Rule], context: ScanContext,
     return ScanResult(
         started=started, finished=datetime.now(timezone.utc), sources=list(inventory.sources),
         rules=rules, findings=findings, coverage=list(inventory.coverage),
-        summary=summarize(findings, outcome.not_assessed, len(inventory)),
-        sections=build_sections(inventory, findings), waivers=waivers, baseline=baseline,
+        summary=summarize(findings, outcome.not_assessed, len(inventory) + sum(inventory.uncollected.values())),
+        sections=build_sections(inventory, findings), waivers=waivers, baseline=baseline, scopes=outcome.scopes,
     )

@@ -40,7 +40,7 @@ def snapshot(out_file: Path, quiet: bool, **params: Any) -> None:
     check_replaceable(out_file)  # before minutes of collection, not after
     started = datetime.now(timezone.utc)
     inventory = Inventory()
-    azure_source.collect({**params, "quiet": quiet}, inventory)
+    azure_source.collect({**params, "quiet": quiet, "graph_all": True}, inventory)
     document = snapshot_document(inventory, started)
     write_atomically(out_file, json_bytes(document, indent=1))
     if not quiet:

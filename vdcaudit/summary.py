@@ -35,24 +35,31 @@ def _empty_matrix() -> dict[str, dict[str, dict[str, int]]]:
 
 
 def summarize(findings: list[Finding], not_assessed: dict[str, int], resources: int) -> dict[str, Any]:
-    counts = Counter(column_of(f) for f in findings)
-    # category -> status -> severity -> count, open (not waived) findings only
-    matrix = _empty_matrix()
-    # the same shape for the waived findings, by the status they were waived in
-    waived_matrix = _empty_matrix()
-    for f in findings:
-        target = waived_matrix if f.waiver is not None else matrix
-        target[f.category.value][f.status.value][f.severity.value] += 1
+    # One pass over the findings (there may be millions); every count below comes from this tally.
+    tally = Counter((f.category, f.status, f.severity, f.waiver is not None, f.subscription) for f in findings)
+    # category -> status -> severity -> count: open (not waived) findings in `matrix`, the waived
+    # ones (by the status they were waived in) in `waived_matrix`
+    matrix, waived_matrix = _empty_matrix(), _empty_matrix()
+    columns = new_counts()
+    rows: dict[str, dict[str, int]] = {}
+    for (category, status, severity, is_waived, subscription), count in tally.items():
+        (waived_matrix if is_waived else matrix)[category.value][status.value][severity.value] += count
+        column = WAIVED if is_waived else status.value
+        columns[column] += count
+        rows.setdefault(subscription or UNSCOPED, new_counts())[column] += count
     return {
         "resources": resources,
         "findings": len(findings),
         # open findings by status; by_status + waived == findings
-        "by_status": {s.value: counts.get(s.value, 0) for s in Status},
-        "waived": counts.get(WAIVED, 0),
+        "by_status": {s.value: columns[s.value] for s in Status},
+        "waived": columns[WAIVED],
         "matrix": matrix,
         "waived_matrix": waived_matrix,
         "not_assessed": {"resources": sum(not_assessed.values()), "by_type": not_assessed},
-        "by_subscription": by_subscription(findings),
+        # per subscription: open findings by status, waived, and a score
+        "by_subscription": {key: {"by_status": {s.value: counts[s.value] for s in Status},
+                                  "waived": counts[WAIVED], "score": score_of(counts)}
+                            for key, counts in sorted(rows.items())},
     }
 
 
@@ -66,14 +73,3 @@ def score_of(counts: dict[str, int]) -> float | None:
     """The score of a row of counts: WARN counts as compliant (it is, for now); UNKNOWN and ERROR
     count against (never assumed compliant); waived findings are accepted risk and left out."""
     return score(counts["PASS"] + counts["WARN"], counts["FAIL"] + counts["UNKNOWN"] + counts["ERROR"])
-
-
-def by_subscription(findings: list[Finding]) -> dict[str, dict[str, Any]]:
-    """Per subscription: open findings by status, waived, and a score."""
-    columns: dict[str, dict[str, int]] = {}
-    for f in findings:
-        columns.setdefault(f.subscription or UNSCOPED, new_counts())[column_of(f)] += 1
-    rows = {key: {"by_status": {s.value: counts[s.value] for s in Status}, "waived": counts[WAIVED],
-                  "score": score_of(counts)}
-            for key, counts in columns.items()}
-    return dict(sorted(rows.items()))

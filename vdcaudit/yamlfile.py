@@ -24,18 +24,21 @@ MAX_VALUES = 100_000
 class _TooBig(Exception):
     pass
 
+# libyaml's parser with PyYAML's safe constructor (the same objects, ~10x faster to parse: the
+# rule pack is read at every start); the pure-Python loader where libyaml is not compiled in.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_yaml(text: str, path: Path) -> Any:
     """The document in text (read from path, which messages name). Aliases are counted before the
     document is built: one expanding past MAX_VALUES values, a recursive one, or nesting deeper
     than MAX_DEPTH is refused."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_size(node)
-        return loader.construct_document(node)
+        try:
+            return _built(text, _SAFE_LOADER)
+        except (yaml.YAMLError, ValueError, IndexError, TypeError, OverflowError):
+            # libyaml words and places some errors differently: the pure-Python loader decides
+            return _built(text, yaml.SafeLoader)
     except _TooBig as exc:
         raise InputError(f"invalid YAML: {exc}", path) from None
     except RecursionError:
@@ -54,6 +57,17 @@ def load_yaml(text: str, path: Path) -> Any:
         if value is None:
             raise InputError(f"invalid YAML: {exc}", path) from None
         raise InputError(f"invalid YAML: {value!r} is not a valid date (YYYY-MM-DD)", path, line) from None
+
+
+def _built(text: str, loader_class: Any) -> Any:
+    """The document, its aliases counted (_check_size) before it is built."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 

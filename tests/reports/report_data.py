@@ -25,8 +25,8 @@ HOSTILE = [
 ]
 
 
-def synthetic_result(count: int, hostile: bool = False, seed: int = 7) -> ScanResult:
-    """`count` findings spread over the built-in rules, 40 subscriptions and 400 resource groups,
+def synthetic_result(count: int, hostile: bool = False, seed: int = 7, subscriptions: int = 40) -> ScanResult:
+    """`count` findings spread over the built-in rules, `subscriptions` subscriptions and 400 resource groups,
     every status, some waived, a coverage gap; with hostile=True every free-text field carries
     one of HOSTILE."""
     rng = random.Random(seed)
@@ -35,7 +35,7 @@ def synthetic_result(count: int, hostile: bool = False, seed: int = 7) -> ScanRe
     findings = []
     for i in range(count):
         rule = rules[i % len(rules)]
-        sub = f"{i % 40:08d}-0000-4000-8000-000000000000"
+        sub = f"{i % subscriptions:08d}-0000-4000-8000-000000000000"
         rg = f"rg-{i % 400}"
         name = f"res{i}"
         if hostile:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from vdcaudit.reports.html_report import render_html
+from vdcaudit.reports import RENDERERS
+from vdcaudit.reports.json_report import head
+from report_data import synthetic_result
 from vdcaudit.scan import ScanResult
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,13 +37,20 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def report_files(tmp_path_factory: pytest.TempPathFactory, demo_result: ScanResult, waived_result: ScanResult,
-                 hostile_result: ScanResult) -> dict[str, Path]:
+                 hostile_result: ScanResult, many_subscriptions: ScanResult) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("html")
     files = {}
-    for name, result in (("demo", demo_result), ("waived", waived_result), ("hostile", hostile_result)):
+    for name, result in (("demo", demo_result), ("waived", waived_result), ("hostile", hostile_result),
+                         ("many", many_subscriptions)):
         files[name] = folder / f"{name}.html"
-        files[name].write_bytes(render_html(result))
+        files[name].write_bytes(RENDERERS["html"].render(result))
     return files
+
+
+@pytest.fixture(scope="module")
+def many_subscriptions() -> ScanResult:
+    """More subscriptions than the HTML renders on one page, with hostile resource group names."""
+    return synthetic_result(1300, hostile=True, subscriptions=130)
 
 
 @dataclass
@@ -171,5 +182,26 @@ def test_hostile_names_and_tags_do_not_execute(open_report: Any, hostile_result:
     assert opened.problems == [] and opened.requests == []
     assert "<script>window.__xss='name'</script>" in page.locator("main").inner_text()
     assert page.locator("main img, main script, main [onerror], main [onmouseover]").count() == 0
-    document = json.loads(page.locator("#vdc-data").text_content())
+    document = json.loads(gzip.decompress(base64.b64decode(page.locator("#vdc-data").text_content())))
     assert len(document["findings"]) == len(hostile_result.findings)
+
+
+def test_subscription_table_is_paged_and_every_page_matches_the_summary(open_report: Any,
+                                                                        many_subscriptions: ScanResult) -> None:
+    opened = open_report("many")
+    page = opened.page
+    expected = many_subscriptions.summary["by_subscription"]
+    seen: dict[str, str] = {}
+    for number in range(3):  # 130 subscriptions, 50 a page
+        rows = page.eval_on_selector_all(
+            "#subscription-table tr.sub-row",
+            "rows => rows.map(r => [r.dataset.subscription, r.cells[r.cells.length - 1].innerText])")
+        assert len(rows) == (50 if number < 2 else 30)
+        seen.update(dict(rows))
+        if number < 2:
+            page.click("[data-pager='subscription-table'] [data-step='1']")
+    assert page.is_disabled("[data-pager='subscription-table'] [data-step='1']")
+    assert set(seen) == set(expected)
+    assert all(seen[s] == (f"{row['score']}%" if row["score"] is not None else "n/a") for s, row in expected.items())
+    assert page.evaluate("window.__xss") is None
+    assert not opened.problems and not opened.requests

@@ -78,15 +78,25 @@ def _kql_values(text: str) -> list[str]:
     return [a or b for a, b in values]
 
 
-def _graph_filter(query: str) -> list[tuple[str, str, list[str]]]:
-    """The `where` clauses of a small KQL subset: [(column, operator, values)]."""
+_SUMMARY_COLUMNS = ("type", "subscriptionId", "resourceGroup", "location")
+
+
+def _graph_filter(query: str) -> tuple[list[tuple[str, str, list[str]]], list[str] | None]:
+    """The `where` clauses of a small KQL subset, [(column, operator, values)], and the columns of
+    a final `summarize count() by ...` (None without one)."""
     stages = [s.strip() for s in query.split("|")]
     if not stages or stages[0].lower() != "resources":
         raise GraphQueryError("the emulator serves only the Resources table")
-    clauses = []
-    for stage in stages[1:]:
+    clauses: list[tuple[str, str, list[str]]] = []
+    for number, stage in enumerate(stages[1:], start=1):
         if re.fullmatch(r"order\s+by\s+\w+(\s+(asc|desc))?", stage, re.IGNORECASE):
             continue  # results are always in id order: stable paging
+        summarize = re.fullmatch(r"summarize\s+count\(\)\s+by\s+([\w\s,]+)", stage, re.IGNORECASE)
+        if summarize and number == len(stages) - 1:
+            columns = [c.strip() for c in summarize.group(1).split(",")]
+            if not all(c in _SUMMARY_COLUMNS for c in columns):
+                raise GraphQueryError(f"unsupported summarize: {stage!r}")
+            return clauses, columns
         where = re.fullmatch(r"where\s+(.+)", stage, re.IGNORECASE | re.DOTALL)
         if not where:
             raise GraphQueryError(f"unsupported query stage: {stage!r}")
@@ -95,7 +105,16 @@ def _graph_filter(query: str) -> list[tuple[str, str, list[str]]]:
             if not match or match.group(1) not in ("type", "subscriptionId", "resourceGroup", "name", "location"):
                 raise GraphQueryError(f"unsupported condition: {condition.strip()!r}")
             clauses.append((match.group(1), match.group(2), _kql_values(match.group(3))))
-    return clauses
+    return clauses, None
+
+
+def _summarized(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+    """`summarize count() by columns`: one row per distinct value, the count in `count_` (KQL's name)."""
+    counts: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        key = tuple(row.get(c) for c in columns)
+        counts[key] = counts.get(key, 0) + 1
+    return [{**dict(zip(columns, key)), "count_": n} for key, n in sorted(counts.items(), key=lambda kv: str(kv[0]))]
 
 
 def _keeps(row: dict[str, Any], clauses: list[tuple[str, str, list[str]]]) -> bool:
@@ -298,7 +317,7 @@ class ArmEmulator(EmulatedService):
     def _graph(self, request: Request) -> Response:
         try:
             body = request.json() or {}
-            clauses = _graph_filter(str(body.get("query", "")))
+            clauses, summary_columns = _graph_filter(str(body.get("query", "")))
         except (ValueError, GraphQueryError) as exc:
             return Response.error(400, "BadRequest", f"invalid query: {exc}")
         options = body.get("options") or {}
@@ -315,6 +334,8 @@ class ArmEmulator(EmulatedService):
                        resourceGroup=(group or "").lower())
             if _keeps(row, clauses):
                 rows.append(row)
+        if summary_columns is not None:
+            rows = _summarized(rows, summary_columns)
         top = min(int(options.get("$top") or 1000), 1000)
         start = int(options.get("$skipToken") or options.get("$skip") or 0)
         page = rows[start:start + top]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from typing import BinaryIO
 
+from vdcaudit.jsonout import dumps
 from vdcaudit.model import Finding
 from vdcaudit.reports.evidence import visible
 from vdcaudit.scan import ScanResult
@@ -35,7 +36,7 @@ def _row(finding: Finding) -> list[str]:
         finding.category.value, finding.rule_id, finding.title, finding.resource_name,
         finding.resource_type, finding.resource_id, finding.subscription or "", finding.resource_group or "",
         finding.source, finding.message,
-        json.dumps(finding.evidence, ensure_ascii=False, default=str) if finding.evidence else "",
+        dumps(finding.evidence).decode("utf-8") if finding.evidence else "",
         waiver.owner if waiver else "", waiver.justification if waiver else "",
         (waiver.expires or "") if waiver else "",
         str(location.get("file") or ""), str(location.get("line") or ""),
@@ -43,9 +44,10 @@ def _row(finding: Finding) -> list[str]:
     return [spreadsheet_safe(visible(v)) for v in values]
 
 
-def render_csv(result: ScanResult) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+def write_csv(result: ScanResult, stream: BinaryIO) -> None:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    writer = csv.writer(text)
     writer.writerow(COLUMNS)
     writer.writerows(_row(f) for f in result.findings)
-    return buffer.getvalue().encode("utf-8-sig")
+    text.flush()
+    text.detach()  # the caller owns (and closes) the binary stream

@@ -8,6 +8,7 @@ cut (with a note saying how many were left out) once the budget is spent.
 from __future__ import annotations
 
 import re
+from typing import BinaryIO
 
 from vdcaudit.model import SEVERITY_ORDER, STATUS_ORDER, Finding
 from vdcaudit.reports.evidence import visible
@@ -111,5 +112,5 @@ def render_markdown_text(result: ScanResult) -> str:
     return "\n".join(lines + footer) + "\n"
 
 
-def render_markdown(result: ScanResult) -> bytes:
-    return render_markdown_text(result).encode("utf-8")
+def write_markdown(result: ScanResult, stream: BinaryIO) -> None:
+    stream.write(render_markdown_text(result).encode("utf-8"))

@@ -13,11 +13,13 @@
 
 from __future__ import annotations
 
-import json
+import os
 import re
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
+from vdcaudit.jsonout import dumps, dumps_pretty
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.rulepack import Rule
@@ -32,6 +34,7 @@ KIND = {Status.FAIL: "fail", Status.UNKNOWN: "open", Status.ERROR: "open", Statu
 # Artifact URIs are made relative to this base when the file is under the working directory, so
 # GitHub can match them to the repository checkout.
 SRCROOT = "SRCROOT"
+_BATCH = 2000  # results encoded per write
 
 
 def _help(rule: Rule) -> dict[str, str]:
@@ -70,12 +73,13 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _artifact(file: str) -> dict[str, str]:
+@lru_cache(maxsize=4096)  # one per file (and working directory), not per finding
+def _artifact(file: str, cwd: str) -> dict[str, str]:
     path = Path(file)
     if not path.is_absolute():
         return {"uri": PurePosixPath(*path.parts).as_posix(), "uriBaseId": SRCROOT}
     try:
-        relative = path.relative_to(Path.cwd())
+        relative = path.relative_to(cwd)
     except ValueError:
         return {"uri": path.as_uri()}
     return {"uri": PurePosixPath(*relative.parts).as_posix(), "uriBaseId": SRCROOT}
@@ -89,7 +93,7 @@ def _location(finding: Finding) -> dict[str, Any]:
     }
     file = (finding.location or {}).get("file")
     if file:
-        physical: dict[str, Any] = {"artifactLocation": _artifact(str(file))}
+        physical: dict[str, Any] = {"artifactLocation": _artifact(str(file), os.getcwd())}
         line = (finding.location or {}).get("line")
         if isinstance(line, int) and line >= 1:
             physical["region"] = {"startLine": line}
@@ -126,7 +130,7 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
 
 
 def sarif_document(result: ScanResult) -> dict[str, Any]:
-    rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
+    """The log without its results (written after it, one by one, by write_sarif)."""
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -145,10 +149,19 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
                 "endTimeUtc": result.finished.isoformat().replace("+00:00", "Z"),
             }],
             "automationDetails": {"id": f"vdcaudit/{result.started.strftime('%Y%m%dT%H%M%SZ')}"},
-            "results": [_result(f, rule_index) for f in result.findings if f.status is not Status.PASS],
+            "results": [],
         }],
     }
 
 
-def render_sarif(result: ScanResult) -> bytes:
-    return json.dumps(sarif_document(result), indent=2, ensure_ascii=False, default=str).encode("utf-8")
+def write_sarif(result: ScanResult, stream: BinaryIO) -> None:
+    head = dumps_pretty(sarif_document(result))
+    cut = head.rindex(b'"results": []')  # stream the results into the one empty array
+    stream.write(head[:cut] + b'"results": [')
+    rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
+    alerts = [f for f in result.findings if f.status is not Status.PASS]
+    for start in range(0, len(alerts), _BATCH):
+        lines = [dumps(_result(f, rule_index)) for f in alerts[start:start + _BATCH]]
+        stream.write((b"," if start else b"") + b"\n        " + b",\n        ".join(lines))
+    stream.write(b"\n      " if alerts else b"")
+    stream.write(head[cut + len(b'"results": ['):])

@@ -23,6 +23,10 @@ CARDS_PER_RULE = 25
 RESOURCE_GROUPS_PER_SUBSCRIPTION = 100
 WAIVERS_LISTED = 200
 SCORE_BARS = 30  # subscriptions charted; the table below the chart lists them all
+# Subscriptions the HTML renders on the server (and prints); the script pages through the rest, so
+# an estate of thousands of subscriptions does not put a DOM of hundreds of thousands of cells in
+# the browser.
+SUBSCRIPTIONS_PER_PAGE = 50
 FRAMEWORK_LABELS = {"mcsb": "Microsoft cloud security benchmark", "cis": "CIS Microsoft Azure Foundations",
                     "nist-800-53": "NIST SP 800-53"}
 

@@ -62,6 +62,24 @@ def _assessed_types(params: dict[str, Any]) -> set[str]:
     return {rule.resource_type for rule in load_rules([Path(d) for d in params.get("rule_dirs") or ()])}
 
 
+def _graph_types(params: dict[str, Any]) -> set[str] | None:
+    """What Resource Graph is asked for: the types the loaded rules judge and their checks read,
+    and the parents whose child data the catalog reads. None (everything) for `vdcaudit snapshot`,
+    whose file must serve later scans with other rules."""
+    if params.get("graph_all"):
+        return None
+    from vdcaudit.checks.cmk import VAULT_TYPES
+    from vdcaudit.collectors.azure import catalog
+    from vdcaudit.rulepack import load_rules
+
+    rules = load_rules([Path(d) for d in params.get("rule_dirs") or ()])
+    types = {t for rule in rules for t in (rule.resource_type, *rule.reads)}
+    types |= {call.parent for call in (*catalog.LISTINGS, *catalog.CHILDREN) if call.parent}
+    types |= {trigger for trigger, _ in catalog.SUBSCRIPTION_EXTRAS}
+    types |= set(VAULT_TYPES)  # the CMK checks resolve key URIs in any vault or managed HSM
+    return types
+
+
 def build(params: dict[str, Any]) -> Any:
     """The collector for these options (after checking them). Optional keys that no CLI option
     sets (`retry_backoff`, `graph_page_size`, `rate_gate`) let tests and benchmarks tune it."""
@@ -88,7 +106,7 @@ def build(params: dict[str, Any]) -> Any:
         subscriptions=list(params.get("subscription") or ()), all_subscriptions=bool(params.get("all_subscriptions")),
         management_group=params.get("management_group"), use_graph=not params.get("no_graph"),
         graph_page_size=int(params.get("graph_page_size") or 1000),
-        progress=not params.get("quiet"), assessed_types=_assessed_types(params))
+        progress=not params.get("quiet"), assessed_types=_assessed_types(params), graph_types=_graph_types(params))
     return AzureCollector(Clients(connection, params.get("rate_gate")), settings)
 
 

@@ -16,26 +16,29 @@ Types with no typed listing at all are read without Resource Graph through gener
 
 from __future__ import annotations
 
-import builtins
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
-from azure.mgmt.authorization import AuthorizationManagementClient
-from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.keyvault import KeyVaultManagementClient
-from azure.mgmt.loganalytics import LogAnalyticsManagementClient
-from azure.mgmt.network import NetworkManagementClient
-from azure.mgmt.redis import RedisManagementClient
-from azure.mgmt.resource.resources import ResourceManagementClient
-from azure.mgmt.servicebus import ServiceBusManagementClient
-from azure.mgmt.sql import SqlManagementClient
-from azure.mgmt.storage import StorageManagementClient
-from azure.mgmt.web import WebSiteManagementClient
+# Client classes by "module:class": a package is imported only when a call needs it (the SDK
+# packages take seconds to import; a scan's first request should not wait for all of them).
+AUTHORIZATION = "azure.mgmt.authorization:AuthorizationManagementClient"
+COMPUTE = "azure.mgmt.compute:ComputeManagementClient"
+KEYVAULT = "azure.mgmt.keyvault:KeyVaultManagementClient"
+LOGANALYTICS = "azure.mgmt.loganalytics:LogAnalyticsManagementClient"
+NETWORK = "azure.mgmt.network:NetworkManagementClient"
+REDIS = "azure.mgmt.redis:RedisManagementClient"
+SERVICEBUS = "azure.mgmt.servicebus:ServiceBusManagementClient"
+RESOURCES = "azure.mgmt.resource.resources:ResourceManagementClient"
+SQL = "azure.mgmt.sql:SqlManagementClient"
+STORAGE = "azure.mgmt.storage:StorageManagementClient"
+WEB = "azure.mgmt.web:WebSiteManagementClient"
 
 
 @dataclass(frozen=True)
 class Call:
     type: str  # the ARM type the call returns
-    client: builtins.type  # `type` here would name the field above
+    client_name: str  # "module:class" of the management client
     operation: str  # "<operation group>.<method>"
     # "subscription": no arguments; "resource_group": (group,); "parent": (group, *parent names)
     scope: str
@@ -46,42 +49,48 @@ class Call:
     # Only parents of these kinds (lower-case) have the child; None: every parent
     parent_kinds: frozenset[str] | None = None
 
+    @property
+    def client(self) -> Any:
+        """The client class, imported on first use."""
+        module, _, name = self.client_name.partition(":")
+        return getattr(importlib.import_module(module), name)
+
 
 LISTINGS: list[Call] = [
-    Call("Microsoft.Storage/storageAccounts", StorageManagementClient, "storage_accounts.list", "subscription"),
-    Call("Microsoft.KeyVault/vaults", KeyVaultManagementClient, "vaults.list_by_subscription", "subscription"),
-    Call("Microsoft.Sql/servers", SqlManagementClient, "servers.list", "subscription"),
-    Call("Microsoft.Sql/servers/databases", SqlManagementClient, "databases.list_by_server", "parent",
+    Call("Microsoft.Storage/storageAccounts", STORAGE, "storage_accounts.list", "subscription"),
+    Call("Microsoft.KeyVault/vaults", KEYVAULT, "vaults.list_by_subscription", "subscription"),
+    Call("Microsoft.Sql/servers", SQL, "servers.list", "subscription"),
+    Call("Microsoft.Sql/servers/databases", SQL, "databases.list_by_server", "parent",
          parent="Microsoft.Sql/servers"),
-    Call("Microsoft.Sql/managedInstances", SqlManagementClient, "managed_instances.list", "subscription"),
-    Call("Microsoft.ServiceBus/namespaces", ServiceBusManagementClient, "namespaces.list", "subscription"),
-    Call("Microsoft.Compute/disks", ComputeManagementClient, "disks.list", "subscription"),
-    Call("Microsoft.Compute/virtualMachines", ComputeManagementClient, "virtual_machines.list_all", "subscription"),
-    Call("Microsoft.Network/connections", NetworkManagementClient,
+    Call("Microsoft.Sql/managedInstances", SQL, "managed_instances.list", "subscription"),
+    Call("Microsoft.ServiceBus/namespaces", SERVICEBUS, "namespaces.list", "subscription"),
+    Call("Microsoft.Compute/disks", COMPUTE, "disks.list", "subscription"),
+    Call("Microsoft.Compute/virtualMachines", COMPUTE, "virtual_machines.list_all", "subscription"),
+    Call("Microsoft.Network/connections", NETWORK,
          "virtual_network_gateway_connections.list", "resource_group"),
-    Call("Microsoft.Network/expressRouteCircuits", NetworkManagementClient, "express_route_circuits.list_all",
+    Call("Microsoft.Network/expressRouteCircuits", NETWORK, "express_route_circuits.list_all",
          "subscription"),
-    Call("Microsoft.Network/expressRoutePorts", NetworkManagementClient, "express_route_ports.list", "subscription"),
-    Call("Microsoft.Network/virtualNetworkGateways", NetworkManagementClient, "virtual_network_gateways.list",
+    Call("Microsoft.Network/expressRoutePorts", NETWORK, "express_route_ports.list", "subscription"),
+    Call("Microsoft.Network/virtualNetworkGateways", NETWORK, "virtual_network_gateways.list",
          "resource_group"),
-    Call("Microsoft.Network/localNetworkGateways", NetworkManagementClient, "local_network_gateways.list",
+    Call("Microsoft.Network/localNetworkGateways", NETWORK, "local_network_gateways.list",
          "resource_group"),
-    Call("Microsoft.Network/virtualNetworks", NetworkManagementClient, "virtual_networks.list_all", "subscription"),
-    Call("Microsoft.Network/applicationGateways", NetworkManagementClient, "application_gateways.list_all",
+    Call("Microsoft.Network/virtualNetworks", NETWORK, "virtual_networks.list_all", "subscription"),
+    Call("Microsoft.Network/applicationGateways", NETWORK, "application_gateways.list_all",
          "subscription"),
-    Call("Microsoft.Web/sites", WebSiteManagementClient, "web_apps.list", "subscription"),
-    Call("Microsoft.Web/sites/slots", WebSiteManagementClient, "web_apps.list_slots", "parent",
+    Call("Microsoft.Web/sites", WEB, "web_apps.list", "subscription"),
+    Call("Microsoft.Web/sites/slots", WEB, "web_apps.list_slots", "parent",
          parent="Microsoft.Web/sites"),
-    Call("Microsoft.Compute/virtualMachineScaleSets", ComputeManagementClient, "virtual_machine_scale_sets.list_all",
+    Call("Microsoft.Compute/virtualMachineScaleSets", COMPUTE, "virtual_machine_scale_sets.list_all",
          "subscription"),
-    Call("Microsoft.Compute/diskEncryptionSets", ComputeManagementClient, "disk_encryption_sets.list", "subscription"),
-    Call("Microsoft.Compute/images", ComputeManagementClient, "images.list", "subscription"),
-    Call("Microsoft.Compute/snapshots", ComputeManagementClient, "snapshots.list", "subscription"),
-    Call("Microsoft.OperationalInsights/clusters", LogAnalyticsManagementClient, "clusters.list", "subscription"),
-    Call("Microsoft.OperationalInsights/workspaces", LogAnalyticsManagementClient, "workspaces.list", "subscription"),
-    Call("Microsoft.Cache/redis", RedisManagementClient, "redis.list_by_subscription", "subscription"),
+    Call("Microsoft.Compute/diskEncryptionSets", COMPUTE, "disk_encryption_sets.list", "subscription"),
+    Call("Microsoft.Compute/images", COMPUTE, "images.list", "subscription"),
+    Call("Microsoft.Compute/snapshots", COMPUTE, "snapshots.list", "subscription"),
+    Call("Microsoft.OperationalInsights/clusters", LOGANALYTICS, "clusters.list", "subscription"),
+    Call("Microsoft.OperationalInsights/workspaces", LOGANALYTICS, "workspaces.list", "subscription"),
+    Call("Microsoft.Cache/redis", REDIS, "redis.list_by_subscription", "subscription"),
     # --- issue 13, in transit: types without a typed client installed, read by generic GETs ---
-    *(Call(kind, ResourceManagementClient, "", "subscription", api_version=version) for kind, version in (
+    *(Call(kind, RESOURCES, "", "subscription", api_version=version) for kind, version in (
         ("Microsoft.DocumentDB/databaseAccounts", "2024-11-15"),
         ("Microsoft.DBforPostgreSQL/flexibleServers", "2024-08-01"),
         ("Microsoft.DBforMySQL/flexibleServers", "2023-12-30"),
@@ -97,7 +106,7 @@ LISTINGS: list[Call] = [
         ("Microsoft.Network/vpnGateways", "2024-05-01"),
         ("Microsoft.Network/vpnServerConfigurations", "2024-05-01"),
     )),
-    *(Call(kind, ResourceManagementClient, "", "each", api_version=version) for kind, version in (
+    *(Call(kind, RESOURCES, "", "each", api_version=version) for kind, version in (
         ("Microsoft.Cdn/profiles/afdEndpoints", "2024-09-01"),
         ("Microsoft.Cdn/profiles/endpoints", "2024-09-01"),
         ("Microsoft.NetApp/netAppAccounts/capacityPools/volumes", "2024-09-01"),
@@ -105,43 +114,43 @@ LISTINGS: list[Call] = [
 ]
 
 CHILDREN: list[Call] = [
-    Call("Microsoft.Sql/servers/databases/transparentDataEncryption", SqlManagementClient,
+    Call("Microsoft.Sql/servers/databases/transparentDataEncryption", SQL,
          "transparent_data_encryptions.list_by_database", "parent", parent="Microsoft.Sql/servers/databases"),
-    Call("Microsoft.Sql/servers/encryptionProtector", SqlManagementClient,
+    Call("Microsoft.Sql/servers/encryptionProtector", SQL,
          "encryption_protectors.list_by_server", "parent", parent="Microsoft.Sql/servers"),
-    Call("Microsoft.Sql/managedInstances/encryptionProtector", SqlManagementClient,
+    Call("Microsoft.Sql/managedInstances/encryptionProtector", SQL,
          "managed_instance_encryption_protectors.list_by_instance", "parent", parent="Microsoft.Sql/managedInstances"),
     # Key metadata only (type, size, rotation policy): the management plane never returns key material
-    Call("Microsoft.KeyVault/vaults/keys", KeyVaultManagementClient, "keys.list", "parent",
+    Call("Microsoft.KeyVault/vaults/keys", KEYVAULT, "keys.list", "parent",
          parent="Microsoft.KeyVault/vaults"),
-    Call("Microsoft.Web/sites/config", WebSiteManagementClient, "web_apps.get_configuration", "parent",
+    Call("Microsoft.Web/sites/config", WEB, "web_apps.get_configuration", "parent",
          parent="Microsoft.Web/sites", single=True),
     # --- issue 13, in transit ---
     # Server parameters (require_secure_transport, ssl_min_protocol_version / tls_version)
-    Call("Microsoft.DBforPostgreSQL/flexibleServers/configurations", ResourceManagementClient, "", "parent",
+    Call("Microsoft.DBforPostgreSQL/flexibleServers/configurations", RESOURCES, "", "parent",
          parent="Microsoft.DBforPostgreSQL/flexibleServers", api_version="2024-08-01", segment="configurations"),
-    Call("Microsoft.DBforMySQL/flexibleServers/configurations", ResourceManagementClient, "", "parent",
+    Call("Microsoft.DBforMySQL/flexibleServers/configurations", RESOURCES, "", "parent",
          parent="Microsoft.DBforMySQL/flexibleServers", api_version="2023-12-30", segment="configurations"),
     # SMB protocol settings; accounts of the blob-only kinds have no file service
-    Call("Microsoft.Storage/storageAccounts/fileServices", StorageManagementClient,
+    Call("Microsoft.Storage/storageAccounts/fileServices", STORAGE,
          "file_services.get_service_properties", "parent", parent="Microsoft.Storage/storageAccounts",
          single=True, parent_kinds=frozenset({"storage", "storagev2", "filestorage"})),
-    Call("Microsoft.Cache/redisEnterprise/databases", ResourceManagementClient, "", "parent",
+    Call("Microsoft.Cache/redisEnterprise/databases", RESOURCES, "", "parent",
          parent="Microsoft.Cache/redisEnterprise", api_version="2025-04-01", segment="databases"),
-    Call("Microsoft.Cdn/profiles/afdEndpoints/routes", ResourceManagementClient, "", "parent",
+    Call("Microsoft.Cdn/profiles/afdEndpoints/routes", RESOURCES, "", "parent",
          parent="Microsoft.Cdn/profiles/afdEndpoints", api_version="2024-09-01", segment="routes"),
     # Front Door Standard/Premium custom domains (classic CDN profiles keep theirs under endpoints)
-    Call("Microsoft.Cdn/profiles/customDomains", ResourceManagementClient, "", "parent",
+    Call("Microsoft.Cdn/profiles/customDomains", RESOURCES, "", "parent",
          parent="Microsoft.Cdn/profiles", api_version="2024-09-01", segment="customDomains",
          parent_kinds=frozenset({"frontdoor"})),
 
-    Call("Microsoft.Web/sites/slots/config", WebSiteManagementClient, "web_apps.get_configuration_slot", "parent",
+    Call("Microsoft.Web/sites/slots/config", WEB, "web_apps.get_configuration_slot", "parent",
          parent="Microsoft.Web/sites/slots", single=True),
     # Secret metadata only (attributes: exp, nbf, enabled): the management plane never returns values
-    Call("Microsoft.KeyVault/vaults/secrets", KeyVaultManagementClient, "secrets.list", "parent",
+    Call("Microsoft.KeyVault/vaults/secrets", KEYVAULT, "secrets.list", "parent",
          parent="Microsoft.KeyVault/vaults"),
     # GET {database id}/transparentDataEncryption (Microsoft.Sql 2021-11-01): the "current" setting
-    Call("Microsoft.Sql/managedInstances/databases/transparentDataEncryption", ResourceManagementClient, "",
+    Call("Microsoft.Sql/managedInstances/databases/transparentDataEncryption", RESOURCES, "",
          "parent", parent="Microsoft.Sql/managedInstances/databases", api_version="2021-11-01",
          segment="transparentDataEncryption"),
 ]
@@ -149,7 +158,7 @@ CHILDREN: list[Call] = [
 # (type that makes the list worth reading, the list)
 SUBSCRIPTION_EXTRAS: list[tuple[str, Call]] = [
     ("Microsoft.KeyVault/vaults",
-     Call("Microsoft.Authorization/roleAssignments", AuthorizationManagementClient,
+     Call("Microsoft.Authorization/roleAssignments", AUTHORIZATION,
           "role_assignments.list_for_subscription", "subscription")),
 ]
 

@@ -35,12 +35,16 @@ from vdcaudit.model import CoverageRecord
 
 SOURCE = "azure"
 GRAPH_QUERY = "Resources | order by id asc"
+# Resources of the types nothing reads are only counted (for the report's not-assessed list): one
+# summarize per batch, then pages of the wanted types only.
+COUNT_QUERY = "Resources | summarize count() by subscriptionId, type"
 CONNECTION_FAILED = "connection failed (retries exhausted)"
 # Pages of one list (ARM nextLink) or one Resource Graph query ($skipToken). ARM pages hold up to
 # 1,000 items and a Resource Graph page up to 1,000 rows, so this is millions of resources; a
 # server that keeps sending links past it (or repeats one) is broken: the read fails instead of
 # running forever.
 MAX_PAGES = 10_000
+COUNTED = "x_vdcaudit_counted"  # marks a count row from COUNT_QUERY among the graph rows
 
 
 @dataclass
@@ -55,6 +59,9 @@ class Settings:
     # Types some loaded rule targets: without Resource Graph they must be read in full, never
     # from the generic list (which has no properties).
     assessed_types: set[str] = field(default_factory=set)
+    # Types Resource Graph is asked for (rules' types, what checks read, parents of the child data
+    # the catalog reads); None asks for every resource.
+    graph_types: set[str] | None = None
 
 
 class ReadFailed(Exception):
@@ -222,20 +229,29 @@ class AzureCollector:
 
     # -- inventory -----------------------------------------------------------------------------
 
+    def wanted(self, resource_type: str) -> bool:
+        """Whether Resource Graph rows of this type are read (not only counted): a type in
+        `graph_types`, or a child type of one (peerings of a virtual network, say)."""
+        types = self.settings.graph_types
+        kind = resource_type.lower()
+        return types is None or any(kind == t.lower() or kind.startswith(t.lower() + "/") for t in types)
+
     def graph(self, subscriptions: list[str]) -> tuple[list[dict[str, Any]], list[str], list[str]]:
-        """(rows, subscriptions read, subscriptions whose query failed) via Resource Graph."""
+        """(rows, subscriptions read, subscriptions whose query failed) via Resource Graph. With
+        `graph_types`, each batch is first counted by type (one summarize); only the wanted types
+        present are then read, the others are returned as COUNTED rows (for the not-assessed list)."""
         client = self.clients.get(ResourceGraphClient)
         size = self.settings.graph_batch
-        batches = [subscriptions[i:i + size] for i in range(0, len(subscriptions), size)]
+        batches = [tuple(subscriptions[i:i + size]) for i in range(0, len(subscriptions), size)]
 
-        def query(batch: list[str]) -> list[dict[str, Any]]:
+        def query(batch: tuple[str, ...], text: str) -> list[dict[str, Any]]:
             rows: list[dict[str, Any]] = []
             skip: str | None = None
             seen: set[str] = set()
             for _ in range(MAX_PAGES):
                 options = QueryRequestOptions(top=self.settings.graph_page_size, skip_token=skip,
                                               result_format="objectArray")
-                page = client.resources(QueryRequest(subscriptions=batch, query=GRAPH_QUERY, options=options))
+                page = client.resources(QueryRequest(subscriptions=list(batch), query=text, options=options))
                 skip = page.skip_token
                 if str(page.result_truncated).lower() == "true" and not skip:
                     # Resource Graph cut the result and offers no way to page on: a partial
@@ -249,13 +265,35 @@ class AzureCollector:
                 seen.add(skip)
             raise ReadFailed(f"Resource Graph query ran past {MAX_PAGES} pages")
 
-        rows, read, failed = [], [], []
-        for batch, result in self._run("resource graph", [(tuple(b), partial(query, b)) for b in batches]):
+        failed: list[str] = []
+        texts: dict[tuple[str, ...], str] = {batch: GRAPH_QUERY for batch in batches}
+        counted: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        if self.settings.graph_types is not None:
+            texts = {}
+            for batch, result in self._run("resource counts", [(b, partial(query, b, COUNT_QUERY)) for b in batches]):
+                if isinstance(result, ReadFailed):
+                    failed.extend(batch)
+                    continue
+                present = sorted({str(row.get("type") or "").lower() for row in result if self.wanted(str(row.get("type") or ""))})
+                counted[batch] = [{COUNTED: True, "subscriptionId": row.get("subscriptionId"), "type": row.get("type"),
+                                   "count": int(row.get("count_") or 0)}
+                                  for row in result if not self.wanted(str(row.get("type") or ""))]
+                if present:
+                    listed = ", ".join("'" + t.replace("'", "") + "'" for t in present)
+                    texts[batch] = f"Resources | where type in~ ({listed}) | order by id asc"
+        rows: list[dict[str, Any]] = []
+        read: list[str] = []
+        results = dict(self._run("resource graph", [(b, partial(query, b, text)) for b, text in texts.items()]))
+        for batch in batches:
+            if batch in failed:
+                continue
+            result = results.get(batch, [])
             if isinstance(result, ReadFailed):
-                failed.extend(batch)
-            else:
-                rows.extend(result)
-                read.extend(batch)
+                failed.extend(batch)  # counted but not read: the whole batch goes to the SDK
+                continue
+            rows.extend(result)
+            rows.extend(counted.get(batch, []))
+            read.extend(batch)
         return rows, read, failed
 
     def sdk(self, subscriptions: list[str], inventory: Inventory) -> list[dict[str, Any]]:
@@ -374,7 +412,9 @@ class AzureCollector:
                     method = f"resource-graph (sdk fallback for {len(failed)} subscription(s))"
             else:
                 rows = self.sdk(subscriptions, inventory)
-            inventory.extend(rows, SOURCE)
+            for row in (r for r in rows if r.get(COUNTED)):
+                inventory.count_uncollected(str(row["subscriptionId"] or ""), str(row["type"]), row["count"])
+            inventory.extend((r for r in rows if not r.get(COUNTED)), SOURCE)
             inventory.extend(self.children(inventory, subscriptions), SOURCE)
         inventory.sources.append({"kind": SOURCE, "location": self.clients.connection.endpoint,
-                                  "resources": len(rows), "subscriptions": len(subscriptions), "method": method})
+                                  "resources": sum(1 for r in rows if not r.get(COUNTED)), "subscriptions": len(subscriptions), "method": method})
