@@ -35,7 +35,7 @@ from vdcaudit.config import load_config
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import ScanContext
-from vdcaudit.reports.json_report import render_json
+from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import Rule, load_rules
 from vdcaudit.scan import scan
 from vdcaudit.waivers import load_waivers_file
@@ -153,7 +153,7 @@ def judged(read: Callable[[Inventory], None]) -> None:
         except InputError as error:
             assert error.one_line() and "\n" not in error.one_line()
             return
-        json.loads(render_json(scan(inventory, rules(), ScanContext())))
+        json.loads(RENDERERS["json"].render(scan(inventory, rules(), ScanContext())))
 
 
 def as_file(folder: Path, name: str, document: Any) -> Path:

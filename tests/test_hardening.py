@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from vdcaudit.findings_file import read_findings_file
 from vdcaudit import atomic
 from vdcaudit.atomic import FileSet
 from vdcaudit.cli import cli
@@ -69,7 +70,7 @@ def test_error_findings_fail_the_gate_by_default(ambiguous_snapshot: Path, tmp_p
     result = invoke("scan", "--snapshot", str(ambiguous_snapshot), "--out", str(tmp_path / "o"), "--format", "json",
                     "--fail-on", "high")
     assert result.exit_code == 1
-    findings = json.loads((tmp_path / "o" / "vdcaudit-findings.json").read_text())["findings"]
+    findings = read_findings_file(tmp_path / "o" / "vdcaudit-findings.json").findings  # rule fields restored
     errors = [f for f in findings if f["status"] == "ERROR"]
     high = [f for f in errors if f["severity"] in ("critical", "high")]
     assert errors == findings and high and len(high) < len(errors)  # every rule on it broke, some below high
@@ -344,7 +345,7 @@ def test_a_scope_that_could_not_be_read_fails_the_gate(write_json, tmp_path: Pat
     snapshot = write_json("gap.json", document)
     common = ["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "o"), "--format", "json"]
     result = invoke(*common, "--fail-on", "high")
-    findings = json.loads((tmp_path / "o" / "vdcaudit-findings.json").read_text())["findings"]
+    findings = read_findings_file(tmp_path / "o" / "vdcaudit-findings.json").findings  # rule fields restored
     gaps = [f for f in findings if f["resource_id"].endswith("dead")]
     assert gaps and all(f["status"] == "UNKNOWN" for f in gaps)
     assert result.exit_code == 1, result.output

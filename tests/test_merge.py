@@ -19,9 +19,10 @@ HUB = "11111111-1111-4111-8111-111111111111"
 SPOKE1 = "22222222-2222-4222-8222-222222222222"
 SPOKE2 = "33333333-3333-4333-8333-333333333333"
 SPOKE3 = "44444444-4444-4444-8444-444444444444"
+SPOKE5 = "55555555-5555-4555-8555-555555555555"
 # The spokes' customer-managed keys live in the hub's vault: a shard that judges them must hold the
 # hub too (see README "Merging shards"), so the disjoint split is {hub, spoke 1, spoke 3} + {spoke 2}.
-SHARDS = {"landing-zone-a": {HUB, SPOKE1, SPOKE3}, "landing-zone-b": {SPOKE2}}
+SHARDS = {"landing-zone-a": {HUB, SPOKE1, SPOKE3, SPOKE5}, "landing-zone-b": {SPOKE2}}
 
 
 def _split(folder: Path, subscriptions: set[str]) -> Path:
@@ -107,7 +108,7 @@ def test_a_disagreeing_duplicate_keeps_the_worse_verdict(scans: dict[str, Path],
 def test_per_subscription_shards_never_pass_what_they_cannot_see(scans: dict[str, Path], tmp_path: Path) -> None:
     """Split below the hub, a spoke's key vault is out of its shard: UNKNOWN, never PASS."""
     files = []
-    for subscription in (HUB, SPOKE1, SPOKE2, SPOKE3):
+    for subscription in (HUB, SPOKE1, SPOKE2, SPOKE3, SPOKE5):
         _scan(_split(tmp_path / "snap" / subscription, {subscription}), tmp_path / subscription)
         files.append(str(tmp_path / subscription / "vdcaudit-findings.json"))
     assert _run("merge", *files, "--out", str(tmp_path / "merged"), "--format", "json").exit_code == 0

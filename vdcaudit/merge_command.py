@@ -22,7 +22,8 @@ from vdcaudit.rulepack import load_rules
 @output_options
 @gate_input_options
 def merge(shards: tuple[Path, ...], rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
-          fail_on: str | None, baseline_path: Path | None, waivers_path: Path | None, quiet: bool) -> None:
+          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
+          waivers_path: Path | None, quiet: bool) -> None:
     """Merge several scans' vdcaudit-findings.json (shards) into one report and one gate decision."""
     context = ScanContext(config=load_config(config_path))
     add_gate_inputs(context, waivers_path, baseline_path)
@@ -32,4 +33,4 @@ def merge(shards: tuple[Path, ...], rule_dirs: tuple[Path, ...], config_path: Pa
             duplicates = result.merge["duplicates"]
             click.echo(f"merge: {duplicates['resources']} resource(s) found in more than one shard, counted once "
                        f"({result.merge['conflicts']} with differing verdicts: the worse kept)", err=True)
-        finish(result, formats, out_dir, fail_on, quiet)
+        finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
