@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo" / "azure"
 # The demo's subscription ids, wherever they appear (ids, subscriptionId, role-assignment scopes)
-SUBSCRIPTION = re.compile(r"(?<![0-9a-fA-F-])([1-4])\1{7}-\1{4}-4\1{3}-8\1{3}-\1{12}(?![0-9a-fA-F-])")
+SUBSCRIPTION = re.compile(r"(?<![0-9a-fA-F-])([1-9])\1{7}-\1{4}-4\1{3}-8\1{3}-\1{12}(?![0-9a-fA-F-])")
 VAULT_HOST = re.compile(r"https://([a-z0-9-]+)\.vault\.azure\.net", re.IGNORECASE)
 COPIES_PER_FILE = 128  # about 10,000 resources per file
 
@@ -51,7 +51,8 @@ def demo_files() -> list[tuple[str, Any, str]]:
 def per_copy(files: list[tuple[str, Any, str]]) -> int:
     """Resources one copy adds to the inventory (az CLI's flattened prints of an existing resource
     merge into it, so count distinct ids)."""
-    ids = {r["id"].lower() for _, document, _ in files for r in _resources(document)}
+    # Az PowerShell exports name the id ResourceId
+    ids = {(r.get("id") or r.get("ResourceId")).lower() for _, document, _ in files for r in _resources(document)}
     return len(ids)
 
 

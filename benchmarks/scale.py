@@ -74,7 +74,7 @@ def phases(snapshot: Path, out: Path) -> dict[str, float]:
         started = time.perf_counter()
         written = write_reports(result, [name], out)
         timings[f"render {name}"] = time.perf_counter() - started
-        timings[f"size {name} (MB)"] = sum(p.stat().st_size for p in written) / 1e6
+        timings[f"size {name} (MB)"] = sum(p.stat().st_size for p in written.paths) / 1e6
     timings["findings"] = len(result.findings)
     return timings
 
