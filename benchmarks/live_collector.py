@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from azure.mgmt.resource.resources import ResourceManagementClient  # noqa: E402
 
 from vdcaudit.collectors import azure as azure_source  # noqa: E402
-from vdcaudit.collectors.azure import catalog, generic_reads  # noqa: E402
+from vdcaudit.collectors.azure import catalog, generic  # noqa: E402
 from vdcaudit.collectors.azure.clients import Clients, Connection  # noqa: E402
 from vdcaudit.collectors.azure.clouds import StaticTokenCredential  # noqa: E402
 from vdcaudit.emulator.arm import ArmEmulator  # noqa: E402
@@ -109,7 +109,7 @@ def naive_walk(arm: ArmEmulator, subscriptions: list[str]) -> None:
                 client.resources.get_by_id(item.id, api_version="2023-01-01")
                 for call in catalog.children_of(item.type, item.kind):
                     if call.api_version:  # no typed client: a generic GET of the child collection
-                        generic_reads.list_collection(client, f"{item.id}/{call.segment}", call.api_version, arm.url)
+                        generic.list_collection(clients, sub, f"{item.id}/{call.segment}", call.api_version)
                         continue
                     args = [parse_scope(item.id)[1], *catalog.parent_names(item.id)]
                     result = getattr(getattr(clients.get(call.client, sub), call.operation.split(".")[0]),

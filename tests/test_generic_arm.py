@@ -1,4 +1,4 @@
-"""The generic ARM reads (vdcaudit/collectors/azure/generic_reads.py) through the real azure-mgmt-resource
+"""The generic ARM reads (vdcaudit/collectors/azure/generic.py) through the real azure-mgmt-resource
 client against the local emulator: paging by nextLink, a missing resource, and a nextLink that would
 carry the bearer token to another host."""
 
@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
-from azure.mgmt.resource.resources import ResourceManagementClient
 
 from vdcaudit.collectors.azure.clients import Clients, Connection
 from vdcaudit.collectors.azure.clouds import StaticTokenCredential
-from vdcaudit.collectors.azure.generic_reads import UnsafeNextLink, get_resource, list_collection
+from vdcaudit.collectors.azure.generic import UnsafeNextLink, get_resource, list_collection
 from vdcaudit.emulator.arm import ArmEmulator
 from vdcaudit.emulator.httpserver import EmulatorServer, Response
 
@@ -19,10 +18,9 @@ SERVER = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.DBforPostg
 PARAMETERS = [f"p{i}" for i in range(7)]
 
 
-def _client(url: str, ca_path: str) -> tuple[Clients, ResourceManagementClient]:
-    clients = Clients(Connection(endpoint=url, credential=StaticTokenCredential(), scope=f"{url}/.default",
-                                 ca_bundle=ca_path, timeout=5, retries=0))
-    return clients, clients.get(ResourceManagementClient, SUB)
+def _clients(url: str, ca_path: str) -> Clients:
+    return Clients(Connection(endpoint=url, credential=StaticTokenCredential(), scope=f"{url}/.default",
+                              ca_bundle=ca_path, timeout=5, retries=0))
 
 
 @pytest.fixture
@@ -36,15 +34,15 @@ def arm():
 
 
 def test_list_follows_next_links_and_get_reads_one(arm):
-    clients, client = _client(arm.url, arm.ca_path)
+    clients = _clients(arm.url, arm.ca_path)
     try:
-        items = list_collection(client, f"{SERVER}/configurations", "2024-08-01", arm.url)
+        items = list_collection(clients, SUB, f"{SERVER}/configurations", "2024-08-01")
         assert [item["name"] for item in items] == PARAMETERS
         assert arm.log.count(r"/configurations$", "GET") == 3  # 7 items, 3 a page
         assert [e.api_version for e in arm.log.entries()][0] == "2024-08-01"
-        assert get_resource(client, SERVER, "2024-08-01")["properties"] == {"version": "16"}
+        assert get_resource(clients, SUB, SERVER, "2024-08-01")["properties"] == {"version": "16"}
         with pytest.raises(ResourceNotFoundError):
-            get_resource(client, f"{SERVER}/configurations/nope", "2024-08-01")
+            get_resource(clients, SUB, f"{SERVER}/configurations/nope", "2024-08-01")
     finally:
         clients.close()
 
@@ -53,9 +51,9 @@ def test_next_link_to_another_host_is_refused():
     with EmulatorServer("127.0.0.1", 0) as server:
         server.add_route("GET", r"/subscriptions/.+/things", lambda request: Response.json(
             {"value": [{"id": "a"}], "nextLink": "https://attacker.invalid/steal?api-version=1"}))
-        clients, client = _client(server.url, server.ca_path)
+        clients = _clients(server.url, server.ca_path)
         try:
             with pytest.raises(UnsafeNextLink, match="attacker.invalid"):
-                list_collection(client, f"/subscriptions/{SUB}/things", "2024-01-01", server.url)
+                list_collection(clients, SUB, f"/subscriptions/{SUB}/things", "2024-01-01")
         finally:
             clients.close()

@@ -19,6 +19,17 @@ class FindingsFile:
     path: Path
     document: dict[str, Any]  # the whole document, findings included as written
     findings: list[dict[str, Any]]  # each finding with its rule's title, severity and category
+    rules: dict[str, dict[str, Any]]  # the file's rule metadata by lower-case rule id
+
+
+def _rule_table(rules: Any) -> dict[str, dict[str, Any]]:
+    """`rules` as a list of rule metadata (what vdcaudit writes) or an object keyed by rule id;
+    rule ids match case-insensitively, as everywhere in vdcaudit."""
+    if isinstance(rules, dict):
+        return {str(k).lower(): v for k, v in rules.items() if isinstance(v, dict)}
+    if isinstance(rules, list):
+        return {str(r["id"]).lower(): r for r in rules if isinstance(r, dict) and r.get("id")}
+    return {}
 
 
 def read_findings_file(path: Path) -> FindingsFile:
@@ -27,14 +38,14 @@ def read_findings_file(path: Path) -> FindingsFile:
     if not isinstance(findings, list):
         raise InputError("not a vdcaudit findings file: expected the vdcaudit-findings.json of a scan "
                          "(an object with a 'findings' array)", path)
-    rules = {rule.get("id"): rule for rule in document.get("rules") or [] if isinstance(rule, dict)}
+    rules = _rule_table(document.get("rules"))
     full = []
     for index, item in enumerate(findings):
         if not isinstance(item, dict) or not isinstance(item.get("rule_id"), str) \
                 or not isinstance(item.get("resource_id"), str):
             raise InputError(f"findings[{index}] has no rule_id/resource_id", path)
-        rule = rules.get(item["rule_id"])
-        if rule is not None and any(name not in item for name in RULE_FIELDS):
-            item = {**item, **{name: rule.get(name) for name in RULE_FIELDS if name not in item}}
+        rule = rules.get(item["rule_id"].lower())
+        if rule is not None and any(not item.get(name) for name in RULE_FIELDS):  # absent or empty
+            item = {**item, **{name: rule.get(name) for name in RULE_FIELDS if not item.get(name)}}
         full.append(item)
-    return FindingsFile(path=path, document=document, findings=full)
+    return FindingsFile(path=path, document=document, findings=full, rules=rules)

@@ -10,14 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
 from vdcaudit.cli import cli
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="/usr/bin/chromium is missing (apt-get install chromium chromium-driver)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -33,31 +29,26 @@ def history_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page_opener(history_files: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+def page_opener(history_files: Path, browser: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        contexts = []
+    def open_(relative: str, ready: str = "body") -> tuple[Any, list[str], list[str]]:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        problems: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        # navigation between the site's own files only: nothing from the network
+        page.on("request", lambda r: not r.url.startswith(history_files.as_uri()) and requests.append(r.url))
+        page.goto((history_files / relative).as_uri())
+        page.wait_for_selector(ready, timeout=15_000)
+        return page, problems, requests
 
-        def open_(relative: str, ready: str = "body") -> tuple[Any, list[str], list[str]]:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            contexts.append(context)
-            page = context.new_page()
-            problems: list[str] = []
-            requests: list[str] = []
-            page.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-            # navigation between the site's own files only: nothing from the network
-            page.on("request", lambda r: not r.url.startswith(history_files.as_uri()) and requests.append(r.url))
-            page.goto((history_files / relative).as_uri())
-            page.wait_for_selector(ready, timeout=15_000)
-            return page, problems, requests
-
-        yield open_
-        for context in contexts:
-            context.close()
-        browser.close()
+    yield open_
+    for context in contexts:
+        context.close()
 
 
 def test_report_section_links_into_the_findings(page_opener: Any) -> None:

@@ -14,25 +14,11 @@ import pytest
 
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.json_report import head
+from chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
 from report_data import synthetic_result
 from vdcaudit.scan import ScanResult
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="/usr/bin/chromium is missing (apt-get install chromium chromium-driver)")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

@@ -98,8 +98,10 @@ def csv_rows(result: ScanResult) -> Counter[str]:
 def junit(result: ScanResult) -> Counter[str]:
     root = ET.fromstring(render(result, "junit"))
     skipped = [case.find("skipped") for case in root.iter("testcase") if case.find("skipped") is not None]
+    errors = [case.find("error") for case in root.iter("testcase") if case.find("error") is not None]
+    assert len(errors) == int(root.get("errors", "0"))
     return Counter(fail=int(root.get("failures", "0")),
-                   undecided=sum(not s.get("message", "").startswith("waived") for s in skipped),
+                   undecided=sum(not s.get("message", "").startswith("waived") for s in skipped) + len(errors),
                    waived=sum(s.get("message", "").startswith("waived") for s in skipped))
 
 

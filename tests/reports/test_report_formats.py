@@ -106,14 +106,20 @@ def test_junit_has_one_case_per_rule_and_resource(waived_result: ScanResult) -> 
     assert len(cases) == len(waived_result.findings) == int(root.get("tests"))
     failures = [c for c in cases if c.find("failure") is not None]
     skipped = [c for c in cases if c.find("skipped") is not None]
+    errors = [c for c in cases if c.find("error") is not None]
     open_fail = [f for f in waived_result.findings if f.status is Status.FAIL and f.waiver is None]
+    open_error = [f for f in waived_result.findings if f.status is Status.ERROR and f.waiver is None]
     not_decided = [f for f in waived_result.findings
-                   if f.status in (Status.UNKNOWN, Status.ERROR) or (f.waiver and f.status is not Status.PASS)]
+                   if (f.status is Status.UNKNOWN and f.waiver is None) or (f.waiver and f.status is not Status.PASS)]
     assert len(failures) == len(open_fail) == int(root.get("failures"))
+    assert open_error and len(errors) == len(open_error) == int(root.get("errors"))  # the gate fails on them
     assert len(skipped) == len(not_decided) == int(root.get("skipped"))
     assert all(c.find("skipped").get("message") for c in skipped)  # the reason is given
+    assert sorted(c.find("error").get("message") for c in errors) == sorted(f.message for f in open_error)
+    assert all(c.find("error").get("message") for c in errors)
     for suite in root.findall("testsuite"):
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
+        assert int(suite.get("errors")) == len(suite.findall("testcase/error"))
 
 
 def test_junit_stays_well_formed_with_hostile_names(hostile_result: ScanResult) -> None:

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vdcaudit import findings_file
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
 from vdcaudit.model import CATEGORY_ORDER, Status, fingerprint
 
 if TYPE_CHECKING:
@@ -93,15 +93,6 @@ def parse_time(value: Any, path: Path | None = None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _rule_table(rules: Any) -> dict[str, dict[str, Any]]:
-    """`rules` as a list of rule metadata (the current format) or a dict keyed by rule id."""
-    if isinstance(rules, dict):
-        return {str(k).lower(): v for k, v in rules.items() if isinstance(v, dict)}
-    if isinstance(rules, list):
-        return {str(r["id"]).lower(): r for r in rules if isinstance(r, dict) and r.get("id")}
-    return {}
-
-
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -111,29 +102,22 @@ def _objects(value: Any) -> list[dict[str, Any]]:
 
 
 def read_findings_file(path: Path) -> ScanRecord:
-    """A vdcaudit-findings.json, in either shape: findings that repeat their rule's title, severity
-    and category, or findings that carry only `rule_id` with the rules listed once at the top."""
-    document = read_json(path)
-    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
-        raise InputError("not a vdcaudit findings file (an object with a 'findings' array)", path)
-    rules = _rule_table(document.get("rules"))
+    """A vdcaudit-findings.json of any schema version, read by vdcaudit.findings_file (which gives
+    every finding its rule's title, severity and category), as the history's ScanRecord."""
+    file = findings_file.read_findings_file(path)
+    document = file.document
     findings = []
-    for index, item in enumerate(document["findings"]):
-        if not isinstance(item, dict) or not isinstance(item.get("rule_id"), str) \
-                or not isinstance(item.get("resource_id"), str):
-            raise InputError(f"findings[{index}] has no rule_id/resource_id", path)
-        rule = rules.get(item["rule_id"].lower(), {})
+    for index, item in enumerate(file.findings):
         status = item.get("status")
         if status not in {s.value for s in Status}:
             raise InputError(f"findings[{index}] has no valid status", path)
         findings.append(FindingRecord(
             fingerprint=fingerprint(item["rule_id"], item["resource_id"]),  # recomputed, never trusted
             rule_id=item["rule_id"], resource_id=item["resource_id"], status=status,
-            severity=str(item.get("severity") or rule.get("severity") or "info"),
-            category=str(item.get("category") or rule.get("category") or "at-rest"),
+            severity=str(item.get("severity") or "info"), category=str(item.get("category") or "at-rest"),
             waived=bool(item.get("waiver")), resource_name=str(item.get("resource_name") or ""),
             resource_type=str(item.get("resource_type") or ""), subscription=item.get("subscription"),
-            title=str(item.get("title") or rule.get("title") or ""), message=str(item.get("message") or "")))
+            title=str(item.get("title") or ""), message=str(item.get("message") or "")))
     scan = _object(document.get("scan"))
     started = parse_time(scan.get("started"), path) if scan.get("started") else \
         datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
@@ -145,7 +129,7 @@ def read_findings_file(path: Path) -> ScanRecord:
         coverage=_objects(document.get("coverage")),
         findings=findings, label=path.name,
         rules={str(r.get("id") or rid): {k: str(r.get(k) or "") for k in ("title", "severity", "category")}
-               for rid, r in rules.items()})
+               for rid, r in file.rules.items()})
 
 
 def record_of(result: "ScanResult", scope: str | None = None) -> ScanRecord:

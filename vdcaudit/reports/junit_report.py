@@ -1,9 +1,11 @@
 """JUnit XML for CI test views (Azure DevOps "Publish Test Results", GitLab, Jenkins).
 
 One <testsuite> per rule, one <testcase> per rule x resource (the finding). FAIL is a <failure>;
-UNKNOWN and ERROR are <skipped> with the reason (the check could not be decided, which is not a
-pass); WARN passes with the warning in <system-out>. A waived FAIL is <skipped> with the waiver,
-so the test run shows accepted risk without failing the pipeline.
+ERROR is an <error> with the message (the data broke the rule, and the gate fails on it, so the
+test view must not show it as skipped); UNKNOWN is <skipped> with the reason (the check could not
+be decided, which is not a pass); WARN passes with the warning in <system-out>. A waived finding is
+<skipped> with the waiver (the gate leaves it out too), so the test run shows accepted risk
+without failing the pipeline.
 
 Written test case by test case (the counts each <testsuite> carries are tallied first).
 """
@@ -40,7 +42,9 @@ def _outcome(finding: Finding) -> str:
         return "skipped"
     if finding.status is Status.FAIL:
         return "failures"
-    if finding.status in (Status.UNKNOWN, Status.ERROR):
+    if finding.status is Status.ERROR:
+        return "errors"
+    if finding.status is Status.UNKNOWN:
         return "skipped"
     return "passed"
 
@@ -59,6 +63,9 @@ def _case(finding: Finding) -> str:
     if outcome == "failures":
         return (f"{head}>\n      <failure message={_attr(finding.message)} type={_attr(finding.severity.value)}>"
                 f"{details}</failure>\n    </testcase>\n")
+    if outcome == "errors":
+        return (f"{head}>\n      <error message={_attr(finding.message)} type=\"ERROR\">"
+                f"{details}</error>\n    </testcase>\n")
     if outcome == "skipped":
         message = f"{finding.status.value}: {finding.message}"
         return f"{head}>\n      <skipped message={_attr(message)}>{details}</skipped>\n    </testcase>\n"
@@ -72,25 +79,26 @@ def write_junit(result: ScanResult, stream: BinaryIO) -> None:
     for finding in result.findings:
         by_rule[finding.rule_id].append(finding)
     suites = []
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for rule in result.rules:
         findings = by_rule.get(rule.id)
         if not findings:
             continue  # no resource of this type in scope: nothing was tested
-        counts = {"failures": 0, "skipped": 0, "passed": 0}
+        counts = {"failures": 0, "errors": 0, "skipped": 0, "passed": 0}
         for finding in findings:
             counts[_outcome(finding)] += 1
         suites.append((rule, findings, counts))
         totals["tests"] += len(findings)
         totals["failures"] += counts["failures"]
+        totals["errors"] += counts["errors"]
         totals["skipped"] += counts["skipped"]
     stream.write(b"<?xml version='1.0' encoding='utf-8'?>\n")
     stream.write((f'<testsuites name="vdcaudit" tests="{totals["tests"]}" failures="{totals["failures"]}" '
-                  f'skipped="{totals["skipped"]}" errors="0">\n').encode("utf-8"))
+                  f'skipped="{totals["skipped"]}" errors="{totals["errors"]}">\n').encode("utf-8"))
     timestamp = result.started.strftime("%Y-%m-%dT%H:%M:%S")
     for rule, findings, counts in suites:
         stream.write((f'  <testsuite name={_attr(f"{rule.id} {rule.title}")} timestamp="{timestamp}" '
-                      f'tests="{len(findings)}" failures="{counts["failures"]}" errors="0" '
+                      f'tests="{len(findings)}" failures="{counts["failures"]}" errors="{counts["errors"]}" '
                       f'skipped="{counts["skipped"]}" time="0">\n').encode("utf-8"))
         for start in range(0, len(findings), 1000):
             stream.write("".join(_case(f) for f in findings[start:start + 1000]).encode("utf-8"))

@@ -8,7 +8,8 @@ linked to the parent under `x_vdcaudit.children.<last type segment>` by the inve
 SUBSCRIPTION_EXTRAS: lists read once per subscription when it holds a given type (role
 assignments, for Key Vault's separation-of-duties check).
 A call with an `api_version` has no typed client installed: it is a generic ARM GET
-(collectors/azure/generic_reads.py) of `/subscriptions/{s}/providers/{type}` (scope "subscription"),
+(collectors/azure/generic.py; its version from the one table, generic.API_VERSIONS) of
+`/subscriptions/{s}/providers/{type}` (scope "subscription"),
 `{parent id}/{segment}` (scope "parent"), or each resource of the type by its id (scope "each",
 for nested tracked types the generic list names: one GET per resource).
 Types with no typed listing at all are read without Resource Graph through generic.py (GET by id).
@@ -19,6 +20,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from typing import Any
+
+from vdcaudit.collectors.azure import generic
 
 # Client classes by "module:class": a package is imported only when a call needs it (the SDK
 # packages take seconds to import; a scan's first request should not wait for all of them).
@@ -44,7 +47,7 @@ class Call:
     scope: str
     parent: str | None = None  # the parent's ARM type, for scope "parent"
     single: bool = False  # the call returns one resource, not a page of them
-    api_version: str | None = None  # set: a generic ARM GET (no typed client), see generic_reads.py
+    api_version: str | None = None  # set: a generic ARM GET (no typed client), see generic.py
     segment: str = ""  # generic scope "parent": the child collection under the parent's id
     # Only parents of these kinds (lower-case) have the child; None: every parent
     parent_kinds: frozenset[str] | None = None
@@ -54,6 +57,13 @@ class Call:
         """The client class, imported on first use."""
         module, _, name = self.client_name.partition(":")
         return getattr(importlib.import_module(module), name)
+
+
+def generic_child(child_type: str, parent: str, segment: str, **options: Any) -> Call:
+    """A child collection read by a generic GET of `{parent id}/{segment}`, with the api-version
+    generic.API_VERSIONS names for the child type."""
+    return Call(child_type, RESOURCES, "", "parent", parent=parent, api_version=generic.api_version(child_type),
+                segment=segment, **options)
 
 
 LISTINGS: list[Call] = [
@@ -90,26 +100,26 @@ LISTINGS: list[Call] = [
     Call("Microsoft.OperationalInsights/workspaces", LOGANALYTICS, "workspaces.list", "subscription"),
     Call("Microsoft.Cache/redis", REDIS, "redis.list_by_subscription", "subscription"),
     # --- issue 13, in transit: types without a typed client installed, read by generic GETs ---
-    *(Call(kind, RESOURCES, "", "subscription", api_version=version) for kind, version in (
-        ("Microsoft.DocumentDB/databaseAccounts", "2024-11-15"),
-        ("Microsoft.DBforPostgreSQL/flexibleServers", "2024-08-01"),
-        ("Microsoft.DBforMySQL/flexibleServers", "2023-12-30"),
-        ("Microsoft.EventHub/namespaces", "2024-01-01"),
-        ("Microsoft.EventGrid/topics", "2025-02-15"),
-        ("Microsoft.EventGrid/domains", "2025-02-15"),
-        ("Microsoft.Devices/IotHubs", "2023-06-30"),
-        ("Microsoft.Cache/redisEnterprise", "2025-04-01"),
-        ("Microsoft.Network/frontDoors", "2021-06-01"),
-        ("Microsoft.ApiManagement/service", "2024-05-01"),
-        ("Microsoft.App/containerApps", "2025-01-01"),
-        ("Microsoft.Web/hostingEnvironments", "2024-04-01"),
-        ("Microsoft.Network/vpnGateways", "2024-05-01"),
-        ("Microsoft.Network/vpnServerConfigurations", "2024-05-01"),
+    *(Call(kind, RESOURCES, "", "subscription", api_version=generic.api_version(kind)) for kind in (
+        "Microsoft.DocumentDB/databaseAccounts",
+        "Microsoft.DBforPostgreSQL/flexibleServers",
+        "Microsoft.DBforMySQL/flexibleServers",
+        "Microsoft.EventHub/namespaces",
+        "Microsoft.EventGrid/topics",
+        "Microsoft.EventGrid/domains",
+        "Microsoft.Devices/IotHubs",
+        "Microsoft.Cache/redisEnterprise",
+        "Microsoft.Network/frontDoors",
+        "Microsoft.ApiManagement/service",
+        "Microsoft.App/containerApps",
+        "Microsoft.Web/hostingEnvironments",
+        "Microsoft.Network/vpnGateways",
+        "Microsoft.Network/vpnServerConfigurations",
     )),
-    *(Call(kind, RESOURCES, "", "each", api_version=version) for kind, version in (
-        ("Microsoft.Cdn/profiles/afdEndpoints", "2024-09-01"),
-        ("Microsoft.Cdn/profiles/endpoints", "2024-09-01"),
-        ("Microsoft.NetApp/netAppAccounts/capacityPools/volumes", "2024-09-01"),
+    *(Call(kind, RESOURCES, "", "each", api_version=generic.api_version(kind)) for kind in (
+        "Microsoft.Cdn/profiles/afdEndpoints",
+        "Microsoft.Cdn/profiles/endpoints",
+        "Microsoft.NetApp/netAppAccounts/capacityPools/volumes",
     )),
 ]
 
@@ -127,22 +137,21 @@ CHILDREN: list[Call] = [
          parent="Microsoft.Web/sites", single=True),
     # --- issue 13, in transit ---
     # Server parameters (require_secure_transport, ssl_min_protocol_version / tls_version)
-    Call("Microsoft.DBforPostgreSQL/flexibleServers/configurations", RESOURCES, "", "parent",
-         parent="Microsoft.DBforPostgreSQL/flexibleServers", api_version="2024-08-01", segment="configurations"),
-    Call("Microsoft.DBforMySQL/flexibleServers/configurations", RESOURCES, "", "parent",
-         parent="Microsoft.DBforMySQL/flexibleServers", api_version="2023-12-30", segment="configurations"),
+    generic_child("Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+                  "Microsoft.DBforPostgreSQL/flexibleServers", "configurations"),
+    generic_child("Microsoft.DBforMySQL/flexibleServers/configurations",
+                  "Microsoft.DBforMySQL/flexibleServers", "configurations"),
     # SMB protocol settings; accounts of the blob-only kinds have no file service
     Call("Microsoft.Storage/storageAccounts/fileServices", STORAGE,
          "file_services.get_service_properties", "parent", parent="Microsoft.Storage/storageAccounts",
          single=True, parent_kinds=frozenset({"storage", "storagev2", "filestorage"})),
-    Call("Microsoft.Cache/redisEnterprise/databases", RESOURCES, "", "parent",
-         parent="Microsoft.Cache/redisEnterprise", api_version="2025-04-01", segment="databases"),
-    Call("Microsoft.Cdn/profiles/afdEndpoints/routes", RESOURCES, "", "parent",
-         parent="Microsoft.Cdn/profiles/afdEndpoints", api_version="2024-09-01", segment="routes"),
+    generic_child("Microsoft.Cache/redisEnterprise/databases",
+                  "Microsoft.Cache/redisEnterprise", "databases"),
+    generic_child("Microsoft.Cdn/profiles/afdEndpoints/routes",
+                  "Microsoft.Cdn/profiles/afdEndpoints", "routes"),
     # Front Door Standard/Premium custom domains (classic CDN profiles keep theirs under endpoints)
-    Call("Microsoft.Cdn/profiles/customDomains", RESOURCES, "", "parent",
-         parent="Microsoft.Cdn/profiles", api_version="2024-09-01", segment="customDomains",
-         parent_kinds=frozenset({"frontdoor"})),
+    generic_child("Microsoft.Cdn/profiles/customDomains", "Microsoft.Cdn/profiles", "customDomains",
+                  parent_kinds=frozenset({"frontdoor"})),
 
     Call("Microsoft.Web/sites/slots/config", WEB, "web_apps.get_configuration_slot", "parent",
          parent="Microsoft.Web/sites/slots", single=True),
@@ -150,9 +159,8 @@ CHILDREN: list[Call] = [
     Call("Microsoft.KeyVault/vaults/secrets", KEYVAULT, "secrets.list", "parent",
          parent="Microsoft.KeyVault/vaults"),
     # GET {database id}/transparentDataEncryption (Microsoft.Sql 2021-11-01): the "current" setting
-    Call("Microsoft.Sql/managedInstances/databases/transparentDataEncryption", RESOURCES, "",
-         "parent", parent="Microsoft.Sql/managedInstances/databases", api_version="2021-11-01",
-         segment="transparentDataEncryption"),
+    generic_child("Microsoft.Sql/managedInstances/databases/transparentDataEncryption",
+                  "Microsoft.Sql/managedInstances/databases", "transparentDataEncryption"),
 ]
 
 # (type that makes the list worth reading, the list)

@@ -26,7 +26,7 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vdcaudit.collectors.azure import catalog, generic, generic_reads
+from vdcaudit.collectors.azure import catalog, generic
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, wire
 from vdcaudit.errors import InputError
@@ -177,19 +177,18 @@ class AzureCollector:
         return run
 
     def _generic(self, call: Call, subscription: str, target: str | None) -> list[dict[str, Any]]:
-        client = self.clients.get(ResourceManagementClient, subscription)
         version = call.api_version or ""
         if call.scope == "subscription":
             path = f"/subscriptions/{subscription}/providers/{call.type}"
         elif call.scope == "each" and target:
-            return [generic_reads.get_resource(client, target, version)]
+            return [generic.get_resource(self.clients, subscription, target, version)]
         elif call.scope == "parent" and target:
             path = f"{target}/{call.segment}"
             if call.single:
-                return [generic_reads.get_resource(client, path, version)]
+                return [generic.get_resource(self.clients, subscription, path, version)]
         else:
             raise ValueError(f"catalog call for {call.type}: scope {call.scope!r} needs a target id")
-        return generic_reads.list_collection(client, path, version, self.clients.connection.endpoint)
+        return generic.list_collection(self.clients, subscription, path, version)
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -368,7 +367,7 @@ class AzureCollector:
         except LookupError as exc:
             raise ReadFailed(str(exc)) from None
         try:
-            return generic.get_by_id(self.clients, sub, item["id"], version)
+            return generic.get_resource(self.clients, sub, item["id"], version)
         except ResourceNotFoundError:
             return None  # deleted since the list was read: nothing to judge
 

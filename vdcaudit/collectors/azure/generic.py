@@ -1,16 +1,21 @@
 """Generic read-only ARM access through azure-mgmt-resource, for every resource type that has no
-typed SDK listing in catalog.py: one client for all services instead of one per service.
+typed azure-mgmt-* client installed or no typed listing in catalog.py: one client for all services
+instead of one per service, so every request runs the same pipeline as every other client (token,
+retry policy, read-only guard, rate gate, timeouts).
 
 ARM's generic list (`GET /subscriptions/{id}/resources`, `ResourceManagementClient.resources.list`)
 names every resource but never carries `properties` (its `$expand` adds only createdTime,
 changedTime and provisioningState), so a resource a rule reads is fetched whole with
-`resources.get_by_id(id, api_version)`. ARM requires the api-version of the resource's provider:
-API_VERSIONS holds one known-good version per type; for a type not in it, the provider's own list
-of versions (`GET /subscriptions/{id}/providers/{namespace}`) gives the newest stable one.
+`get_resource(..., its id, api-version)`. ARM requires the api-version of the resource's provider:
+API_VERSIONS is the one table of known-good versions per type (catalog.py's generic Calls take
+theirs from it through `api_version`); for a type not in it, the provider's own list of versions
+(`GET /subscriptions/{id}/providers/{namespace}`) gives the newest stable one.
 
-`list_collection` GETs a child collection by path (e.g. a flexible server's `configurations`)
-and follows `nextLink`, with a page limit. Everything goes through the shared clients, so the
-read-only guard (GET only) and the rate gate apply.
+`list_collection` GETs a collection by path (a flexible server's `configurations`, a type's
+subscription-wide list) and follows ARM's `nextLink` within limits (pages, items) and only on the
+endpoint the clients talk to: a nextLink pointing elsewhere (another scheme, host or port, or a
+relative one) would carry the bearer token away, so it is refused (the read fails and becomes a
+coverage gap, never a silently short list).
 """
 
 from __future__ import annotations
@@ -20,18 +25,21 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from vdcaudit.collectors.azure.clients import Clients, wire
+from vdcaudit.collectors.azure.clients import Clients
 
 # ARM type (lower-case) -> api-version (stable versions documented in the REST reference of each
-# provider, learn.microsoft.com/rest/api/<service>).
+# provider, learn.microsoft.com/rest/api/<service>). The one table of versions: GETs by id of types
+# without a typed listing, and catalog.py's generic Calls (lists, per-resource GETs, child collections).
 API_VERSIONS: dict[str, str] = {
     "microsoft.documentdb/databaseaccounts": "2024-11-15",
     "microsoft.dbforpostgresql/flexibleservers": "2024-08-01",
+    "microsoft.dbforpostgresql/flexibleservers/configurations": "2024-08-01",
     "microsoft.dbformysql/flexibleservers": "2023-12-30",
+    "microsoft.dbformysql/flexibleservers/configurations": "2023-12-30",
     "microsoft.eventhub/namespaces": "2024-01-01",
     "microsoft.containerregistry/registries": "2023-07-01",
     "microsoft.recoveryservices/vaults": "2024-04-01",
@@ -48,21 +56,39 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.containerservice/managedclusters": "2024-09-01",
     "microsoft.keyvault/managedhsms": "2023-07-01",
     "microsoft.sql/managedinstances/databases": "2021-11-01",
-    # in-transit kinds (issue 13's other half) read the same way
-    "microsoft.eventgrid/topics": "2022-06-15",
-    "microsoft.eventgrid/domains": "2022-06-15",
+    "microsoft.sql/managedinstances/databases/transparentdataencryption": "2021-11-01",
+    # in-transit kinds (issue 13)
+    "microsoft.eventgrid/topics": "2025-02-15",
+    "microsoft.eventgrid/domains": "2025-02-15",
     "microsoft.devices/iothubs": "2023-06-30",
-    "microsoft.cache/redisenterprise": "2023-11-01",
+    "microsoft.cache/redisenterprise": "2025-04-01",
+    "microsoft.cache/redisenterprise/databases": "2025-04-01",
     "microsoft.cdn/profiles": "2024-02-01",
+    "microsoft.cdn/profiles/customdomains": "2024-09-01",
+    "microsoft.cdn/profiles/afdendpoints": "2024-09-01",
+    "microsoft.cdn/profiles/afdendpoints/routes": "2024-09-01",
+    "microsoft.cdn/profiles/endpoints": "2024-09-01",
     "microsoft.network/frontdoors": "2021-06-01",
-    "microsoft.apimanagement/service": "2022-08-01",
-    "microsoft.app/containerapps": "2024-03-01",
-    "microsoft.web/hostingenvironments": "2023-12-01",
-    "microsoft.netapp/netappaccounts/capacitypools/volumes": "2024-03-01",
-    "microsoft.network/vpngateways": "2024-01-01",
+    "microsoft.apimanagement/service": "2024-05-01",
+    "microsoft.app/containerapps": "2025-01-01",
+    "microsoft.web/hostingenvironments": "2024-04-01",
+    "microsoft.netapp/netappaccounts/capacitypools/volumes": "2024-09-01",
+    "microsoft.network/vpngateways": "2024-05-01",
+    "microsoft.network/vpnserverconfigurations": "2024-05-01",
 }
 STABLE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_PAGES = 200  # a child collection longer than this is cut off and reported, never read forever
+MAX_PAGES = 200  # x ARM's page size (usually 100-1000): far more than any real collection
+MAX_ITEMS = 50_000
+
+
+def api_version(resource_type: str) -> str:
+    """The table's api-version for a type (KeyError when it has none): catalog.py's generic Calls
+    read theirs here, so a type is read with one version whichever path reads it."""
+    return API_VERSIONS[resource_type.lower()]
+
+
+class UnsafeNextLink(HttpResponseError):
+    """A page pointed its nextLink at another scheme, host or port than the ARM endpoint."""
 
 
 class ApiVersions:
@@ -94,26 +120,41 @@ class ApiVersions:
         return max(stable or versions)  # ISO dates: the newest sorts last
 
 
-def get_by_id(clients: Clients, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
-    """One resource, whole (with `properties`), as ARM serves it."""
-    resource = clients.get(ResourceManagementClient, subscription).resources.get_by_id(
-        resource_id, api_version=api_version)
-    return wire(resource)
+def get_resource(clients: Clients, subscription: str, path: str, api_version: str | None) -> dict[str, Any]:
+    """One resource (or one page) by its ARM path or URL, whole, as ARM serves it
+    (ResourceNotFoundError when it does not exist). No api-version: the URL carries its own."""
+    client = clients.get(ResourceManagementClient, subscription)
+    request = HttpRequest("GET", path, params={"api-version": api_version} if api_version else None)
+    response = client.send_request(request)
+    if response.status_code == 404:
+        raise ResourceNotFoundError(response=response)
+    response.raise_for_status()
+    body = response.json()
+    if not isinstance(body, dict):
+        raise HttpResponseError(message=f"GET {urlsplit(path).path}: the response is not a JSON object")
+    return body
 
 
 def list_collection(clients: Clients, subscription: str, path: str, api_version: str) -> list[dict[str, Any]]:
-    """Every item of an ARM collection (`{parent id}/{child type}`), following nextLink."""
-    client = clients.get(ResourceManagementClient, subscription)
-    url: str | None = f"{path}?api-version={api_version}"
+    """Every item of an ARM collection (`{"value": [...], "nextLink": ...}`), page by page;
+    nextLinks must stay on the clients' ARM endpoint (same scheme, host and port)."""
     items: list[dict[str, Any]] = []
+    body = get_resource(clients, subscription, path, api_version)
+    base = urlsplit(clients.connection.endpoint)
+    origin = (base.scheme, base.netloc)
     for _ in range(MAX_PAGES):
-        if url is None:
+        page = body.get("value")
+        if not isinstance(page, list):
+            raise HttpResponseError(message=f"GET {path}: the response has no 'value' list")
+        items.extend(item for item in page if isinstance(item, dict))
+        if len(items) > MAX_ITEMS:
+            raise HttpResponseError(message=f"GET {path}: more than {MAX_ITEMS} items")
+        link = body.get("nextLink")
+        if not link:
             return items
-        response = client.send_request(HttpRequest("GET", url))
-        response.raise_for_status()
-        body = response.json() or {}
-        items.extend(body.get("value") or [])
-        url = body.get("nextLink")
-        if url and urlsplit(url).netloc and urlsplit(url).netloc != urlsplit(clients.connection.endpoint).netloc:
-            raise HttpResponseError(f"nextLink leaves the ARM endpoint: {urlsplit(url).netloc}")
-    raise HttpResponseError(f"{path}: more than {MAX_PAGES} pages")
+        parts = urlsplit(str(link))
+        if (parts.scheme, parts.netloc) != origin:
+            raise UnsafeNextLink(message=f"GET {path}: nextLink points at {parts.scheme}://{parts.netloc}, "
+                                         "not the ARM endpoint; refused")
+        body = get_resource(clients, subscription, str(link), None)  # a nextLink carries its own api-version
+    raise HttpResponseError(message=f"GET {path}: more than {MAX_PAGES} pages")
