@@ -189,7 +189,7 @@ def test_template_findings_end_to_end_with_lines() -> None:
     ("VDC-KV-006", "des-key", "PASS"), ("VDC-KV-006", "legacy-key", "FAIL"),
     ("VDC-KV-007", "des-key", "PASS"), ("VDC-KV-007", "legacy-key", "FAIL"),
     ("VDC-VNET-001", "vdc-prod-hub-vnet", "PASS"), ("VDC-VNET-001", "vdc-prod-spoke2-vnet", "FAIL"),
-    ("VDC-VNET-002", "vdc-prod-spoke1-vnet", "PASS"), ("VDC-VNET-002", "vdc-prod-hub-vnet", "FAIL"),
+    ("VDC-VNET-002", "vdc-prod-spoke1-vnet", "PASS"), ("VDC-VNET-002", "vdc-prod-hub-vnet", "WARN"),
     ("VDC-PEER-001", "vdc-prod-spoke1-vnet", "PASS"), ("VDC-PEER-001", "vdc-prod-hub-vnet", "FAIL"),
     ("VDC-LA-001", "vdc-prod-la-cluster", "PASS"), ("VDC-LA-001", "vdc-prod-la-cluster-dr", "FAIL"),
     ("VDC-LA-002", "vdc-prod-la-cluster", "PASS"), ("VDC-LA-002", "vdc-prod-la-cluster-dr", "FAIL"),
