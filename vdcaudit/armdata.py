@@ -35,10 +35,6 @@ MAX_DEPTH = 100
 _ABSENT = object()
 
 
-class AmbiguousNames(ValueError):
-    """A JSON object names one property twice, differing only in case."""
-
-
 class ArmObject(dict):  # type: ignore[type-arg]
     """A JSON object whose keys are read case-insensitively; stored and printed as the source spelt them."""
 
