@@ -24,7 +24,7 @@ import stat
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 from vdcaudit.errors import InputError
 
@@ -76,7 +76,7 @@ class FileSet:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._staged: list[tuple[Path, Path, IO[bytes]]] = []  # (temp, final, open stream)
+        self._staged: list[tuple[Path, Path, BinaryIO]] = []  # (temp, final, open stream)
 
     def __enter__(self) -> FileSet:
         return self
@@ -84,7 +84,7 @@ class FileSet:
     def target(self, name: str) -> Path:
         return self.folder / name
 
-    def open(self, name: str) -> IO[bytes]:
+    def open(self, name: str) -> BinaryIO:
         """A binary stream into the temporary file of `name`; closed and renamed by the set."""
         final = self.target(name)
         check_folder(self.folder)
@@ -96,7 +96,7 @@ class FileSet:
         except OSError as exc:
             self._discard()
             raise InputError(f"cannot write: {_reason(exc)}", final) from None
-        stream = os.fdopen(handle, "wb", buffering=1 << 20)  # renderers write finding by finding
+        stream: BinaryIO = os.fdopen(handle, "wb", buffering=1 << 20)  # renderers write finding by finding
         self._staged.append((Path(temp), final, stream))
         return stream
 

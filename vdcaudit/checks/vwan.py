@@ -85,12 +85,12 @@ def vwan_site_ikev2(rule: Rule, gateway: dict[str, Any], inventory: Inventory, c
     ikev1 = [label for label, value in protocols.items() if isinstance(value, str) and value.lower() == "ikev1"]
     if ikev1:
         return finding_for(rule, gateway, Status.FAIL, f"IKEv1 on {', '.join(ikev1)}", evidence)
-    unknown = [label for label, value in protocols.items() if not isinstance(value, str) or value.lower() != "ikev2"]
-    if unknown:
+    unrecognised = [label for label, value in protocols.items()
+                    if not isinstance(value, str) or value.lower() != "ikev2"]
+    if unrecognised:
         # The Microsoft.Network API documents no default for vpnConnectionProtocolType.
-        return finding_for(rule, gateway, Status.UNKNOWN,
-                           f"cannot assess: vpnConnectionProtocolType absent or unrecognised on {', '.join(unknown)}",
-                           evidence)
+        return finding_for(rule, gateway, Status.UNKNOWN, "cannot assess: vpnConnectionProtocolType absent or "
+                           f"unrecognised on {', '.join(unrecognised)}", evidence)
     return finding_for(rule, gateway, Status.PASS, f"All {len(protocols)} site tunnel(s) use IKEv2", evidence)
 
 
