@@ -100,3 +100,14 @@ def test_one_malformed_disk_keeps_the_others_fail(tmp_path: Path) -> None:
     by_disk = {f["resource_name"]: f["status"] for f in findings if f["rule_id"] == "VDC-DSK-001"}
     assert by_disk == {"broken": "ERROR", "plain": "FAIL"}
     assert result.exit_code == 1, result.output
+
+
+def test_properties_that_are_not_an_object_are_an_error_for_every_rule() -> None:
+    # Az PowerShell shape, `Properties` printed as a string: broken data, never UNKNOWN or a verdict
+    broken = {"ResourceId": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Cache/Redis/r2",
+              "ResourceType": "Microsoft.Cache/Redis", "Name": "r2", "Properties": "oops"}
+    assert verdicts("VDC-RED-001", redis("ok", properties={"enableNonSslPort": True}), {
+        "id": broken["ResourceId"], "type": broken["ResourceType"], "name": "r2", "Properties": "oops"}) == {
+        "ok": Status.FAIL, "r2": Status.ERROR}
+    assert verdicts("VDC-DSK-001", disk("listed", None), {**disk("text", None), "properties": ["a"]}) == {
+        "listed": Status.UNKNOWN, "text": Status.ERROR}

@@ -11,7 +11,7 @@ from typing import Any
 
 from vdcaudit import jmes
 from vdcaudit.armdata import ArmObject, path_keys
-from vdcaudit.findings import ambiguity, finding_for, scope_finding
+from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
@@ -92,7 +92,7 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
     """One JMESPath rule on one resource; None when the rule's `where` excludes the resource.
     `exempt`: the configured policy does not require the control (PASS, saying why)."""
     assert rule.assertion is not None
-    if (blocked := ambiguity(rule, resource)) is not None:
+    if (blocked := malformed(rule, resource)) is not None:
         return blocked
     try:
         view, defaults_used, undecided = _with_defaults(rule, resource)

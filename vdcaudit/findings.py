@@ -43,14 +43,20 @@ def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, sourc
     )
 
 
-def ambiguity(rule: Rule, resource: dict[str, Any]) -> Finding | None:
-    """ERROR for a resource that spells one property name twice in different case: ARM would refuse
-    it, and reading either spelling could turn a FAIL into a PASS."""
+def malformed(rule: Rule, resource: dict[str, Any]) -> Finding | None:
+    """ERROR for a resource no rule can judge: one that spells a property name twice in different
+    case (ARM would refuse it, and reading either spelling could turn a FAIL into a PASS), or whose
+    `properties` is not an object (null is "not printed" and gives UNKNOWN; a string is broken data,
+    and a broken resource must be able to fail the gate)."""
     names = resource.get(META, {}).get("ambiguous")
-    if not names:
-        return None
-    return finding_for(rule, resource, Status.ERROR,
-                       "cannot judge: property names differ only in case: " + ", ".join(names))
+    if names:
+        return finding_for(rule, resource, Status.ERROR,
+                           "cannot judge: property names differ only in case: " + ", ".join(names))
+    properties = resource.get("properties")
+    if properties is not None and not isinstance(properties, dict):
+        return finding_for(rule, resource, Status.ERROR,
+                           f"cannot judge: 'properties' is a {type(properties).__name__}, not an object")
+    return None
 
 
 # Evidence is there to show why, not to carry the resource: one 200 MB string in an export would

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Union
 
-from vdcaudit.findings import ambiguity, finding_for
+from vdcaudit.findings import finding_for, malformed
 from vdcaudit.model import Finding, Status
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def judge_each(rule: "Rule", inventory: "Inventory", context: "ScanContext", jud
     judge (a string where an object belongs, say) gets ERROR naming it; every other resource keeps
     its own verdict, so one malformed resource can never hide another's FAIL."""
     for resource in resources_for(rule, inventory) if resources is None else resources:
-        blocked = ambiguity(rule, resource)
+        blocked = malformed(rule, resource)
         if blocked is not None:
             yield blocked
             continue
