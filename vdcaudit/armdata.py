@@ -122,20 +122,14 @@ def wrap_resource(resource: dict[str, Any], reserved: str) -> tuple[ArmObject, l
     annotations key (vdcaudit's own, holding links to other resources) is kept as it is."""
     ambiguous: list[str] = []
     coerced: list[str] = []
-    result = ArmObject()
-    folded: set[str] = set()
-    for key, item in resource.items():
-        lowered = key.lower() if isinstance(key, str) else key
-        if lowered in folded:
-            ambiguous.append(str(key))
-        folded.add(lowered)
-        if key != reserved:
-            item = _wrap(item, str(key), 1, lowered == "properties", ambiguous, coerced)
-        dict.__setitem__(result, key, item)
-    return result, ambiguous, coerced
+    wrapped = _wrap(resource, "", 0, False, ambiguous, coerced, reserved)
+    return wrapped, ambiguous, coerced
 
 
-def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str]) -> Any:
+def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str],
+          reserved: str | None = None) -> Any:
+    """`reserved` (at the top of a resource only): the key kept unwrapped; there, coercion starts
+    below `properties`."""
     if depth > MAX_DEPTH:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path or 'the top'}")
     if isinstance(value, dict):
@@ -143,6 +137,7 @@ def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str],
         folded: set[str] = set()
         for key, item in value.items():
             here = f"{path}.{key}" if path else str(key)
+            below = coerce
             if isinstance(key, str):
                 lowered = key.lower()
                 if lowered in folded:
@@ -150,7 +145,11 @@ def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str],
                 folded.add(lowered)
                 if coerce:
                     item = _coerced(lowered, item, here, coerced)
-            dict.__setitem__(result, key, _wrap(item, here, depth + 1, coerce, ambiguous, coerced))
+                if reserved is not None:
+                    below = lowered == "properties"
+            if reserved is None or key != reserved:
+                item = _wrap(item, here, depth + 1, below, ambiguous, coerced)
+            dict.__setitem__(result, key, item)
         return result
     if isinstance(value, list):
         for index, item in enumerate(value):
