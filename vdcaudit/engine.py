@@ -121,19 +121,15 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
                                f"cannot assess: {names} absent from the resource data"
                                + (f" ({why})" if why else ""), evidence)
         # A value the assertion reads that the source knows exists but cannot know yet (a template's
-        # utcNow(), a plan's "known after apply") would decide the verdict: neither PASS nor FAIL.
+        # utcNow() or reference(), a plan's "known after apply") would decide the verdict: neither PASS
+        # nor FAIL. (With `requires` narrowed to a parent object, such a value is not among the
+        # requirements above, so this is checked apart.)
         unknowable = note(resource, rule.assert_paths)
         if unknowable:
             return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unknowable}", evidence)
         passed = jmes.truthy(jmes.search(rule.assertion, view))
-        # A value the assertion reads that the source cannot know yet (a template's reference(), a
-        # plan's "known after apply") makes a failing verdict unknown, not a FAIL: with `requires`
-        # narrowed to the parent object, such a value is not among the requirements above.
-        unknowable = "" if passed else note(resource, rule.assert_paths)
     except Exception as exc:  # e.g. a JMESPath type error on unexpected data
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
-    if unknowable:
-        return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unknowable}", evidence)
     if passed:
         message = f"Compliant: {rule.title}"
     else:
