@@ -15,6 +15,7 @@ from vdcaudit.engine import run
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Status
 from vdcaudit.rulepack import load_rules
+from tests.findings_json import findings_in
 
 RULES = {rule.id: rule for rule in load_rules()}
 
@@ -96,7 +97,7 @@ def test_one_malformed_disk_keeps_the_others_fail(tmp_path: Path) -> None:
     snapshot.write_text(json.dumps([disk("broken", "EncryptionAtRestWithPlatformKey"), good]))
     result = CliRunner().invoke(cli, ["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"),
                                       "--format", "json", "--fail-on", "high"])
-    findings = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text())["findings"]
+    findings = findings_in(tmp_path / "out")
     by_disk = {f["resource_name"]: f["status"] for f in findings if f["rule_id"] == "VDC-DSK-001"}
     assert by_disk == {"broken": "ERROR", "plain": "FAIL"}
     assert result.exit_code == 1, result.output

@@ -27,6 +27,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.model import Status
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan
+from tests.findings_json import findings_in
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"
@@ -270,7 +271,7 @@ def test_cli_scan_and_snapshot_round_trip(emulator, tmp_path, snapshot_verdicts)
     scanned = runner.invoke(cli, ["scan", *target, "--out", str(tmp_path / "live"), "--format", "json",
                                   "--config", str(DEMO / "vdcaudit.yaml"), "--quiet"])
     assert scanned.exit_code == 0, scanned.output
-    live_findings = json.loads((tmp_path / "live" / "vdcaudit-findings.json").read_text())["findings"]
+    live_findings = findings_in(tmp_path / "live")
     saved = runner.invoke(cli, ["snapshot", *target, "--out", str(tmp_path / "evidence.json")])
     assert saved.exit_code == 0, saved.output
     document = json.loads((tmp_path / "evidence.json").read_text())
@@ -280,7 +281,7 @@ def test_cli_scan_and_snapshot_round_trip(emulator, tmp_path, snapshot_verdicts)
                                     str(tmp_path / "offline"), "--format", "json",
                                     "--config", str(DEMO / "vdcaudit.yaml"), "--quiet"])
     assert rescanned.exit_code == 0, rescanned.output
-    offline = json.loads((tmp_path / "offline" / "vdcaudit-findings.json").read_text())["findings"]
+    offline = findings_in(tmp_path / "offline")
     assert {f["fingerprint"]: f["status"] for f in offline} == {f["fingerprint"]: f["status"] for f in live_findings}
     assert {f["fingerprint"]: f["status"] for f in offline} == snapshot_verdicts
 
@@ -328,7 +329,7 @@ def test_snapshot_keeps_coverage_gaps_for_the_offline_rescan(emulator, tmp_path,
     assert rescanned.exit_code == 0, rescanned.output
     document = json.loads((tmp_path / "offline" / "vdcaudit-findings.json").read_text())
     assert [(c["scope"], c["reason"]) for c in document["coverage"]] == [(SPOKE2, "403 Forbidden")]
-    gaps = [f for f in document["findings"] if f["resource_id"] == SPOKE2]
+    gaps = [f for f in findings_in(tmp_path / "offline") if f["resource_id"] == SPOKE2]
     assert len(gaps) == len(rules) and {f["status"] for f in gaps} == {"UNKNOWN"}
 
 

@@ -19,6 +19,7 @@ from sdn_certs import make_cert
 
 from vdcaudit.cli import cli
 from vdcaudit.collectors import azure as azure_source
+from tests.findings_json import findings_in
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SDN = FIXTURES / "demo" / "sdn"
@@ -184,7 +185,7 @@ def test_odd_values_in_controller_data_do_not_crash_the_sdn_overview(tmp_path: P
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text(encoding="utf-8"))
     assert report["sections"]["sdn"]["virtual_networks"]
-    judged = [f for f in report["findings"] if f["resource_name"] == odd]
+    judged = [f for f in findings_in(tmp_path / "out") if f["resource_name"] == odd]
     assert judged, f"no rule looked at {odd}"
     assert all(f["status"] in ("UNKNOWN", "ERROR", "FAIL") for f in judged), \
         [(f["rule_id"], f["status"]) for f in judged]

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from vdcaudit import __version__
 from vdcaudit.cli import cli
+from tests.findings_json import findings_in
 
 FINDING_FIELDS = {"rule_id", "resource_id", "resource_type", "status", "message", "evidence", "fingerprint"}
 
@@ -36,13 +37,14 @@ def test_demo_scan_writes_both_reports_and_a_summary(demo) -> None:
     assert "total" in result.output and "PASS" in result.output and "in-transit" in result.output
     document = json.loads((out / "vdcaudit-findings.json").read_text(encoding="utf-8"))
     assert {"tool", "scan", "summary", "coverage", "findings"} <= set(document)
-    statuses = {f["status"] for f in document["findings"]}
+    findings = findings_in(out)
+    statuses = {f["status"] for f in findings}
     assert {"PASS", "FAIL", "UNKNOWN"} <= statuses
     rules = {rule["id"]: rule for rule in document["rules"]}
-    for finding in document["findings"]:
+    for finding in findings:
         assert FINDING_FIELDS <= set(finding)
         assert {"title", "severity", "category"} <= set(rules[finding["rule_id"]])  # listed once, per rule
-    assert document["summary"]["by_status"]["FAIL"] == sum(f["status"] == "FAIL" for f in document["findings"])
+    assert document["summary"]["by_status"]["FAIL"] == sum(f["status"] == "FAIL" for f in findings)
     assert document["summary"]["not_assessed"]["resources"] > 0
 
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from vdcaudit.cli import cli
+from tests.findings_json import findings_in
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,8 @@ def demo_findings(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("demo")
     result = CliRunner().invoke(cli, ["scan", "--demo", "--out", str(out), "--format", "json", "--quiet"])
     assert result.exit_code == 0, result.output
-    return json.loads((out / "vdcaudit-findings.json").read_text(encoding="utf-8"))
+    document = json.loads((out / "vdcaudit-findings.json").read_text(encoding="utf-8"))
+    return {**document, "findings": findings_in(out)}  # flat: each finding with its resource's fields
 
 
 def test_every_rule_has_a_finding_on_the_demo(demo_findings: dict) -> None:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from vdcaudit.cli import cli
+from tests.findings_json import findings_in
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iac"
 TEMPLATE = ["--template", str(FIXTURES / "main.json"), "--parameters", str(FIXTURES / "main.parameters.json"),
@@ -19,7 +20,7 @@ def _run(tmp_path: Path, *extra: str) -> tuple[int, str, dict]:
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["scan", *TEMPLATE, "--format", "json", "--out", str(out), *extra])
     report = out / "vdcaudit-findings.json"
-    document = json.loads(report.read_text()) if report.exists() else {}
+    document = {**json.loads(report.read_text()), "findings": findings_in(report)} if report.exists() else {}
     return result.exit_code, result.output + (result.stderr if hasattr(result, "stderr") else ""), document
 
 
@@ -97,9 +98,9 @@ def test_bad_waivers_are_usage_errors_and_write_nothing(tmp_path: Path, text: st
 
 
 def test_baseline_gate_fails_only_on_new_failures_and_lists_fixed(tmp_path: Path) -> None:
-    _, _, first = _run(tmp_path)
+    _run(tmp_path)
     baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps(first))
+    baseline.write_bytes((tmp_path / "out" / "vdcaudit-findings.json").read_bytes())
     code, _, same = _run(tmp_path, "--baseline", str(baseline), "--fail-on", "high")
     assert code == 0 and same["baseline"]["new"] == [] and same["baseline"]["fixed"] == []
 

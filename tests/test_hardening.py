@@ -22,6 +22,7 @@ from vdcaudit.cli import cli
 from vdcaudit.errors import InputError
 from vdcaudit.findings import TEXT_LIMIT
 from vdcaudit.reports import RENDERERS
+from tests.findings_json import findings_in
 
 REPO = Path(__file__).resolve().parent.parent
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -183,7 +184,7 @@ def test_a_huge_value_is_cut_in_the_evidence_with_a_marker(write_json, tmp_path:
                     "-q")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "vdcaudit-findings.json").read_text(encoding="utf-8"))
-    [finding] = [f for f in report["findings"] if f["rule_id"] == "VDC-ST-002"]
+    [finding] = [f for f in findings_in(out) if f["rule_id"] == "VDC-ST-002"]
     value = finding["evidence"]["properties.minimumTlsVersion"]
     assert value == huge[:TEXT_LIMIT] + "… [cut by vdcaudit: kept 4,096 of 2,000,006 characters]"
     assert finding["status"] == "FAIL"  # judged on the whole value, only the evidence is cut

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from vdcaudit.cli import cli
 from vdcaudit.inventory import parse_scope
 from vdcaudit.resources import data_path
+from tests.findings_json import findings_in
+from tests.findings_json import findings_in
 
 DEMO = data_path("demo")
 HUB = "11111111-1111-4111-8111-111111111111"
@@ -45,6 +47,11 @@ def _scan(snapshot: Path, out: Path, *extra: str) -> Any:
                 "--format", "json", "--quiet", *extra)
 
 
+def _read(path: Path) -> dict[str, Any]:
+    """A findings file with its findings flat (each with its resource's fields), as the reader gives them."""
+    return {**json.loads(path.read_text(encoding="utf-8")), "findings": findings_in(path)}
+
+
 def _comparable(document: dict[str, Any]) -> dict[str, Any]:
     """What must be equal: the summary, coverage, rules and every finding (its file location aside:
     shard files have other paths than the whole snapshot's)."""
@@ -70,8 +77,8 @@ def test_merged_shards_equal_one_scan_of_the_estate(scans: dict[str, Path], tmp_
     result = _run("merge", str(scans["landing-zone-a"]), str(scans["landing-zone-b"]), "--out", str(out),
                   "--format", "json,html,sarif,junit,csv,md", "--fail-on", "high", "--quiet")
     assert result.exit_code == 1  # the same gate decision as the whole scan: high FAILs exist
-    merged = json.loads((out / "vdcaudit-findings.json").read_text(encoding="utf-8"))
-    whole = json.loads(scans["whole"].read_text(encoding="utf-8"))
+    merged = _read(out / "vdcaudit-findings.json")
+    whole = _read(scans["whole"])
     assert _comparable(merged) == _comparable(whole)
     assert merged["merge"]["duplicates"] == {"resources": 0, "findings": 0, "resource_ids": []}
     assert len(merged["scan"]["sources"]) == sum(len(json.loads(scans[n].read_text())["scan"]["sources"]) for n in SHARDS)
@@ -83,9 +90,9 @@ def test_overlapping_shards_count_each_resource_once(scans: dict[str, Path], tmp
     result = _run("merge", str(scans["whole"]), str(scans["landing-zone-b"]), "--out", str(tmp_path), "--format", "json")
     assert result.exit_code == 0
     assert "found in more than one shard" in result.output
-    merged = json.loads((tmp_path / "vdcaudit-findings.json").read_text(encoding="utf-8"))
-    whole = json.loads(scans["whole"].read_text(encoding="utf-8"))
-    shard = json.loads(scans["landing-zone-b"].read_text(encoding="utf-8"))
+    merged = _read(tmp_path / "vdcaudit-findings.json")
+    whole = _read(scans["whole"])
+    shard = _read(scans["landing-zone-b"])
     assert _comparable(merged) == _comparable(whole)
     assert merged["merge"]["duplicates"]["findings"] == len(shard["findings"])
     assert merged["merge"]["duplicates"]["resources"] == len({f["resource_id"].lower() for f in shard["findings"]})
@@ -93,14 +100,14 @@ def test_overlapping_shards_count_each_resource_once(scans: dict[str, Path], tmp
 
 
 def test_a_disagreeing_duplicate_keeps_the_worse_verdict(scans: dict[str, Path], tmp_path: Path) -> None:
-    shard = json.loads(scans["landing-zone-b"].read_text(encoding="utf-8"))
+    shard = json.loads(scans["landing-zone-b"].read_text(encoding="utf-8"))  # as written: edited in place
     passed = next(f for f in shard["findings"] if f["status"] == "PASS")
     passed["status"] = "FAIL"
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(shard), encoding="utf-8")
     result = _run("merge", str(scans["landing-zone-b"]), str(edited), "--out", str(tmp_path / "out"), "--format", "json")
     assert result.exit_code == 0
-    merged = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text(encoding="utf-8"))
+    merged = _read(tmp_path / "out" / "vdcaudit-findings.json")
     kept = next(f for f in merged["findings"] if f["fingerprint"] == passed["fingerprint"])
     assert kept["status"] == "FAIL" and merged["merge"]["conflicts"] == 1
 
@@ -112,8 +119,8 @@ def test_per_subscription_shards_never_pass_what_they_cannot_see(scans: dict[str
         _scan(_split(tmp_path / "snap" / subscription, {subscription}), tmp_path / subscription)
         files.append(str(tmp_path / subscription / "vdcaudit-findings.json"))
     assert _run("merge", *files, "--out", str(tmp_path / "merged"), "--format", "json").exit_code == 0
-    merged = {f["fingerprint"]: f for f in json.loads((tmp_path / "merged" / "vdcaudit-findings.json").read_text())["findings"]}
-    whole = {f["fingerprint"]: f for f in json.loads(scans["whole"].read_text())["findings"]}
+    merged = {f["fingerprint"]: f for f in findings_in(tmp_path / "merged")}
+    whole = {f["fingerprint"]: f for f in findings_in(scans["whole"])}
     assert merged.keys() == whole.keys()
     changed = {k for k in whole if whole[k]["status"] != merged[k]["status"]}
     assert changed and all(merged[k]["status"] == "UNKNOWN" for k in changed)

@@ -21,6 +21,7 @@ from vdcaudit.engine import run
 from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
+from tests.findings_json import findings_in
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "sdn"
 SDN_RULES = [r for r in load_rules() if "sdn" in r.sources]
@@ -125,8 +126,8 @@ def test_cli_save_snapshot_round_trip(nc: NcEmulator, tmp_path: Path) -> None:
                                                        "networkInterfaces.json", "servers.json", "virtualNetworks.json"]
     offline = runner.invoke(cli, ["sdn", "--snapshot", str(saved), "--out", str(tmp_path / "r2"), "--format", "json"])
     assert offline.exit_code == 0, offline.output
-    first = json.loads((tmp_path / "r1" / "vdcaudit-findings.json").read_text())["findings"]
-    second = json.loads((tmp_path / "r2" / "vdcaudit-findings.json").read_text())["findings"]
+    first = findings_in(tmp_path / "r1")
+    second = findings_in(tmp_path / "r2")
     # same controller name recorded in the snapshot: same ids, so the same fingerprints
     assert len(first) > 20 and {f["status"] for f in first} >= {"PASS", "FAIL"}
     assert [(f["fingerprint"], f["status"]) for f in first] == [(f["fingerprint"], f["status"]) for f in second]

@@ -130,13 +130,11 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
         passed = jmes.truthy(jmes.search(rule.assertion, view))
     except Exception as exc:  # e.g. a JMESPath type error on unexpected data
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
-    if passed:
-        message = f"Compliant: {rule.title}"
-    else:
-        message = rule.fail_message or f"Not compliant: {rule.title}"
+    status = Status.PASS if passed else rule.fail_status
+    message = rule.messages[status.value]
     if notes:
         message += " (" + "; ".join(notes) + ")"
-    return finding_for(rule, resource, Status.PASS if passed else rule.fail_status, message, evidence)
+    return finding_for(rule, resource, status, message, evidence)
 
 
 def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:

@@ -91,21 +91,6 @@ class Finding:
     def fingerprint(self) -> str:  # every writer prints it: hashed once
         return fingerprint(self.rule_id, self.resource_id)
 
-    def to_record(self) -> dict[str, Any]:
-        """The finding as vdcaudit-findings.json holds it (schema 2.x): the rule's title, severity
-        and category are listed once under `rules` and not repeated here."""
-        waiver = self.waiver
-        return {
-            "rule_id": self.rule_id, "resource_id": self.resource_id, "resource_name": self.resource_name,
-            "resource_type": self.resource_type, "status": self.status.value, "message": self.message,
-            "evidence": self.evidence, "source": self.source, "subscription": self.subscription,
-            "resource_group": self.resource_group, "location": self.location,
-            "waiver": None if waiver is None else {
-                "rule": waiver.rule, "resource": waiver.resource, "justification": waiver.justification,
-                "owner": waiver.owner, "expires": waiver.expires},
-            "fingerprint": self.fingerprint,
-        }
-
 
 @dataclass
 class CoverageRecord:

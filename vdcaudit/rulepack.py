@@ -7,6 +7,7 @@ never meets a broken expression.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,14 @@ class Rule:
         """Every type the rule judges: its own and those it also applies to."""
         return (self.resource_type, *self.also_applies_to)
 
+    @cached_property
+    def messages(self) -> dict[str, str]:
+        """The message of a JMESPath rule's verdict, by status, when nothing more is to be said (no
+        default filled in): listed once under the rule in the findings file, so findings that say
+        just this leave it out."""
+        return {Status.PASS.value: f"Compliant: {self.title}",
+                self.fail_status.value: self.fail_message or f"Not compliant: {self.title}"}
+
     def frameworks(self) -> dict[str, list[str]]:
         return {k: v for k, v in self.references.items() if isinstance(v, list) and k != "docs"}
 
@@ -86,6 +95,7 @@ class Rule:
                if self.absent_default_by_api_version else {}),
             **({"also_applies_to": list(self.also_applies_to)} if self.also_applies_to else {}),
             **({"fail_status": self.fail_status.value} if self.fail_status is not Status.FAIL else {}),
+            "messages": dict(self.messages),
         }
 
 

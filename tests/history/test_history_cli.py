@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from receiver import receiver
 from vdcaudit.cli import cli
+from tests.findings_json import findings_in
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -56,7 +57,7 @@ def test_list_show_prune_and_the_environment_variable(tmp_path: Path) -> None:
     assert [row["id"] for row in listed] == [2, 1]
     # the open FAILs of the second scan, counted from its own findings file
     report = json.loads((tmp_path / "day2" / "vdcaudit-findings.json").read_text())
-    open_fails = sum(1 for f in report["findings"] if f["status"] == "FAIL" and not f.get("waiver"))
+    open_fails = sum(1 for f in findings_in(tmp_path / "day2") if f["status"] == "FAIL" and not f.get("waiver"))
     assert open_fails > 0 and listed[0]["counts"]["by_status"]["FAIL"] == open_fails
     shown = json.loads(run("history", "show", "latest", "--json", env=env).output)
     assert shown["id"] == 2 and shown["open_fails_total"] == open_fails

@@ -1,9 +1,15 @@
 """vdcaudit-findings.json: the public, versioned machine contract (see schemas/findings.schema.json).
 
-Written finding by finding: the small parts (scan, summary, rules, ...) first, indented, then one
-finding per line, so a 100,000-resource report is never held whole in memory and a reader can
-stream it. Rule metadata (title, severity, category, remediation) is listed once under `rules`;
-each finding names its rule by `rule_id`.
+Schema 3.0 lists what is shared once and has findings point at it, as SARIF does with its rule and
+artifact tables: a rule's metadata under `rules` (found by `rule_id`), a resource's id, name, type,
+subscription, resource group, source and location under `resources` (found by the finding's
+`resource`, an index into that list). A finding holds only what is its own: status, evidence,
+fingerprint, its message unless it is the rule's own for that status (`rules[].messages`), and its
+waiver when it has one. A 100,000-resource report shrinks by over a third (see README, "Scale").
+
+Written as a stream: the small parts (scan, summary, rules, ...) first, indented, then one resource
+per line, then one finding per line, so a 100,000-resource report is never held whole in memory and
+a reader meets every resource before a finding names it.
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from vdcaudit.jsonout import dumps, dumps_pretty
+from vdcaudit.model import Finding
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.scan import ScanResult
 
-SCHEMA_VERSION = "2.0"
-_BATCH = 2000  # findings encoded per write
+SCHEMA_VERSION = "3.0"
+_BATCH = 2000  # records encoded per write
+
+ResourceKey = tuple[Any, ...]
 
 
 def head(result: ScanResult) -> dict[str, Any]:
-    """Everything but the findings."""
+    """Everything but the resources and findings."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": result.tool,
@@ -41,12 +50,67 @@ def head(result: ScanResult) -> dict[str, Any]:
     }
 
 
+def resource_key(finding: Finding) -> ResourceKey:
+    """What makes two findings share one `resources` entry: every resource field alike. (Findings
+    about one scope id may differ in type or location, one per rule: they get an entry each.)"""
+    location = finding.location
+    return (finding.resource_id, finding.resource_name, finding.resource_type, finding.subscription,
+            finding.resource_group, finding.source, tuple(location.items()) if location else None)
+
+
+def resource_record(finding: Finding) -> dict[str, Any]:
+    return {"id": finding.resource_id, "name": finding.resource_name, "type": finding.resource_type,
+            "subscription": finding.subscription, "resource_group": finding.resource_group,
+            "source": finding.source, "location": finding.location}
+
+
+def finding_record(finding: Finding, resource: int, standard: dict[str, str]) -> dict[str, Any]:
+    """`standard`: the rule's messages by status; a message that only says that is left out."""
+    status = finding.status.value
+    record: dict[str, Any] = {"rule_id": finding.rule_id, "resource": resource, "status": status}
+    if finding.message != standard.get(status):
+        record["message"] = finding.message
+    record["evidence"] = finding.evidence
+    waiver = finding.waiver
+    if waiver is not None:  # absent means not waived (most findings): null on every line would cost 3 %
+        record["waiver"] = {"rule": waiver.rule, "resource": waiver.resource, "justification": waiver.justification,
+                            "owner": waiver.owner, "expires": waiver.expires}
+    record["fingerprint"] = finding.fingerprint
+    return record
+
+
 def write_json(result: ScanResult, stream: BinaryIO) -> None:
+    findings = result.findings
+    index: dict[ResourceKey, int] = {}
+    firsts: list[Finding] = []  # the first finding of each resource entry, in index order
+    refs: list[int] = []
+    for finding in findings:
+        key = resource_key(finding)
+        number = index.get(key)
+        if number is None:
+            number = index[key] = len(firsts)
+            firsts.append(finding)
+        refs.append(number)
     top = dumps_pretty(head(result))
     stream.write(top[:-1].rstrip())  # the object without its closing brace
-    stream.write(b',\n  "findings": [')
-    findings = result.findings
-    for start in range(0, len(findings), _BATCH):
-        lines = [dumps(f.to_record()) for f in findings[start:start + _BATCH]]
-        stream.write((b"," if start else b"") + b"\n    " + b",\n    ".join(lines))
-    stream.write(b"\n  ]\n}\n" if findings else b"]\n}\n")
+    _write_array(stream, "resources", [resource_record(f) for f in firsts], last=False)
+    messages = {rule.id: rule.messages for rule in result.rules}
+    _write_array(stream, "findings", (finding_record(f, ref, messages.get(f.rule_id, {}))
+                                      for f, ref in zip(findings, refs)), last=True)
+
+
+def _write_array(stream: BinaryIO, name: str, records: Any, last: bool) -> None:
+    """`"name": [...]` with one record per line, encoded in batches."""
+    stream.write(b',\n  "' + name.encode() + b'": [')
+    batch: list[bytes] = []
+    written = 0
+    for record in records:
+        batch.append(dumps(record))
+        if len(batch) == _BATCH:
+            stream.write((b"," if written else b"") + b"\n    " + b",\n    ".join(batch))
+            written += len(batch)
+            batch = []
+    if batch:
+        stream.write((b"," if written else b"") + b"\n    " + b",\n    ".join(batch))
+        written += len(batch)
+    stream.write((b"\n  ]" if written else b"]") + (b"\n}\n" if last else b""))
