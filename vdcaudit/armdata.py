@@ -34,6 +34,29 @@ MAX_DEPTH = 100
 
 _ABSENT = object()
 
+# A name not spelt as stored is looked up through the object's case-folded names. Resources of one
+# kind share their key spellings, so the folded table is built once per key layout and shared (a
+# scan reads millions of absent names); the tables together hold at most FOLD_CACHE_KEYS names, so
+# data with endless layouts only falls back to building them each time.
+FOLD_CACHE_KEYS = 1_000_000
+_folds: dict[tuple[Any, ...], dict[str, str]] = {}
+_folded_keys = 0
+
+
+def _fold_table(keys: tuple[Any, ...]) -> dict[str, str]:
+    """lower-case name -> the first stored spelling of it, for one key layout."""
+    global _folded_keys
+    table = _folds.get(keys)
+    if table is None:
+        table = {}
+        for stored in keys:
+            if isinstance(stored, str):
+                table.setdefault(stored.lower(), stored)
+        if _folded_keys + len(keys) <= FOLD_CACHE_KEYS:
+            _folds[keys] = table
+            _folded_keys += len(keys)
+    return table
+
 
 class ArmObject(dict):  # type: ignore[type-arg]
     """A JSON object whose keys are read case-insensitively; stored and printed as the source spelt them."""
@@ -44,19 +67,20 @@ class ArmObject(dict):  # type: ignore[type-arg]
         """The stored key that `key` names, or None. Exact spelling first (the common case, O(1))."""
         if dict.__contains__(self, key):
             return key
-        if isinstance(key, str):
-            folded = key.lower()
-            for stored in dict.keys(self):
-                if isinstance(stored, str) and stored.lower() == folded:
-                    return stored
+        if isinstance(key, str) and dict.__len__(self):
+            return _fold_table(tuple(dict.keys(self))).get(key.lower())
         return None
 
     def get(self, key: Any, default: Any = None) -> Any:
         value = dict.get(self, key, _ABSENT)  # the exact spelling, in one lookup (rules read millions)
         if value is not _ABSENT:
             return value
-        stored = self._spelling(key)
-        return default if stored is None else dict.__getitem__(self, stored)
+        if isinstance(key, str) and dict.__len__(self):  # _spelling, inlined: absent names are read millions of times too
+            keys = tuple(dict.keys(self))
+            stored = (_folds.get(keys) or _fold_table(keys)).get(key.lower())
+            if stored is not None:
+                return dict.__getitem__(self, stored)
+        return default
 
     def __getitem__(self, key: Any) -> Any:
         stored = self._spelling(key)
@@ -129,47 +153,60 @@ def wrap_resource(resource: dict[str, Any], reserved: str) -> tuple[ArmObject, l
 def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str],
           reserved: str | None = None) -> Any:
     """`reserved` (at the top of a resource only): the key kept unwrapped; there, coercion starts
-    below `properties`."""
+    below `properties`. Only containers are recursed into, and a value's path is spelt out only
+    when it is reported: a scan wraps millions of values."""
     if depth > MAX_DEPTH:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path or 'the top'}")
     if isinstance(value, dict):
         result = ArmObject()
         folded: set[str] = set()
         for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
             below = coerce
             if isinstance(key, str):
                 lowered = key.lower()
                 if lowered in folded:
-                    ambiguous.append(here)
+                    ambiguous.append(f"{path}.{key}" if path else key)
                 folded.add(lowered)
                 if coerce:
-                    item = _coerced(lowered, item, here, coerced)
+                    read = _coerced(lowered, item)
+                    if read is not item:
+                        coerced.append(f"{f'{path}.{key}' if path else key}: {item!r} read as {read!r}")
+                        item = read
                 if reserved is not None:
                     below = lowered == "properties"
-            if reserved is None or key != reserved:
-                item = _wrap(item, here, depth + 1, below, ambiguous, coerced)
+            if isinstance(item, (dict, list)) and (reserved is None or key != reserved):
+                item = _wrap(item, f"{path}.{key}" if path else str(key), depth + 1, below, ambiguous, coerced)
+            elif depth == MAX_DEPTH:  # a value one level below the limit is as deep as a container there
+                raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path}.{key}")
             dict.__setitem__(result, key, item)
         return result
     if isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, (dict, list)):
                 value[index] = _wrap(item, f"{path}[{index}]", depth + 1, coerce, ambiguous, coerced)
-            elif coerce:
-                value[index] = _coerced("", item, f"{path}[{index}]", coerced)
+            else:
+                if depth == MAX_DEPTH:
+                    raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path}[{index}]")
+                if coerce:
+                    read = _coerced("", item)
+                    if read is not item:
+                        coerced.append(f"{path}[{index}]: {item!r} read as {read!r}")
+                        value[index] = read
         return value
     return value
 
 
-def _coerced(name: str, value: Any, path: str, coerced: list[str]) -> Any:
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        result: Any = value.lower() == "true"
+def _coerced(name: str, value: Any) -> Any:
+    """The value as ARM reads it: `value` itself when ARM reads it as given."""
+    if isinstance(value, str):
+        lowered = value.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
     elif name in VERSION_STRING_PROPERTIES and isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = str(value)
-    else:
-        return value
-    coerced.append(f"{path}: {value!r} read as {result!r}")
-    return result
+        return str(value)
+    return value
 
 
 def props(resource: Mapping[str, Any]) -> ArmObject:

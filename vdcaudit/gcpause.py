@@ -22,4 +22,10 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # Straight back on, the collector would walk every object made while it was off as one
+            # young generation (0.5 s at 100,000 resources) before the process exits. Freezing and
+            # unfreezing moves them all to the oldest generation untouched, where a full pass comes
+            # only once the heap grows by a quarter again.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()

@@ -94,6 +94,10 @@ def _is_false(value: Any) -> bool:  # TreeInterpreter._is_false
 Closure = Callable[[Any], Any]
 
 
+_exact = dict.get
+_MISSING = object()
+
+
 def _closure(node: dict[str, Any]) -> Closure:
     kind = node["type"]
     chain = _field_chain(node)
@@ -102,7 +106,9 @@ def _closure(node: dict[str, Any]) -> Closure:
             for name in chain:  # only an object has fields
                 if not isinstance(value, dict):
                     return None
-                value = value.get(name)
+                # the name as spelt, at C speed; only a miss pays for ArmObject's case-folding get
+                found = _exact(value, name, _MISSING)
+                value = value.get(name) if found is _MISSING else found
             return value
         return fields
     children = [_closure(child) for child in node.get("children", []) if isinstance(child, dict)] \

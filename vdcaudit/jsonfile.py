@@ -18,10 +18,11 @@ from vdcaudit.errors import InputError
 # document that does is hostile or broken, and every reader after the parser recurses on it.
 MAX_DEPTH = 200
 TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels"
-# A JSON string (escapes included), whose brackets are text, not structure.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_EMPTY_PAIR = re.compile(r"\{\}|\[\]")
+# What the depth check keeps of a document: brackets, and the quotes that say which brackets are text.
+_STRUCTURE = b'[]{}"'
+_DROPPED = bytes(sorted(set(range(256)) - set(_STRUCTURE)))
+_STRING = re.compile(rb'"[^"]*"')  # a string, once only quotes and brackets are left of it
+_EMPTY_PAIR = re.compile(rb"\{\}|\[\]")
 
 
 class TooDeep(ValueError):
@@ -63,13 +64,20 @@ def decode(text: str, loads: Callable[[str], Any] = json.loads) -> Any:
 
 def nested_deeper_than(text: str, limit: int) -> bool:
     """Whether well-formed JSON text nests containers more than `limit` deep. Works on the text at
-    C speed: keep only the brackets outside strings, then remove the empty pairs ({} and []) once
-    per level — each pass peels exactly one level, so what is left after `limit` passes is deeper."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    C speed (bytes.replace and translate run at memory speed, so the regular expressions below see
+    only the structure): drop escaped backslashes, then escaped quotes (left to right, as a JSON
+    parser pairs them), then every byte but brackets and quotes; drop the strings, then remove the
+    empty pairs ({} and []) once per level: each pass peels exactly one level, so what is left after
+    `limit` passes is deeper."""
+    raw = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Most strings hold no bracket and leave `""`; two adjacent quotes are an empty string or the
+    # end of one string and the start of the next, so dropping them never moves a bracket in or out.
+    structure = raw.translate(None, _DROPPED).replace(b'""', b"")
+    brackets = _STRING.sub(b"", structure)
     for _ in range(limit):
         if not brackets:
             return False
-        brackets = _EMPTY_PAIR.sub("", brackets)
+        brackets = _EMPTY_PAIR.sub(b"", brackets)
     return bool(brackets)
 
 

@@ -6,7 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -16,13 +16,17 @@ from vdcaudit.errors import InputError
 from vdcaudit.history.diff import CLASSES, diff
 from vdcaudit.history.records import read_findings_file
 from vdcaudit.history.recording import HISTORY_ENV, history_option
-from vdcaudit.history.store import History, ScanRow
 from vdcaudit.history.view import LISTED_CLASSES, diff_view, open_fails
+
+if TYPE_CHECKING:  # the database layer loads when a history command runs, not with every scan
+    from vdcaudit.history.store import History, ScanRow
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 
 
 def _open(target: str | None) -> History:
+    from vdcaudit.history.store import History
+
     if not target:
         raise click.UsageError(f"give --history DB_OR_URL (or set {HISTORY_ENV})")
     return History(target)

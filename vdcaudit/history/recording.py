@@ -7,16 +7,17 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vdcaudit.errors import InputError
 from vdcaudit.history.notify import Webhook, parse_webhook, send, should_notify
 from vdcaudit.history.records import record_of
-from vdcaudit.history.store import History
-from vdcaudit.history.view import since_last_scan
 from vdcaudit.scan import ScanResult
+
+if TYPE_CHECKING:  # the database layer (SQLAlchemy, Alembic: a third of a second) loads only with --history
+    from vdcaudit.history.store import History
 
 HISTORY_ENV = "VDCAUDIT_HISTORY"
 SECTION = "history"
@@ -104,6 +105,9 @@ class Recording:
 
 
 def record_scan(result: ScanResult, request: HistoryRequest) -> Recording:
+    from vdcaudit.history.store import History
+    from vdcaudit.history.view import since_last_scan
+
     history = History(request.target or "")
     recorded = history.record(record_of(result, request.scope))
     view = since_last_scan(history, recorded.diff)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vdcaudit.history.diff import ALERTING, CLASSES, Change, ScanDiff
 from vdcaudit.history.records import FindingRecord, ScanRecord
-from vdcaudit.history.store import History, ScanRow
 from vdcaudit.model import SEVERITY_ORDER
+
+if TYPE_CHECKING:
+    from vdcaudit.history.store import History, ScanRow
 
 LISTED_PER_CLASS = 100  # changes listed per class; the rest are counted
 OLDEST_OPEN_LISTED = 20

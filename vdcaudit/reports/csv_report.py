@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from vdcaudit.jsonout import dumps
 from vdcaudit.model import Finding
-from vdcaudit.reports.evidence import visible
+from vdcaudit.reports.evidence import CONTROL, visible
 from vdcaudit.scan import ScanResult
 
 COLUMNS = [
@@ -21,11 +21,11 @@ COLUMNS = [
     "resource_type", "resource_id", "subscription", "resource_group", "source", "message", "evidence",
     "waiver_owner", "waiver_justification", "waiver_expires", "file", "line",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
 def spreadsheet_safe(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return "'" + value if value[:1] in _FORMULA_START else value
 
 
 def _row(finding: Finding) -> list[str]:
@@ -41,7 +41,9 @@ def _row(finding: Finding) -> list[str]:
         (waiver.expires or "") if waiver else "",
         str(location.get("file") or ""), str(location.get("line") or ""),
     ]
-    return [spreadsheet_safe(visible(v)) for v in values]
+    if CONTROL.search("".join(values)):  # rare: one search per row instead of one per cell
+        values = [visible(v) for v in values]
+    return [spreadsheet_safe(v) for v in values]
 
 
 def write_csv(result: ScanResult, stream: BinaryIO) -> None:

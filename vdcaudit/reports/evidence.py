@@ -9,12 +9,12 @@ from typing import Any
 # Control characters (C0 but tab, line feed and carriage return; DEL; C1) from resource data: a NUL
 # or an escape sequence written raw can end a cell, confuse a parser or a terminal, and is invisible
 # to the reader. Shown as \uXXXX instead, so the reader sees that they are there.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def visible(text: str) -> str:
     r"""text with every control character written as a visible \uXXXX escape."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def evidence_value(value: Any) -> str:
