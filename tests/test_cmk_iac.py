@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.collectors.terraform import load_plan
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
@@ -55,3 +56,21 @@ def test_plan_key_references_reach_their_vaults(tmp_path: Path) -> None:
     assert verdicts["cosmos-orders"][0] == "PASS"
     assert verdicts["evhns-telemetry"] == ("FAIL", "the customer-managed key is in a vault without purge protection: kv-bad")
     assert verdicts["dbw-analytics"][0] == "UNKNOWN" and "kv-far.vault.azure.net" in verdicts["dbw-analytics"][1]
+
+
+def test_a_template_key_reference_known_only_at_deployment_is_unknown(tmp_path: Path) -> None:
+    """keyVaultKeyUri from reference(): the key may be anywhere, so neither PASS nor silence."""
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "resources": [{
+                    "type": "Microsoft.DocumentDB/databaseAccounts", "apiVersion": "2024-11-15",
+                    "name": "cosmos-orders", "location": "westeurope", "kind": "GlobalDocumentDB",
+                    "properties": {"databaseAccountOfferType": "Standard", "minimalTlsVersion": "Tls12",
+                                   "keyVaultKeyUri": "[reference(resourceId('Microsoft.KeyVault/vaults/keys', "
+                                                     "'kv-data', 'cosmos-cmk'), '2023-07-01').keyUri]",
+                                   "locations": [{"locationName": "westeurope", "failoverPriority": 0}]}}]}
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(template, indent=2))
+    inventory = Inventory()
+    load_template(path, inventory)
+    [finding] = run(RULE, inventory).findings
+    assert finding.status.value == "UNKNOWN" and "keyVaultKeyUri" in finding.message, finding.message

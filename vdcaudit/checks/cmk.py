@@ -56,6 +56,7 @@ from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.unresolved import note
 
 KeyReader = Callable[[dict[str, Any]], list[str]]
 
@@ -108,10 +109,23 @@ def _namespace(resource: dict[str, Any]) -> list[str]:
     return [u or "" for u in uris] or [""]
 
 
+class KeyUnknowable(Exception):
+    """A value that decides the key reference is known only at deployment (a template's
+    reference(), a plan's "known after apply"): the resource's verdict is UNKNOWN, saying why."""
+
+
+def _known(resource: dict[str, Any], path: str) -> Any:
+    """The value at `path`; raises KeyUnknowable when it is absent because the source cannot know it yet."""
+    value = dig(resource, path)
+    if value is None and (why := note(resource, [path])):
+        raise KeyUnknowable(why)
+    return value
+
+
 def _reference_at(path: str) -> KeyReader:
     """The key reference at `path`; its presence is what turns the customer-managed key on."""
     def read(resource: dict[str, Any]) -> list[str]:
-        reference = dig(resource, path)
+        reference = _known(resource, path)
         return [str(reference)] if reference else []
     return read
 
@@ -120,26 +134,31 @@ def _when_on(switch: str, on: str, *paths: str) -> KeyReader:
     """A customer-managed key is on when `switch` equals `on` (case-insensitively); its reference is
     the first of `paths` present ("" when none is: UNKNOWN)."""
     def read(resource: dict[str, Any]) -> list[str]:
-        if not same(dig(resource, switch), on):
+        if not same(_known(resource, switch), on):
             return []
-        return [next((str(v) for v in (dig(resource, p) for p in paths) if v), "")]
+        present = next((str(v) for v in (dig(resource, p) for p in paths) if v), None)
+        if present is None:
+            for path in paths:
+                _known(resource, path)  # raises when the reference is known only at deployment
+        return [present or ""]
     return read
 
 
 def _flexible_server(resource: dict[str, Any]) -> list[str]:
     # the geo-backup key (geo-redundant backup) sits in the paired region's vault: both must be kept
-    if not same(dig(resource, "properties.dataEncryption.type"), "AzureKeyVault"):
+    primary = _when_on("properties.dataEncryption.type", "AzureKeyVault", "properties.dataEncryption.primaryKeyURI")
+    references = primary(resource)
+    if not references:
         return []
-    geo = dig(resource, "properties.dataEncryption.geoBackupKeyURI")
-    return [str(dig(resource, "properties.dataEncryption.primaryKeyURI") or ""), *([str(geo)] if geo else [])]
+    return references + _reference_at("properties.dataEncryption.geoBackupKeyURI")(resource)
 
 
 def _aks(resource: dict[str, Any]) -> list[str]:
     # node disks: the disk encryption set's key (resolved by the check); etcd secrets: the KMS key
+    kms = "properties.securityProfile.azureKeyVaultKms"
     references = _reference_at("properties.diskEncryptionSetID")(resource)
-    kms = dig(resource, "properties.securityProfile.azureKeyVaultKms")
-    if as_bool(dig(kms, "enabled")) is True:
-        references.append(str(dig(kms, "keyId") or ""))
+    if as_bool(_known(resource, f"{kms}.enabled")) is True:
+        references.append(str(_known(resource, f"{kms}.keyId") or ""))
     return references
 
 
@@ -239,7 +258,10 @@ def _vault_verdict(vault: dict[str, Any]) -> str:
 @register_each("cmk_vault_protected")
 def cmk_vault_protected(rule: Rule, resource: dict[str, Any], inventory: Inventory,
                         context: ScanContext) -> Finding | None:
-    references = KEY_REFERENCES[resource["type"].lower()](resource)
+    try:
+        references = KEY_REFERENCES[resource["type"].lower()](resource)
+    except KeyUnknowable as unknowable:
+        return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unknowable}")
     if not references:
         return None  # no customer-managed key in use
     vaults = inventory.derived("key-vaults", VaultIndex)
