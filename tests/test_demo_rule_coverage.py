@@ -49,6 +49,9 @@ def test_demo_evaluations_do_not_break(demo_findings: dict) -> None:
     ("VDC-AGW-001", "agw-spoke3-legacy", "FAIL"),     # an SSL profile allows TLS 1.0
     ("VDC-APP-002", "app-spoke3-portal", "PASS"),     # value read from the child config/web
     ("VDC-CMK-002", "des-legacy-app", "FAIL"),        # key URL points at a vault without purge protection
+    ("VDC-CMK-007", "rsv-spoke5", "FAIL"),            # backup CMK in kv-legacy-app (no purge protection)
+    ("VDC-CMK-007", "cosmos-spoke5-orders", "PASS"),  # Cosmos DB keyVaultKeyUri in kv-hub-keys
+    ("VDC-CMK-007", "aks-spoke5", "UNKNOWN"),         # its disk encryption set was not exported
     ("VDC-CMK-003", "sql-spoke1-app", "PASS"),        # protector printed flattened by az sql server tde-key show
     ("VDC-LA-003", "law-hub", "PASS"),
 ])

@@ -184,6 +184,37 @@ def test_one_path_cannot_have_both_kinds_of_default(tmp_path: Path) -> None:
         make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}\n" + BY_VERSION)
 
 
+WHEN = """absent_default_when:
+  - when: "lower(kind) == 'blockblobstorage'"
+    because: (test) this kind defaults to TLS1_2
+    values: {properties.minimumTlsVersion: TLS1_2}
+  - when: "iso_date(systemData.createdAt) < '2020-01-01'"
+    because: (test) accounts created before 2020 default to TLS1_0
+    values: {properties.minimumTlsVersion: TLS1_0}"""
+
+
+def test_absent_default_when_takes_the_first_case_that_holds(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, extra=WHEN)
+    old = {"systemData": {"createdAt": "2019-05-01T10:00:00Z"}}
+    found = scan(rule, {**account("premium", {}), "kind": "BlockBlobStorage", **old},
+                 {**account("old", {}), **old},
+                 {**account("set", {"minimumTlsVersion": "TLS1_1"}), "kind": "BlockBlobStorage"},
+                 {**account("odd-date", {}), "systemData": {"createdAt": "/Date(1556704800000)/"}},
+                 account("unsaid", {}))
+    assert {name: f.status for name, f in found.items()} == {
+        "premium": Status.PASS, "old": Status.FAIL, "set": Status.FAIL, "odd-date": Status.UNKNOWN,
+        "unsaid": Status.UNKNOWN}
+    assert "Azure default 'TLS1_2' applies: (test) this kind" in found["premium"].message
+    assert "case by case ((test) this kind defaults to TLS1_2; (test) accounts" in found["unsaid"].message
+
+
+def test_absent_default_when_is_checked_at_load(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="both in absent_default_when and elsewhere"):
+        make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}\n" + WHEN)
+    with pytest.raises(InputError, match="invalid JMESPath in 'absent_default_when'"):
+        make_rule(tmp_path, extra=WHEN.replace("lower(kind) == 'blockblobstorage'", "kind ==="))
+
+
 def test_a_property_a_deployed_resource_prints_as_null_is_unknown_not_defaulted(tmp_path: Path) -> None:
     rule = make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}")
     inventory = Inventory()

@@ -95,7 +95,7 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
     if (blocked := malformed(rule, resource)) is not None:
         return blocked
     try:
-        view, defaults_used, undecided = _with_defaults(rule, resource)
+        view, notes, undecided = _with_defaults(rule, resource)
         # Which resources a rule applies to is decided on the data as printed: a default filled in
         # for the assertion must not make a rule apply (a scale set without a VM profile, say).
         if rule.where is not None and not jmes.truthy(jmes.search(rule.where, resource)):
@@ -110,7 +110,6 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
         if exempt is not None:
             # Honest about what was accepted: the evidence still shows the key the service uses.
             return finding_for(rule, resource, Status.PASS, f"Accepted by policy: {exempt}", evidence)
-        notes = [f"{path} absent, Azure default {value!r} applies" for path, value in defaults_used.items()]
         missing = [req for req in rule.requirements if not req.satisfied_by(view)]
         if missing:
             names = "; ".join(req.describe() for req in missing)
@@ -137,26 +136,38 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
     return finding_for(rule, resource, status, message, evidence)
 
 
-def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict[str, str]]:
     """The resource with the rule's documented Azure defaults filled in where values are absent.
 
-    Returns (view, defaults used by path, why no default could be chosen by path). A default that
-    changed with the API version applies only when the resource says which version created it
-    (a template's `apiVersion`); otherwise the value stays absent and the reason is returned."""
-    used: dict[str, Any] = {}
+    Returns (view, one note per default used, why no default could be chosen by path). A default
+    that changed with the API version applies only when the resource says which version created it
+    (a template's `apiVersion`); a default documented only for some resources (`absent_default_when`)
+    applies where its condition holds on the data as printed; otherwise the value stays absent and
+    the reason is returned."""
+    notes: list[str] = []
     undecided: dict[str, str] = {}
     view = resource
     api_version = _api_version(resource)
-    defaults = dict(rule.absent_default)
+    defaults = {path: (value, "") for path, value in rule.absent_default.items()}
     for path, entries in rule.absent_default_by_api_version.items():
         if api_version is not None:
-            defaults[path] = next(value for since, value in entries if since <= api_version)
+            defaults[path] = (next(value for since, value in entries if since <= api_version), "")
         elif _absent(resource, path):
             undecided[path] = (f"Azure's default for {path} depends on the API version that created the resource ("
                                + "; ".join(f"{value!r} from {since}" if since else f"{value!r} before"
                                            for since, value in entries)
                                + ") and the data does not say which")
-    for path, default in defaults.items():
+    for path in dict.fromkeys(p for c in rule.absent_default_when for p in c.values):
+        if not _absent(resource, path):
+            continue
+        cases = [c for c in rule.absent_default_when if path in c.values]
+        holding = next((c for c in cases if jmes.truthy(jmes.search(c.when, resource))), None)
+        if holding is not None:
+            defaults[path] = (holding.values[path], holding.because)
+        else:
+            undecided[path] = (f"Azure documents the default of {path} case by case ("
+                               + "; ".join(c.because for c in cases) + ") and the data shows none of these cases")
+    for path, (default, because) in defaults.items():
         keys = path_keys(path)
         if not _absent(resource, path):
             continue  # present, or absent only because the source cannot know it yet
@@ -169,8 +180,8 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
             target[key] = child
             target = child
         target[keys[-1]] = default
-        used[path] = default
-    return view, used, undecided
+        notes.append(f"{path} absent, Azure default {default!r} applies" + (f": {because}" if because else ""))
+    return view, notes, undecided
 
 
 def _absent(resource: dict[str, Any], path: str) -> bool:

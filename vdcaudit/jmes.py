@@ -1,6 +1,6 @@
-"""JMESPath as vdcaudit uses it: compiled once, two case-folding helpers, `weak_ipsec` (the weak
-choices in IPsec/IKE policies, defined once in vdcaudit.ipsec), and the paths an expression reads
-from its input (so a missing value gives UNKNOWN naming the path)."""
+"""JMESPath as vdcaudit uses it: compiled once, two case-folding helpers, `iso_date` (a timestamp's date, for
+comparing dates), `weak_ipsec` (the weak choices in IPsec/IKE policies, defined once in vdcaudit.ipsec), and the
+paths an expression reads from its input (so a missing value gives UNKNOWN naming the path)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from jmespath.visitor import TreeInterpreter, _is_comparable
 
 from vdcaudit.armdata import ArmObject
 from vdcaudit.ipsec import weak_choices
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[T ])")
 
 
 class _VdcFunctions(functions.Functions):
@@ -40,6 +43,12 @@ class _VdcFunctions(functions.Functions):
     @functions.signature({"types": []})
     def _func_upper(self, value: Any) -> Any:
         return _map_strings(value, str.upper)
+
+    @functions.signature({"types": []})
+    def _func_iso_date(self, value: Any) -> Any:
+        """The calendar date (YYYY-MM-DD) an ISO 8601 timestamp starts with, else null: dates
+        compare as strings only in that form (Windows PowerShell prints "/Date(ms)/" instead)."""
+        return value[:10] if isinstance(value, str) and ISO_DATE.match(value) else None
 
     @functions.signature({"types": ["array", "null"]})
     def _func_weak_ipsec(self, policies: Any) -> Any:

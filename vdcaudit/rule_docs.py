@@ -80,6 +80,11 @@ def _rule_section(rule: Rule) -> list[str]:
                              for since, value in entries)
         lines.append(f"- Documented Azure default when `{path}` is absent, by the API version that created the "
                      f"resource: {versions} (no apiVersion in the data: UNKNOWN)")
+    for case in rule.absent_default_when:
+        values = ", ".join(f"`{path}` {_code(str(value))}" for path, value in case.values.items())
+        lines.append(f"- Documented Azure default when absent, where {_code(case.when_text)} ({_flat(case.because)}): {values}")
+    if rule.absent_default_when:
+        lines.append("- Where none of those conditions holds, an absent value has no documented default: UNKNOWN")
     lines.append(f"- Baseline requirement: {rule.references.get('baseline', '–')}")
     for key, label in FRAMEWORKS:
         if rule.frameworks().get(key):

@@ -28,6 +28,15 @@ AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
 
 
 @dataclass
+class ConditionalDefault:
+    """Documented defaults that hold only where `when` (JMESPath on the resource as printed) is truthy."""
+    when_text: str
+    because: str
+    values: dict[str, Any]
+    when: ParsedResult
+
+
+@dataclass
 class Rule:
     id: str
     title: str
@@ -43,6 +52,8 @@ class Rule:
     absent_default: dict[str, Any] = field(default_factory=dict)
     # path -> [(first API version it applies from, or "" for every older one; value)], newest first
     absent_default_by_api_version: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    # defaults that hold only for some resources, in the rule's order: the first that holds applies
+    absent_default_when: list[ConditionalDefault] = field(default_factory=list)
     also_applies_to: tuple[str, ...] = ()  # further types judged by the rule (web app slots, say)
     fail_status: Status = Status.FAIL  # WARN for postures worth a note, not a defect
     fail_message: str | None = None
@@ -93,6 +104,9 @@ class Rule:
                 path: [{"since": since or None, "value": value} for since, value in entries]
                 for path, entries in self.absent_default_by_api_version.items()}}
                if self.absent_default_by_api_version else {}),
+            **({"absent_default_when": [{"when": c.when_text, "because": c.because, "values": c.values}
+                                        for c in self.absent_default_when]}
+               if self.absent_default_when else {}),
             **({"also_applies_to": list(self.also_applies_to)} if self.also_applies_to else {}),
             **({"fail_status": self.fail_status.value} if self.fail_status is not Status.FAIL else {}),
             "messages": dict(self.messages),
@@ -168,6 +182,15 @@ def load_rule_file(path: Path) -> Rule:
         if sum(1 for since, _ in entries if not since) > 1 or len({since for since, _ in entries}) < len(entries):
             raise InputError(f"absent_default_by_api_version.{default_path}: each API version may appear once",
                              path, lines.get("absent_default_by_api_version"))
+    rule.absent_default_when = [
+        ConditionalDefault(entry["when"], entry["because"].strip(), dict(entry["values"]),
+                           compile_at("absent_default_when", entry["when"]))
+        for entry in data.get("absent_default_when") or []]
+    clash = (set(rule.absent_default) | set(rule.absent_default_by_api_version)) & \
+        {p for c in rule.absent_default_when for p in c.values}
+    if clash:
+        raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and elsewhere",
+                         path, lines.get("absent_default_when"))
     if rule.where_text:
         rule.where = compile_at("where", rule.where_text)
         rule.where_paths = [p for req in jmes.required_paths(rule.where) for p in req.alternatives]

@@ -8,7 +8,7 @@ cut (with a note saying how many were left out) once the budget is spent.
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from vdcaudit.model import SEVERITY_ORDER, STATUS_ORDER, Finding
 from vdcaudit.reports.evidence import visible
@@ -42,6 +42,79 @@ def _gap_line(finding: Finding) -> str:
             f"{md(finding.resource_name)} ({md(finding.resource_type)}): {md(finding.message)}")
 
 
+# The "since the last scan" view (vdcaudit/history/view.py since_last_scan), as the HTML report's
+# section shows it: the change classes in the same order and words.
+CHANGE_CLASSES = {"new": "new FAIL", "regressed": "regressed", "unwaived": "unwaived",
+                  "lost_coverage": "lost coverage", "fixed": "fixed", "waived": "waived",
+                  "still_failing": "still failing", "gone": "no longer seen"}
+HISTORY_ROWS = 10        # changes listed per class, open FAILs listed
+HISTORY_CHARS = 16_000   # the section's share of MAX_CHARS; the rest is counted, not listed
+
+
+def _history_lines(section: dict[str, Any]) -> list[str]:
+    """The history section: counts per change class, the changes, the oldest open FAILs, mean time
+    to fix and the score trend. Capped at HISTORY_CHARS whatever the history holds."""
+    before = section.get("before")
+    lines = ["### Since the last scan", "",
+             f"Recorded as scan #{section['scan']} in {md(section['history'])} (scope {md(section['scope'])}). "
+             + (f"Compared with scan #{before['id']} of {md(str(before['started'])[:16].replace('T', ' '))} UTC."
+                if before else "The first scan of this scope: nothing to compare with yet."), ""]
+    if before:
+        lines += _table(list(CHANGE_CLASSES.values()), [[f"{section['counts'][k]:,}" for k in CHANGE_CLASSES]])
+        lines.append("")
+        if section.get("rulepack_changed"):
+            changed = section["rulepack_changed"]
+            lines += [f"**The rule pack changed** between the scans ({md(changed['before'])} → {md(changed['after'])}): "
+                      "some changes may come from the rules, not from the resources.", ""]
+        gaps = section.get("new_coverage_gaps") or []
+        if gaps:
+            lines.append("New coverage gaps (could not be read this time):")
+            lines += [f"- {md(g.get('scope'))} {md(g.get('resource_type') or 'everything')}: {md(g.get('reason'))}"
+                      for g in gaps[:HISTORY_ROWS]]
+            if len(gaps) > HISTORY_ROWS:
+                lines.append(f"- … and {len(gaps) - HISTORY_ROWS:,} more")
+            lines.append("")
+        rows = [[CHANGE_CLASSES[kind], change["severity"], f"`{md(change['rule_id'])}`", md(change["resource_name"]),
+                 md(change["before"] or "absent"), md(change["after"] or "absent")]
+                for kind in CHANGE_CLASSES for change in section["changes"].get(kind, [])[:HISTORY_ROWS]]
+        listed = _budgeted(_table(["change", "severity", "rule", "resource", "before", "now"], rows), HISTORY_CHARS // 2)
+        if rows:
+            lines += listed
+            unlisted = sum(section["counts"][k] for k in CHANGE_CLASSES if k != "still_failing") - (len(listed) - 2)
+            if unlisted > 0:
+                lines.append(f"\n… and {unlisted:,} more changes (`vdcaudit history diff` lists them all)")
+            lines.append("")
+    open_fails = section.get("open_fails") or []
+    if open_fails:
+        rows = [[f"{f['open_days']}", md(str(f["first_seen"])[:10]), f["severity"], f"`{md(f['rule_id'])}`",
+                 md(f["resource_name"])] for f in open_fails[:HISTORY_ROWS]]
+        lines += [f"Open FAILs, longest open first ({len(rows)} of {section['open_fails_total']:,}):", ""]
+        lines += _budgeted(_table(["open for (days)", "since", "severity", "rule", "resource"], rows), HISTORY_CHARS // 4)
+        lines.append("")
+    mttf = section["mean_time_to_fix"]
+    fixed = [[severity, f"{row['fixed']:,}", f"{row['mean_days']}"] for severity, row in mttf["by_severity"].items()]
+    if fixed:
+        lines += [f"Mean time to fix over the last {mttf['days']} days:", "",
+                  *_table(["severity", "fixed", "mean days from first seen to fixed"], fixed)]
+    else:
+        lines.append(f"Mean time to fix over the last {mttf['days']} days: nothing fixed in the period.")
+    trend = [p for p in section.get("trend") or [] if p.get("score") is not None]
+    if len(trend) > 1:
+        lines += ["", f"Score over the last {len(trend)} scans: " + " → ".join(f"{p['score']}%" for p in trend)]
+    return lines + [""]
+
+
+def _budgeted(table: list[str], budget: int) -> list[str]:
+    """A table cut (header kept) where its text would pass `budget` characters."""
+    kept, size = table[:2], sum(len(line) + 1 for line in table[:2])
+    for line in table[2:]:
+        size += len(line) + 1
+        if size > budget:
+            break
+        kept.append(line)
+    return kept
+
+
 def render_markdown_text(result: ScanResult) -> str:
     view = build_view(result)
     scope = scan_scope(result)
@@ -61,6 +134,8 @@ def render_markdown_text(result: ScanResult) -> str:
                 [[row["category"], *(f"{row['cells'][c]['total']:,}" for c in COLUMNS)] for row in view.matrix]),
         "",
     ]
+    if result.sections.get("history"):
+        head += _history_lines(result.sections["history"])
     if result.coverage:
         head += [f"**Coverage is incomplete:** {len(result.coverage):,} scope(s) could not be read; "
                  "rules on them report UNKNOWN.", ""]
