@@ -40,7 +40,7 @@ def kind_of(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise InputError(f"cannot write: {_reason(exc)}", path) from None
+        raise InputError(f"cannot write: {reason(exc)}", path) from None
     if stat.S_ISREG(mode):
         return None
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
@@ -60,13 +60,13 @@ def check_folder(folder: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise InputError(f"cannot write: {_reason(exc)}", folder) from None
+        raise InputError(f"cannot write: {reason(exc)}", folder) from None
     if not stat.S_ISDIR(mode):
         kind = kind_of(folder) or "a file"
         raise InputError(f"is {kind}, not a folder: cannot write files into it", folder)
 
 
-def _reason(exc: OSError) -> str:
+def reason(exc: OSError) -> str:
     """What happened, in words: 'no space left on device', 'file too large', 'permission denied'."""
     return (exc.strerror or str(exc)).lower().rstrip(".") or type(exc).__name__
 
@@ -95,7 +95,7 @@ class FileSet:
             handle, temp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
         except OSError as exc:
             self._discard()
-            raise InputError(f"cannot write: {_reason(exc)}", final) from None
+            raise InputError(f"cannot write: {reason(exc)}", final) from None
         stream: BinaryIO = os.fdopen(handle, "wb", buffering=1 << 20)  # renderers write finding by finding
         self._staged.append((Path(temp), final, stream))
         return stream
@@ -103,12 +103,19 @@ class FileSet:
     def write(self, name: str, content: bytes) -> None:
         self.open(name).write(content)
 
+    def stream(self, name: str) -> BinaryIO:
+        """The stream open() gave for `name`."""
+        return self._entry(name)[2]
+
     def digest(self, name: str) -> str:
         """sha256 of what has been written to `name` so far (its stream is flushed first)."""
-        final = self.target(name)
-        temp, _, stream = next(entry for entry in self._staged if entry[1] == final)
+        temp, _, stream = self._entry(name)
         stream.flush()
         return file_digest(temp)
+
+    def _entry(self, name: str) -> tuple[Path, Path, BinaryIO]:
+        final = self.target(name)
+        return next(entry for entry in self._staged if entry[1] == final)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
@@ -116,7 +123,7 @@ class FileSet:
             where = self._staged[-1][1] if self._staged else self.folder  # the file being written
             self._discard()
             if isinstance(error, OSError):  # a render writing into its stream hit a full disk, say
-                raise InputError(f"cannot write: {_reason(error)}", where) from None
+                raise InputError(f"cannot write: {reason(error)}", where) from None
             return  # the caller's exception propagates
         self._commit()
 
@@ -139,7 +146,7 @@ class FileSet:
                 os.chmod(temp, 0o644)  # mkstemp makes 0600; reports and snapshots are meant to be shared
             except OSError as exc:
                 self._discard()
-                raise InputError(f"cannot write: {_reason(exc)}", final) from None
+                raise InputError(f"cannot write: {reason(exc)}", final) from None
         # 2. the targets may have changed since open(): check again, then keep a backup of each
         backups: dict[Path, Path] = {}
         try:
@@ -153,7 +160,7 @@ class FileSet:
             self._discard()
             if isinstance(exc, InputError):
                 raise
-            raise InputError(f"cannot write: {_reason(exc)}", final) from None
+            raise InputError(f"cannot write: {reason(exc)}", final) from None
         # 3. rename; on a failure put back what was replaced and remove what was new
         done: list[Path] = []
         for temp, final, _ in self._staged:
@@ -168,7 +175,7 @@ class FileSet:
                 for backup in backups.values():
                     backup.unlink(missing_ok=True)
                 self._discard()
-                raise InputError(f"cannot write: {_reason(exc)}", final) from None
+                raise InputError(f"cannot write: {reason(exc)}", final) from None
             done.append(final)
         for backup in backups.values():
             backup.unlink(missing_ok=True)

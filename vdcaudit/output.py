@@ -18,6 +18,7 @@ from typing import Any
 from vdcaudit.atomic import FileSet, check_folder, check_replaceable, file_digest, json_bytes, kind_of
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_json
+from vdcaudit.render_worker import render_all
 from vdcaudit.reports import RENDERERS
 from vdcaudit.scan import ScanResult
 
@@ -44,11 +45,10 @@ def write_reports(result: ScanResult, formats: list[str], out_dir: Path) -> Writ
     previous = _read_manifest(out_dir)
     entries: dict[str, dict[str, Any]] = {}
     with FileSet(out_dir) as files:
-        for name in formats:
-            renderer = RENDERERS[name]
-            # Each renderer streams into its temporary file, finding by finding.
-            renderer.write(result, files.open(renderer.filename))
-            entries[renderer.filename] = {"format": name, "sha256": files.digest(renderer.filename)}
+        # Each renderer streams into its temporary file, finding by finding; a large scan's formats
+        # are split between this process and a worker (vdcaudit.render_worker).
+        for name, digest in render_all(result, formats, files).items():
+            entries[RENDERERS[name].filename] = {"format": name, "sha256": digest}
         files.write(MANIFEST, json_bytes({"tool": result.tool, "scan_started": result.started.isoformat(),
                                           "files": entries}))
     written = Written(paths=[out_dir / filename for filename in entries])
