@@ -78,6 +78,8 @@ def capped_text(text: str) -> str:
 def capped_evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
     if not evidence:
         return {}
+    if len(evidence) <= ITEMS_LIMIT and all(_short_text(path) and _within_limits(value) for path, value in evidence.items()):
+        return dict(evidence)  # the common case, checked cheaply: nothing to cut
     capped = {}
     for index, (path, value) in enumerate(evidence.items()):
         if index == ITEMS_LIMIT:
@@ -85,6 +87,15 @@ def capped_evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
             break
         capped[_cap_text(str(path), [TEXT_LIMIT])] = _cap(value, [VALUE_BUDGET], 0)
     return capped
+
+
+def _short_text(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= TEXT_LIMIT
+
+
+def _within_limits(value: Any) -> bool:
+    """A scalar _cap would keep as it is (one string within TEXT_LIMIT is within VALUE_BUDGET too)."""
+    return value is None or isinstance(value, (bool, int, float)) or _short_text(value)
 
 
 def _cap_text(text: str, budget: list[int]) -> str:

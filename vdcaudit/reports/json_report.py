@@ -53,9 +53,9 @@ def head(result: ScanResult) -> dict[str, Any]:
 def resource_key(finding: Finding) -> ResourceKey:
     """What makes two findings share one `resources` entry: every resource field alike. (Findings
     about one scope id may differ in type or location, one per rule: they get an entry each.)"""
-    location = finding.location
+    location = finding.location  # any JSON a source carried: compared as its encoding
     return (finding.resource_id, finding.resource_name, finding.resource_type, finding.subscription,
-            finding.resource_group, finding.source, tuple(location.items()) if location else None)
+            finding.resource_group, finding.source, dumps(location) if location else None)
 
 
 def resource_record(finding: Finding) -> dict[str, Any]:
