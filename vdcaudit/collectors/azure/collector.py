@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vdcaudit.collectors.azure import catalog, generic
 from vdcaudit.collectors.azure.catalog import Call
-from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, wire
+from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory, parse_scope
 from vdcaudit.model import CoverageRecord
@@ -134,6 +134,8 @@ class AzureCollector:
             raise
         except LeftEndpoint as exc:
             raise ReadFailed(f"nextLink leaves the ARM endpoint ({exc.message})") from None
+        except ResponseRefused as exc:  # too large or too deeply nested: the answer is not read at all
+            raise ReadFailed(exc.reason) from None
         except ClientAuthenticationError as exc:
             if getattr(exc, "status_code", None) is None:  # no token at all: nothing can be read
                 raise InputError(f"cannot get an Azure token: {str(exc).splitlines()[0]} "

@@ -56,6 +56,17 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.containerservice/managedclusters": "2024-09-01",
     "microsoft.keyvault/managedhsms": "2023-07-01",
     "microsoft.sql/managedinstances/databases": "2021-11-01",
+    # child data (catalog.CHILDREN): the versions the typed clients sent before (azure-mgmt-sql 4.0.0,
+    # -keyvault 14.1.0, -web 11.0.1, -storage 25.3.0, -authorization 4.0.0 defaults)
+    "microsoft.sql/servers/databases/transparentdataencryption": "2025-01-01",
+    "microsoft.sql/servers/encryptionprotector": "2025-01-01",
+    "microsoft.sql/managedinstances/encryptionprotector": "2025-01-01",
+    "microsoft.keyvault/vaults/keys": "2026-05-15",
+    "microsoft.keyvault/vaults/secrets": "2026-05-15",
+    "microsoft.web/sites/config": "2025-05-01",
+    "microsoft.web/sites/slots/config": "2025-05-01",
+    "microsoft.storage/storageaccounts/fileservices": "2026-09-01",
+    "microsoft.authorization/roleassignments": "2022-04-01",
     "microsoft.sql/managedinstances/databases/transparentdataencryption": "2021-11-01",
     # in-transit kinds (issue 13)
     "microsoft.eventgrid/topics": "2025-02-15",
