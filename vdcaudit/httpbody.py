@@ -16,7 +16,8 @@ class BodyTooLarge(ValueError):
     """The body is larger than the limit; the message is the reason a coverage record shows."""
 
     def __init__(self, limit: int, declared: int | None = None) -> None:
-        size = f"{limit // _MIB} MiB" if limit % _MIB == 0 else f"{limit:,} bytes"
+        size = (f"{limit // _MIB} MiB" if limit % _MIB == 0 else f"{limit // 1024} KiB" if limit % 1024 == 0
+                else f"{limit:,} bytes")
         super().__init__(f"response larger than {size}" + (f" ({declared:,} bytes)" if declared is not None else ""))
 
 
