@@ -21,8 +21,6 @@ from azure.core.exceptions import (
 from azure.mgmt.managementgroups import ManagementGroupsMgmtClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
-from azure.mgmt.resourcegraph import ResourceGraphClient
-from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -241,7 +239,6 @@ class AzureCollector:
         """(rows, subscriptions read, subscriptions whose query failed) via Resource Graph. With
         `graph_types`, each batch is first counted by type (one summarize); only the wanted types
         present are then read, the others are returned as COUNTED rows (for the not-assessed list)."""
-        client = self.clients.get(ResourceGraphClient)
         size = self.settings.graph_batch
         batches = [tuple(subscriptions[i:i + size]) for i in range(0, len(subscriptions), size)]
 
@@ -250,15 +247,17 @@ class AzureCollector:
             skip: str | None = None
             seen: set[str] = set()
             for _ in range(MAX_PAGES):
-                options = QueryRequestOptions(top=self.settings.graph_page_size, skip_token=skip,
-                                              result_format="objectArray")
-                page = client.resources(QueryRequest(subscriptions=list(batch), query=text, options=options))
-                skip = page.skip_token
-                if str(page.result_truncated).lower() == "true" and not skip:
+                page = generic.query_graph(self.clients, list(batch), text, self.settings.graph_page_size, skip)
+                skip = page.get("$skipToken") or None
+                data = page.get("data")
+                if not isinstance(data, list) or not all(isinstance(row, dict) for row in data) \
+                        or not isinstance(skip, (str, type(None))):
+                    raise ReadFailed("Resource Graph answered without a list of row objects")
+                if str(page.get("resultTruncated")).lower() == "true" and not skip:
                     # Resource Graph cut the result and offers no way to page on: a partial
                     # inventory must not pass for a whole one, so read this batch through the SDK.
                     raise ReadFailed("Resource Graph truncated the result")
-                rows.extend(page.data or [])
+                rows.extend(data)
                 if not skip:
                     return rows
                 if skip in seen:

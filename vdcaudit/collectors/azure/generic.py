@@ -28,8 +28,10 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
 
 from vdcaudit.collectors.azure.clients import Clients
+from vdcaudit.jsonfile import fast_loads
 
 # ARM type (lower-case) -> api-version (stable versions documented in the REST reference of each
 # provider, learn.microsoft.com/rest/api/<service>). The one table of versions: GETs by id of types
@@ -87,6 +89,9 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.network/vpngateways": "2024-05-01",
     "microsoft.network/vpnserverconfigurations": "2024-05-01",
 }
+# Resource Graph's query API (learn.microsoft.com/rest/api/azureresourcegraph/resourcegraph/resources/resources)
+GRAPH_API_VERSION = "2021-03-01"
+GRAPH_QUERY_PATH = "/providers/Microsoft.ResourceGraph/resources"
 STABLE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PAGES = 200  # x ARM's page size (usually 100-1000): far more than any real collection
 MAX_ITEMS = 50_000
@@ -136,13 +141,35 @@ def get_resource(clients: Clients, subscription: str, path: str, api_version: st
     (ResourceNotFoundError when it does not exist). No api-version: the URL carries its own."""
     client = clients.get(ResourceManagementClient, subscription)
     request = HttpRequest("GET", path, params={"api-version": api_version} if api_version else None)
-    response = client.send_request(request)
+    return _json_object(client.send_request(request), f"GET {urlsplit(path).path}")
+
+
+def query_graph(clients: Clients, subscriptions: list[str], query: str, top: int, skip_token: str | None) -> dict[str, Any]:
+    """One page of a Resource Graph query, rows as objects, as the service sends it (`data`,
+    `$skipToken`, `resultTruncated`): plain JSON, not SDK models walked row by row."""
+    options: dict[str, Any] = {"$top": top, "resultFormat": "objectArray"}
+    if skip_token:
+        options["$skipToken"] = skip_token
+    request = HttpRequest("POST", GRAPH_QUERY_PATH, params={"api-version": GRAPH_API_VERSION},
+                          json={"subscriptions": subscriptions, "query": query, "options": options})
+    # this (msrest-generation) client names its raw send `_send_request`; newer ones `send_request`
+    client = clients.get(ResourceGraphClient)
+    return _json_object(client._send_request(request), "Resource Graph query")
+
+
+def _json_object(response: Any, what: str) -> dict[str, Any]:
+    """The response's JSON object; an error status, or a body that is not a JSON object, raises
+    (HttpResponseError, so the read becomes a coverage gap). The body was already read within
+    limits (size, depth) by the clients' session."""
     if response.status_code == 404:
         raise ResourceNotFoundError(response=response)
     response.raise_for_status()
-    body = response.json()
+    try:
+        body = fast_loads(response.content)
+    except ValueError:
+        raise HttpResponseError(message=f"{what}: the response is not JSON") from None
     if not isinstance(body, dict):
-        raise HttpResponseError(message=f"GET {urlsplit(path).path}: the response is not a JSON object")
+        raise HttpResponseError(message=f"{what}: the response is not a JSON object")
     return body
 
 
