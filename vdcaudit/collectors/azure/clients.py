@@ -83,8 +83,8 @@ class ArmSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """What azure-core's RequestsTransport calls (keywords only): prepare, send, read the body
-        within limits. Session defaults (headers) apply as in requests; cookies are not kept (ARM
-        sets none that matter to a read)."""
+        within limits. Session defaults (headers) apply as in requests; cookies are neither kept
+        nor sent (ARM sets none that matter to a read)."""
         if args:
             raise TypeError("ArmSession.request takes keyword arguments only")
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(self.headers)
@@ -94,9 +94,11 @@ class ArmSession(requests.Session):
         verify = kwargs.get("verify", True)
         if verify is True and self._env_ca:
             verify = self._env_ca
-        response = self.send(prepared, stream=True, verify=verify, cert=kwargs.get("cert"),
-                             timeout=kwargs.get("timeout"), allow_redirects=False,
-                             proxies={**self.proxies, **(kwargs.get("proxies") or {})})
+        # Straight to the transport adapter: Session.send would add only cookie bookkeeping and
+        # redirect handling, and azure-core's RedirectPolicy handles redirects
+        response = self.get_adapter(prepared.url or "").send(
+            prepared, stream=True, verify=verify, cert=kwargs.get("cert"), timeout=kwargs.get("timeout"),
+            proxies={**self.proxies, **(kwargs.get("proxies") or {})})
         try:
             body = read_body(response, self.max_bytes)
             # Counting brackets first is enough for almost every body (a resource has a few dozen)
