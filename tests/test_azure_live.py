@@ -530,3 +530,19 @@ def test_oversized_resource_graph_page_falls_back_to_the_sdk(emulator, rules, sn
     assert inventory.coverage == []
     assert verdicts(inventory, rules) == snapshot_verdicts
     assert "sdk fallback" in inventory.sources[-1]["method"]
+
+
+def test_unregistered_resource_provider_is_a_coverage_gap_not_a_registration(emulator, rules):
+    # azure-mgmt-core would answer this 409 by registering the provider (a POST): the read-only
+    # guard would refuse it as a bug and stop the scan; it is a coverage gap instead
+    emulator.add_fault(Fault.error(
+        409, times=None, path=f"/subscriptions/{SPOKE2}/providers/Microsoft.ServiceBus/namespaces",
+        code="MissingSubscriptionRegistration",
+        message=f"The subscription '{SPOKE2}' is not registered to use namespace 'Microsoft.ServiceBus'. "
+                "See https://aka.ms/rps-not-found for how to register subscriptions."))
+    inventory = live(emulator, no_graph=True)
+    assert [(c.scope, c.resource_type, c.reason) for c in inventory.coverage] == [
+        (SPOKE2, "Microsoft.ServiceBus/namespaces", "409 MissingSubscriptionRegistration (resource provider not registered)")]
+    assert emulator.log.methods() == {"GET"}
+    [unknown] = [f for f in findings(inventory, rules) if f.rule_id == "VDC-SB-001" and f.resource_id == SPOKE2]
+    assert unknown.status is Status.UNKNOWN

@@ -119,6 +119,7 @@ class Fault:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     code: str = ""  # error code in the body
+    message: str = ""  # error message in the body (default: "injected fault: ...")
     body: bytes = b""  # "answer": the body sent instead of the route's
     declared: bool = True  # "answer": send a Content-Length (else the body ends when the connection closes)
     fired: int = 0
@@ -136,8 +137,9 @@ class Fault:
 
     @classmethod
     def error(cls, status: int = 503, times: int | None = 1, path: str = "", method: str | None = None,
-              code: str = "ServiceUnavailable") -> "Fault":
-        return cls("status", path, method, times, status=status, code=code)
+              code: str = "ServiceUnavailable", message: str = "") -> "Fault":
+        """An error answer in ARM's shape; `message` replaces the default "injected fault: ..." text."""
+        return cls("status", path, method, times, status=status, code=code, message=message)
 
     @classmethod
     def forbidden(cls, scope: str, times: int | None = None, method: str | None = None) -> "Fault":
@@ -451,7 +453,7 @@ class EmulatorServer:
         if fault is not None and fault.kind == "answer":
             response = Response(200, fault.body, {"Content-Type": "application/json; charset=utf-8"})
         elif fault is not None:
-            response = Response.error(fault.status, fault.code, f"injected fault: {fault.describe()}",
+            response = Response.error(fault.status, fault.code, fault.message or f"injected fault: {fault.describe()}",
                                       fault.headers)
         else:
             response = self._route(method, path, query, handler, body)

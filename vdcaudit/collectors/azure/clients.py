@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import requests
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
-from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.policies import HTTPPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
@@ -213,6 +213,26 @@ class StayOnEndpoint(SansIOHTTPPolicy):  # type: ignore[type-arg]
             raise LeftEndpoint(f"{parts.scheme}://{parts.netloc}")
 
 
+class NoProviderRegistration(HTTPPolicy):  # type: ignore[type-arg]
+    """Ends a 409 MissingSubscriptionRegistration answer as ResponseRefused (a coverage gap).
+
+    ARM answers a read of a type whose resource provider the subscription has not registered with
+    409 MissingSubscriptionRegistration; azure-mgmt-core's ARMAutoResourceProviderRegistrationPolicy
+    then tries to register the provider — a POST, which the read-only guard refuses as a bug, and
+    the whole scan would stop. Placed right after the retry policy, so inside that policy: it never
+    sees the answer."""
+
+    def send(self, request: Any) -> Any:
+        response = self.next.send(request)
+        http_response = response.http_response
+        if http_response.status_code == 409:
+            if hasattr(http_response, "read"):  # a streamed answer: the session already holds the body
+                http_response.read()
+            if "MissingSubscriptionRegistration" in http_response.text():
+                raise ResponseRefused("409 MissingSubscriptionRegistration (resource provider not registered)")
+        return response
+
+
 class Clients:
     """Management clients over one pooled transport. Thread-safe; close() when done."""
 
@@ -242,6 +262,7 @@ class Clients:
             # before the retry and authentication policies: an off-endpoint link is neither
             # retried nor given the token
             "per_call_policies": [StayOnEndpoint(c.endpoint)],
+            "per_retry_policies": [NoProviderRegistration()],
         }
 
     def _before(self, pipeline_request: Any) -> None:
