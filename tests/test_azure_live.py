@@ -546,3 +546,16 @@ def test_unregistered_resource_provider_is_a_coverage_gap_not_a_registration(emu
     assert emulator.log.methods() == {"GET"}
     [unknown] = [f for f in findings(inventory, rules) if f.rule_id == "VDC-SB-001" and f.resource_id == SPOKE2]
     assert unknown.status is Status.UNKNOWN
+
+
+def test_environment_is_read_once_and_still_honoured(emulator, rules, snapshot_verdicts, monkeypatch):
+    # The session resolves proxies and the CA bundle variables at start instead of per request:
+    # REQUESTS_CA_BUNDLE still verifies the endpoint, HTTPS_PROXY is used, NO_PROXY bypasses it.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_path)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    inventory = live(emulator, ca_bundle=None)
+    assert inventory.coverage == [] and verdicts(inventory, rules) == snapshot_verdicts
+    monkeypatch.delenv("NO_PROXY")
+    with pytest.raises(InputError, match="cannot list subscriptions: connection failed"):
+        live(emulator, ca_bundle=None)
