@@ -1,7 +1,9 @@
 """Generic read-only ARM access through azure-mgmt-resource, for every resource type that has no
-typed azure-mgmt-* client installed or no typed listing in catalog.py: one client for all services
-instead of one per service, so every request runs the same pipeline as every other client (token,
-retry policy, read-only guard, rate gate, timeouts).
+typed azure-mgmt-* client installed or no typed listing in catalog.py, for all child data (catalog
+CHILDREN) and for Resource Graph's pages: one client for all services instead of one per service,
+so every request runs the same pipeline as every other client (token, retry policy, read-only
+guard, rate gate, timeouts), and answers stay the JSON ARM sent (no SDK models parsed only to be
+turned back into JSON).
 
 ARM's generic list (`GET /subscriptions/{id}/resources`, `ResourceManagementClient.resources.list`)
 names every resource but never carries `properties` (its `$expand` adds only createdTime,
@@ -93,8 +95,11 @@ API_VERSIONS: dict[str, str] = {
 GRAPH_API_VERSION = "2021-03-01"
 GRAPH_QUERY_PATH = "/providers/Microsoft.ResourceGraph/resources"
 STABLE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_PAGES = 200  # x ARM's page size (usually 100-1000): far more than any real collection
-MAX_ITEMS = 50_000
+# ARM pages hold 100-1000 items, but Key Vault lists secrets in pages as small as 25 (its data plane's
+# default, learn.microsoft.com/rest/api/keyvault/secrets/get-secrets/get-secrets): 2,000 pages is
+# 50,000 secrets in one vault, far more than any real collection.
+MAX_PAGES = 2_000
+MAX_ITEMS = 100_000
 
 
 def api_version(resource_type: str) -> str:
