@@ -108,15 +108,13 @@ def naive_walk(arm: ArmEmulator, subscriptions: list[str]) -> None:
             for item in client.resources.list():
                 client.resources.get_by_id(item.id, api_version="2023-01-01")
                 for call in catalog.children_of(item.type, item.kind):
-                    if call.api_version:  # no typed client: a generic GET of the child collection
-                        generic.list_collection(clients, sub, f"{item.id}/{call.segment}", call.api_version)
-                        continue
-                    args = [parse_scope(item.id)[1], *catalog.parent_names(item.id)]
-                    result = getattr(getattr(clients.get(call.client, sub), call.operation.split(".")[0]),
-                                     call.operation.split(".")[1])(*args)
-                    if not call.single:
-                        list(result)
-            list(clients.get(catalog.SUBSCRIPTION_EXTRAS[0][1].client, sub).role_assignments.list_for_subscription())
+                    path = f"{item.id}/{call.segment}"
+                    if call.single:
+                        generic.get_resource(clients, sub, path, call.api_version)
+                    else:
+                        generic.list_collection(clients, sub, path, call.api_version or "")
+            extra = catalog.SUBSCRIPTION_EXTRAS[0][1]
+            generic.list_collection(clients, sub, f"/subscriptions/{sub}/providers/{extra.type}", extra.api_version or "")
     finally:
         clients.close()
 

@@ -457,3 +457,106 @@ def test_resource_graph_reads_only_what_rules_read_and_counts_the_rest(emulator,
     assert {k.lower(): n for k, n in live_summary["not_assessed"]["by_type"].items()} == \
         {k.lower(): n for k, n in offline_summary["not_assessed"]["by_type"].items()}
     assert live_summary["resources"] == offline_summary["resources"]
+
+
+# --- every response is read within limits (size, JSON depth): past them, a coverage gap -----------
+
+PAYMENTS_TDE = r"/databases/payments/transparentDataEncryption$"
+
+
+def changed_only_under(inventory: Inventory, rules, marker: str) -> list[str]:
+    """The rule ids whose findings differ from the snapshot scan's. Every difference concerns
+    `marker` (the resource whose data could not be read): a snapshot finding there is gone or
+    changed, and what the live scan says instead is UNKNOWN naming it — never a PASS, and no
+    other resource's verdict moves."""
+    expected = Inventory()
+    load_snapshot(DEMO / "azure", expected)
+    before = {f.fingerprint: f for f in findings(expected, rules)}
+    after = {f.fingerprint: f for f in findings(inventory, rules)}
+    lost = [f for fp, f in before.items() if fp not in after or after[fp].status is not f.status]
+    instead = [f for fp, f in after.items() if fp not in before or before[fp].status is not f.status]
+    assert lost and all(marker in f.resource_id.lower() for f in lost), lost
+    assert instead and all(f.status is Status.UNKNOWN and marker in (f.resource_id + f.message).lower()
+                           for f in instead), instead
+    return sorted({f.rule_id for f in lost})
+
+
+def test_child_answer_larger_than_the_cap_is_a_coverage_gap_not_read_nor_retried(emulator, rules):
+    from vdcaudit.collectors.azure.clients import MAX_RESPONSE_BYTES
+
+    emulator.add_fault(Fault.answer(b"{" + b" " * MAX_RESPONSE_BYTES + b"}", times=None, path=PAYMENTS_TDE))
+    inventory = live(emulator)
+    [record] = inventory.coverage
+    assert (record.scope, record.resource_type) == (SPOKE1, "Microsoft.Sql/servers/databases/transparentDataEncryption")
+    assert record.reason == f"response larger than 64 MiB ({MAX_RESPONSE_BYTES + 2:,} bytes)"
+    assert emulator.log.count(PAYMENTS_TDE) == 1  # refused once, not asked again by the retry policy
+    assert "VDC-SQL-001" in changed_only_under(inventory, rules, "/databases/payments")
+
+
+def test_answer_without_a_length_is_counted_while_read(emulator, rules):
+    fileservice = r"/storageAccounts/stspoke1app/fileServices/default$"
+    emulator.add_fault(Fault.answer(b'{"properties": {}, "x": "' + b"a" * 70_000 + b'"}', times=None, path=fileservice,
+                                    declared=False))
+    inventory = live(emulator, max_response_bytes=64 * 1024)
+    [record] = inventory.coverage
+    assert (record.scope, record.resource_type, record.reason) == (
+        SPOKE1, "Microsoft.Storage/storageAccounts/fileServices", "response larger than 64 KiB")
+    assert changed_only_under(inventory, rules, "/storageaccounts/stspoke1app") == ["VDC-ST-008", "VDC-ST-009"]
+
+
+def test_answer_nested_too_deep_is_a_coverage_gap(emulator, rules):
+    deep = b'{"value": ' + b"[" * 250 + b"]" * 250 + b"}"
+    emulator.add_fault(Fault.answer(deep, times=None, path=PAYMENTS_TDE))
+    inventory = live(emulator)
+    [record] = inventory.coverage
+    assert record.reason == "response is JSON nested deeper than 200 levels" and "payments" in record.detail
+    assert "VDC-SQL-001" in changed_only_under(inventory, rules, "/databases/payments")
+
+
+def test_oversized_typed_list_is_a_gap_for_that_subscription_and_type_only(emulator, rules):
+    emulator.add_fault(Fault.answer(b'{"value": [], "x": "' + b"a" * 70_000 + b'"}', times=None,
+                                    path=f"/subscriptions/{SPOKE2}/providers/Microsoft.ServiceBus/namespaces"))
+    inventory = live(emulator, no_graph=True, max_response_bytes=64 * 1024)
+    assert [(c.scope, c.resource_type, c.reason) for c in inventory.coverage] == [
+        (SPOKE2, "Microsoft.ServiceBus/namespaces", "response larger than 64 KiB (70,022 bytes)")]
+    assert not [r for r in inventory.of_type("Microsoft.ServiceBus/namespaces") if r["subscriptionId"] == SPOKE2]
+    assert inventory.of_type("Microsoft.ServiceBus/namespaces")
+    [unknown] = [f for f in findings(inventory, rules) if f.rule_id == "VDC-SB-001" and f.resource_id == SPOKE2]
+    assert unknown.status is Status.UNKNOWN and "response larger than 64 KiB" in unknown.message
+
+
+def test_oversized_resource_graph_page_falls_back_to_the_sdk(emulator, rules, snapshot_verdicts):
+    emulator.add_fault(Fault.answer(b'{"data": [], "x": "' + b"a" * 70_000 + b'"}', times=None, path="resourcegraph"))
+    inventory = live(emulator, max_response_bytes=64 * 1024)
+    assert inventory.coverage == []
+    assert verdicts(inventory, rules) == snapshot_verdicts
+    assert "sdk fallback" in inventory.sources[-1]["method"]
+
+
+def test_unregistered_resource_provider_is_a_coverage_gap_not_a_registration(emulator, rules):
+    # azure-mgmt-core would answer this 409 by registering the provider (a POST): the read-only
+    # guard would refuse it as a bug and stop the scan; it is a coverage gap instead
+    emulator.add_fault(Fault.error(
+        409, times=None, path=f"/subscriptions/{SPOKE2}/providers/Microsoft.ServiceBus/namespaces",
+        code="MissingSubscriptionRegistration",
+        message=f"The subscription '{SPOKE2}' is not registered to use namespace 'Microsoft.ServiceBus'. "
+                "See https://aka.ms/rps-not-found for how to register subscriptions."))
+    inventory = live(emulator, no_graph=True)
+    assert [(c.scope, c.resource_type, c.reason) for c in inventory.coverage] == [
+        (SPOKE2, "Microsoft.ServiceBus/namespaces", "409 MissingSubscriptionRegistration (resource provider not registered)")]
+    assert emulator.log.methods() == {"GET"}
+    [unknown] = [f for f in findings(inventory, rules) if f.rule_id == "VDC-SB-001" and f.resource_id == SPOKE2]
+    assert unknown.status is Status.UNKNOWN
+
+
+def test_environment_is_read_once_and_still_honoured(emulator, rules, snapshot_verdicts, monkeypatch):
+    # The session resolves proxies and the CA bundle variables at start instead of per request:
+    # REQUESTS_CA_BUNDLE still verifies the endpoint, HTTPS_PROXY is used, NO_PROXY bypasses it.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_path)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    inventory = live(emulator, ca_bundle=None)
+    assert inventory.coverage == [] and verdicts(inventory, rules) == snapshot_verdicts
+    monkeypatch.delenv("NO_PROXY")
+    with pytest.raises(InputError, match="cannot list subscriptions: connection failed"):
+        live(emulator, ca_bundle=None)

@@ -19,7 +19,8 @@ at start with `cryptography`, deleted at stop). Nothing is written anywhere else
 Faults (see `Fault`) match on method and a regular expression searched in the request path, and
 fire for every matching request or only the first `times` ones: added latency, an HTTP error
 status (429 with Retry-After, 500, 503, 403 ...), a dropped connection (closed without a
-response), or a stall (no answer for longer than the client's timeout). Several latency and stall
+response), a stall (no answer for longer than the client's timeout), or an answer of the test's
+own (a body too large or nested too deep; with or without a Content-Length). Several latency and stall
 faults add up; the first matching error or drop fault decides the answer.
 """
 
@@ -110,7 +111,7 @@ class Route:
 class Fault:
     """One injected misbehaviour. Build them with the class methods; `times=None` fires forever."""
 
-    kind: str  # "latency" | "status" | "drop" | "stall"
+    kind: str  # "latency" | "status" | "drop" | "stall" | "answer"
     path: str = ""  # regular expression searched (case-insensitively) in the request path
     method: str | None = None  # None: every method
     times: int | None = None
@@ -118,6 +119,9 @@ class Fault:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     code: str = ""  # error code in the body
+    message: str = ""  # error message in the body (default: "injected fault: ...")
+    body: bytes = b""  # "answer": the body sent instead of the route's
+    declared: bool = True  # "answer": send a Content-Length (else the body ends when the connection closes)
     fired: int = 0
 
     @classmethod
@@ -133,8 +137,9 @@ class Fault:
 
     @classmethod
     def error(cls, status: int = 503, times: int | None = 1, path: str = "", method: str | None = None,
-              code: str = "ServiceUnavailable") -> "Fault":
-        return cls("status", path, method, times, status=status, code=code)
+              code: str = "ServiceUnavailable", message: str = "") -> "Fault":
+        """An error answer in ARM's shape; `message` replaces the default "injected fault: ..." text."""
+        return cls("status", path, method, times, status=status, code=code, message=message)
 
     @classmethod
     def forbidden(cls, scope: str, times: int | None = None, method: str | None = None) -> "Fault":
@@ -151,6 +156,13 @@ class Fault:
     def stall(cls, seconds: float, times: int | None = 1, path: str = "", method: str | None = None) -> "Fault":
         """Answer only after `seconds` (longer than the client's read timeout: a timeout)."""
         return cls("stall", path, method, times, seconds=seconds)
+
+    @classmethod
+    def answer(cls, body: bytes, times: int | None = 1, path: str = "", method: str | None = None,
+               declared: bool = True) -> "Fault":
+        """Answer 200 with `body` (JSON) instead of the route's answer; `declared=False` sends no
+        Content-Length and closes the connection after the body, so only reading tells its size."""
+        return cls("answer", path, method, times, status=200, body=body, declared=declared)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -438,8 +450,10 @@ class EmulatorServer:
             except OSError:
                 pass
             return
-        if fault is not None:
-            response = Response.error(fault.status, fault.code, f"injected fault: {fault.describe()}",
+        if fault is not None and fault.kind == "answer":
+            response = Response(200, fault.body, {"Content-Type": "application/json; charset=utf-8"})
+        elif fault is not None:
+            response = Response.error(fault.status, fault.code, fault.message or f"injected fault: {fault.describe()}",
                                       fault.headers)
         else:
             response = self._route(method, path, query, handler, body)
@@ -448,10 +462,17 @@ class EmulatorServer:
         handler.send_response(response.status)
         for name, value in response.headers.items():
             handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(response.body)))
+        if fault is None or fault.declared:
+            handler.send_header("Content-Length", str(len(response.body)))
+        else:  # the body ends when the connection closes (HTTP/1.1 without a length)
+            handler.close_connection = True
+            handler.send_header("Connection", "close")
         handler.end_headers()
         if method != "HEAD":
-            handler.wfile.write(response.body)
+            try:
+                handler.wfile.write(response.body)
+            except OSError:  # the client stopped reading (refused a body too large): nothing to do
+                handler.close_connection = True
 
     def _route(self, method: str, path: str, query: dict[str, str], handler: _Handler, body: bytes) -> Response:
         allowed = False

@@ -82,8 +82,9 @@ def _graph_types(params: dict[str, Any]) -> set[str] | None:
 
 def build(params: dict[str, Any]) -> Any:
     """The collector for these options (after checking them). Optional keys that no CLI option
-    sets (`retry_backoff`, `graph_page_size`, `rate_gate`) let tests and benchmarks tune it."""
-    from vdcaudit.collectors.azure.clients import Clients, Connection
+    sets (`retry_backoff`, `graph_page_size`, `rate_gate`, `max_response_bytes`) let tests and
+    benchmarks tune it."""
+    from vdcaudit.collectors.azure.clients import MAX_RESPONSE_BYTES, Clients, Connection
     from vdcaudit.collectors.azure.clouds import CLOUDS, check_endpoint, make_credential
     from vdcaudit.collectors.azure.collector import AzureCollector, Settings
 
@@ -101,7 +102,8 @@ def build(params: dict[str, Any]) -> Any:
         endpoint=endpoint, credential=credential, scope=cloud.scope, ca_bundle=ca_bundle,
         timeout=float(params.get("request_timeout") or DEFAULT_TIMEOUT),
         concurrency=int(params.get("concurrency") or DEFAULT_CONCURRENCY),
-        backoff=float(params.get("retry_backoff", 0.8)))
+        backoff=float(params.get("retry_backoff", 0.8)),
+        max_response_bytes=int(params.get("max_response_bytes") or MAX_RESPONSE_BYTES))
     settings = Settings(
         subscriptions=list(params.get("subscription") or ()), all_subscriptions=bool(params.get("all_subscriptions")),
         management_group=params.get("management_group"), use_graph=not params.get("no_graph"),

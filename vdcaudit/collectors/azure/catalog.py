@@ -7,8 +7,9 @@ TDE state, a server's encryption protector, a web app's configuration ...). Thei
 linked to the parent under `x_vdcaudit.children.<last type segment>` by the inventory.
 SUBSCRIPTION_EXTRAS: lists read once per subscription when it holds a given type (role
 assignments, for Key Vault's separation-of-duties check).
-A call with an `api_version` has no typed client installed: it is a generic ARM GET
-(collectors/azure/generic.py; its version from the one table, generic.API_VERSIONS) of
+A call with an `api_version` is a generic ARM GET (collectors/azure/generic.py; its version from
+the one table, generic.API_VERSIONS): every child read and subscription extra, and the listings of
+types without a typed client installed. It GETs
 `/subscriptions/{s}/providers/{type}` (scope "subscription"),
 `{parent id}/{segment}` (scope "parent"), or each resource of the type by its id (scope "each",
 for nested tracked types the generic list names: one GET per resource).
@@ -25,7 +26,6 @@ from vdcaudit.collectors.azure import generic
 
 # Client classes by "module:class": a package is imported only when a call needs it (the SDK
 # packages take seconds to import; a scan's first request should not wait for all of them).
-AUTHORIZATION = "azure.mgmt.authorization:AuthorizationManagementClient"
 COMPUTE = "azure.mgmt.compute:ComputeManagementClient"
 KEYVAULT = "azure.mgmt.keyvault:KeyVaultManagementClient"
 LOGANALYTICS = "azure.mgmt.loganalytics:LogAnalyticsManagementClient"
@@ -123,18 +123,19 @@ LISTINGS: list[Call] = [
     )),
 ]
 
+# Child data is read as ARM sends it, through the one generic pipeline (generic.py): a typed client
+# would parse each answer into SDK models only for wire() to turn them back into the same JSON, which
+# cost most of the collector's CPU at thousands of child reads. Each api-version (generic.API_VERSIONS)
+# is the one the typed client sent before, so the requests and the shapes are unchanged.
 CHILDREN: list[Call] = [
-    Call("Microsoft.Sql/servers/databases/transparentDataEncryption", SQL,
-         "transparent_data_encryptions.list_by_database", "parent", parent="Microsoft.Sql/servers/databases"),
-    Call("Microsoft.Sql/servers/encryptionProtector", SQL,
-         "encryption_protectors.list_by_server", "parent", parent="Microsoft.Sql/servers"),
-    Call("Microsoft.Sql/managedInstances/encryptionProtector", SQL,
-         "managed_instance_encryption_protectors.list_by_instance", "parent", parent="Microsoft.Sql/managedInstances"),
+    generic_child("Microsoft.Sql/servers/databases/transparentDataEncryption", "Microsoft.Sql/servers/databases",
+                  "transparentDataEncryption"),
+    generic_child("Microsoft.Sql/servers/encryptionProtector", "Microsoft.Sql/servers", "encryptionProtector"),
+    generic_child("Microsoft.Sql/managedInstances/encryptionProtector", "Microsoft.Sql/managedInstances",
+                  "encryptionProtector"),
     # Key metadata only (type, size, rotation policy): the management plane never returns key material
-    Call("Microsoft.KeyVault/vaults/keys", KEYVAULT, "keys.list", "parent",
-         parent="Microsoft.KeyVault/vaults"),
-    Call("Microsoft.Web/sites/config", WEB, "web_apps.get_configuration", "parent",
-         parent="Microsoft.Web/sites", single=True),
+    generic_child("Microsoft.KeyVault/vaults/keys", "Microsoft.KeyVault/vaults", "keys"),
+    generic_child("Microsoft.Web/sites/config", "Microsoft.Web/sites", "config/web", single=True),
     # --- issue 13, in transit ---
     # Server parameters (require_secure_transport, ssl_min_protocol_version / tls_version)
     generic_child("Microsoft.DBforPostgreSQL/flexibleServers/configurations",
@@ -142,9 +143,8 @@ CHILDREN: list[Call] = [
     generic_child("Microsoft.DBforMySQL/flexibleServers/configurations",
                   "Microsoft.DBforMySQL/flexibleServers", "configurations"),
     # SMB protocol settings; accounts of the blob-only kinds have no file service
-    Call("Microsoft.Storage/storageAccounts/fileServices", STORAGE,
-         "file_services.get_service_properties", "parent", parent="Microsoft.Storage/storageAccounts",
-         single=True, parent_kinds=frozenset({"storage", "storagev2", "filestorage"})),
+    generic_child("Microsoft.Storage/storageAccounts/fileServices", "Microsoft.Storage/storageAccounts",
+                  "fileServices/default", single=True, parent_kinds=frozenset({"storage", "storagev2", "filestorage"})),
     generic_child("Microsoft.Cache/redisEnterprise/databases",
                   "Microsoft.Cache/redisEnterprise", "databases"),
     generic_child("Microsoft.Cdn/profiles/afdEndpoints/routes",
@@ -153,11 +153,9 @@ CHILDREN: list[Call] = [
     generic_child("Microsoft.Cdn/profiles/customDomains", "Microsoft.Cdn/profiles", "customDomains",
                   parent_kinds=frozenset({"frontdoor"})),
 
-    Call("Microsoft.Web/sites/slots/config", WEB, "web_apps.get_configuration_slot", "parent",
-         parent="Microsoft.Web/sites/slots", single=True),
+    generic_child("Microsoft.Web/sites/slots/config", "Microsoft.Web/sites/slots", "config/web", single=True),
     # Secret metadata only (attributes: exp, nbf, enabled): the management plane never returns values
-    Call("Microsoft.KeyVault/vaults/secrets", KEYVAULT, "secrets.list", "parent",
-         parent="Microsoft.KeyVault/vaults"),
+    generic_child("Microsoft.KeyVault/vaults/secrets", "Microsoft.KeyVault/vaults", "secrets"),
     # GET {database id}/transparentDataEncryption (Microsoft.Sql 2021-11-01): the "current" setting
     generic_child("Microsoft.Sql/managedInstances/databases/transparentDataEncryption",
                   "Microsoft.Sql/managedInstances/databases", "transparentDataEncryption"),
@@ -166,8 +164,8 @@ CHILDREN: list[Call] = [
 # (type that makes the list worth reading, the list)
 SUBSCRIPTION_EXTRAS: list[tuple[str, Call]] = [
     ("Microsoft.KeyVault/vaults",
-     Call("Microsoft.Authorization/roleAssignments", AUTHORIZATION,
-          "role_assignments.list_for_subscription", "subscription")),
+     Call("Microsoft.Authorization/roleAssignments", RESOURCES, "", "subscription",
+          api_version=generic.api_version("Microsoft.Authorization/roleAssignments"))),
 ]
 
 LISTED_TYPES = {call.type.lower() for call in LISTINGS}

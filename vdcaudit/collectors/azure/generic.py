@@ -1,7 +1,9 @@
 """Generic read-only ARM access through azure-mgmt-resource, for every resource type that has no
-typed azure-mgmt-* client installed or no typed listing in catalog.py: one client for all services
-instead of one per service, so every request runs the same pipeline as every other client (token,
-retry policy, read-only guard, rate gate, timeouts).
+typed azure-mgmt-* client installed or no typed listing in catalog.py, for all child data (catalog
+CHILDREN) and for Resource Graph's pages: one client for all services instead of one per service,
+so every request runs the same pipeline as every other client (token, retry policy, read-only
+guard, rate gate, timeouts), and answers stay the JSON ARM sent (no SDK models parsed only to be
+turned back into JSON).
 
 ARM's generic list (`GET /subscriptions/{id}/resources`, `ResourceManagementClient.resources.list`)
 names every resource but never carries `properties` (its `$expand` adds only createdTime,
@@ -28,8 +30,10 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
 
 from vdcaudit.collectors.azure.clients import Clients
+from vdcaudit.jsonfile import fast_loads
 
 # ARM type (lower-case) -> api-version (stable versions documented in the REST reference of each
 # provider, learn.microsoft.com/rest/api/<service>). The one table of versions: GETs by id of types
@@ -56,6 +60,17 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.containerservice/managedclusters": "2024-09-01",
     "microsoft.keyvault/managedhsms": "2023-07-01",
     "microsoft.sql/managedinstances/databases": "2021-11-01",
+    # child data (catalog.CHILDREN): the versions the typed clients sent before (azure-mgmt-sql 4.0.0,
+    # -keyvault 14.1.0, -web 11.0.1, -storage 25.3.0, -authorization 4.0.0 defaults)
+    "microsoft.sql/servers/databases/transparentdataencryption": "2025-01-01",
+    "microsoft.sql/servers/encryptionprotector": "2025-01-01",
+    "microsoft.sql/managedinstances/encryptionprotector": "2025-01-01",
+    "microsoft.keyvault/vaults/keys": "2026-05-15",
+    "microsoft.keyvault/vaults/secrets": "2026-05-15",
+    "microsoft.web/sites/config": "2025-05-01",
+    "microsoft.web/sites/slots/config": "2025-05-01",
+    "microsoft.storage/storageaccounts/fileservices": "2026-09-01",
+    "microsoft.authorization/roleassignments": "2022-04-01",
     "microsoft.sql/managedinstances/databases/transparentdataencryption": "2021-11-01",
     # in-transit kinds (issue 13)
     "microsoft.eventgrid/topics": "2025-02-15",
@@ -76,9 +91,15 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.network/vpngateways": "2024-05-01",
     "microsoft.network/vpnserverconfigurations": "2024-05-01",
 }
+# Resource Graph's query API (learn.microsoft.com/rest/api/azureresourcegraph/resourcegraph/resources/resources)
+GRAPH_API_VERSION = "2021-03-01"
+GRAPH_QUERY_PATH = "/providers/Microsoft.ResourceGraph/resources"
 STABLE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_PAGES = 200  # x ARM's page size (usually 100-1000): far more than any real collection
-MAX_ITEMS = 50_000
+# ARM pages hold 100-1000 items, but Key Vault lists secrets in pages as small as 25 (its data plane's
+# default, learn.microsoft.com/rest/api/keyvault/secrets/get-secrets/get-secrets): 2,000 pages is
+# 50,000 secrets in one vault, far more than any real collection.
+MAX_PAGES = 2_000
+MAX_ITEMS = 100_000
 
 
 def api_version(resource_type: str) -> str:
@@ -125,13 +146,37 @@ def get_resource(clients: Clients, subscription: str, path: str, api_version: st
     (ResourceNotFoundError when it does not exist). No api-version: the URL carries its own."""
     client = clients.get(ResourceManagementClient, subscription)
     request = HttpRequest("GET", path, params={"api-version": api_version} if api_version else None)
-    response = client.send_request(request)
+    return _json_object(client.send_request(request, stream=True), f"GET {urlsplit(path).path}")
+
+
+def query_graph(clients: Clients, subscriptions: list[str], query: str, top: int, skip_token: str | None) -> dict[str, Any]:
+    """One page of a Resource Graph query, rows as objects, as the service sends it (`data`,
+    `$skipToken`, `resultTruncated`): plain JSON, not SDK models walked row by row."""
+    options: dict[str, Any] = {"$top": top, "resultFormat": "objectArray"}
+    if skip_token:
+        options["$skipToken"] = skip_token
+    request = HttpRequest("POST", GRAPH_QUERY_PATH, params={"api-version": GRAPH_API_VERSION},
+                          json={"subscriptions": subscriptions, "query": query, "options": options})
+    # this (msrest-generation) client names its raw send `_send_request`; newer ones `send_request`
+    client = clients.get(ResourceGraphClient)
+    return _json_object(client._send_request(request, stream=True), "Resource Graph query")
+
+
+def _json_object(response: Any, what: str) -> dict[str, Any]:
+    """The response's JSON object; an error status, or a body that is not a JSON object, raises
+    (HttpResponseError, so the read becomes a coverage gap). Sent with stream=True only so that
+    azure-core does not parse the JSON a second time (ContentDecodePolicy): the clients' session
+    has already read the whole body within limits (size, depth)."""
+    response.read()
     if response.status_code == 404:
         raise ResourceNotFoundError(response=response)
     response.raise_for_status()
-    body = response.json()
+    try:
+        body = fast_loads(response.content)
+    except ValueError:
+        raise HttpResponseError(message=f"{what}: the response is not JSON") from None
     if not isinstance(body, dict):
-        raise HttpResponseError(message=f"GET {urlsplit(path).path}: the response is not a JSON object")
+        raise HttpResponseError(message=f"{what}: the response is not a JSON object")
     return body
 
 

@@ -27,6 +27,7 @@ from urllib3.connectionpool import HTTPSConnectionPool
 
 from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url, origin
 from vdcaudit.errors import InputError
+from vdcaudit.httpbody import BodyTooLarge, read_body
 from vdcaudit.jsonfile import TOO_DEEP, TooDeep, decode
 
 API_ROOT = "/networking/v1"
@@ -34,7 +35,6 @@ DISCOVERY_PATH = "/networking/discovery"
 MAX_PAGES = 1000  # a controller that keeps answering with nextLink is broken; stop rather than loop
 # The largest fabric's biggest collection (thousands of NICs, a few KB each) is tens of MB.
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
-_CHUNK = 64 * 1024
 AUTH_MODES = ("none", "negotiate", "cert")
 
 
@@ -212,20 +212,12 @@ def _socket_error(exc: BaseException) -> str:
 
 def _read_body(response: requests.Response) -> bytes:
     """The body, refusing one past MAX_RESPONSE_BYTES (as declared or as read) before reading it all."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-        raise NcReadError(f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB ({int(declared):,} bytes)")
-    chunks: list[bytes] = []
-    size = 0
     try:
-        for chunk in response.iter_content(_CHUNK):
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise NcReadError(f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB")
-            chunks.append(chunk)
+        return read_body(response, MAX_RESPONSE_BYTES)
+    except BodyTooLarge as exc:
+        raise NcReadError(str(exc)) from None
     except requests.exceptions.RequestException as exc:
         raise NcReadError("connection lost while reading the response", _first_line(exc)) from None
-    return b"".join(chunks)
 
 
 def _error_text(body: bytes) -> str:
