@@ -185,3 +185,31 @@ def test_an_unreachable_postgresql_is_one_clear_line_without_the_password() -> N
         History("postgresql://scanner:s3cret@127.0.0.1:1/vdc?connect_timeout=3")
     assert "s3cret" not in str(caught.value)
     assert str(caught.value).startswith("postgresql://scanner:***@127.0.0.1:1/vdc")
+
+
+def test_a_history_created_by_another_opener_meanwhile_is_opened_not_refused(history_target: str,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two scans start at once on a new history: the second reads "no schema yet", then the first
+    creates the tables before the second takes the write lock. The second must open the history
+    the first made, not refuse it as somebody else's database (seen as a rare flake of the test above)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from vdcaudit.history import database
+
+    target = history_target
+    seen_first = []
+
+    class OtherOpenerMeanwhile:
+        @staticmethod
+        def configure(connection: object) -> object:
+            context = MigrationContext.configure(connection)
+            if seen_first:
+                return context
+            seen_first.append(context.get_current_revision())  # nothing there yet
+            monkeypatch.setattr(database, "MigrationContext", MigrationContext)
+            database.Database(target).close()  # the other vdcaudit creates the history now
+            return type("Before", (), {"get_current_revision": lambda self: None})()
+
+    monkeypatch.setattr(database, "MigrationContext", OtherOpenerMeanwhile)
+    with History(target) as history:
+        assert seen_first == [None] and history.scans() == []

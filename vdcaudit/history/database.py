@@ -129,14 +129,17 @@ class Database:
         known = {rev.revision for rev in scripts.walk_revisions()}
         with self.engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
-            if current is None:
-                self._refuse_foreign(connection)
         if current == head:
             return
         if current is not None and current not in known:
             raise InputError(f"written by a newer vdcaudit (schema revision {current}, this version knows up to "
                              f"{head}); upgrade vdcaudit to read it", self.shown)
         with self.write() as connection:
+            # Looked at again under the write lock: another vdcaudit opening the same new history
+            # may have created the tables (and the revision) since the read above, and must not
+            # make this one take the history for somebody else's database.
+            if MigrationContext.configure(connection).get_current_revision() is None:
+                self._refuse_foreign(connection)
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = connection
