@@ -16,6 +16,7 @@ a FIFO or a socket where a file should go is refused before anything is written.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -96,7 +97,8 @@ class FileSet:
         except OSError as exc:
             self._discard()
             raise InputError(f"cannot write: {reason(exc)}", final) from None
-        stream: BinaryIO = os.fdopen(handle, "wb", buffering=1 << 20)  # renderers write finding by finding
+        # renderers write finding by finding; the sha256 is taken on the way to the file
+        stream: BinaryIO = io.BufferedWriter(_Hashing(io.FileIO(handle, "wb")), 1 << 20)  # type: ignore[arg-type]
         self._staged.append((Path(temp), final, stream))
         return stream
 
@@ -109,9 +111,9 @@ class FileSet:
 
     def digest(self, name: str) -> str:
         """sha256 of what has been written to `name` so far (its stream is flushed first)."""
-        temp, _, stream = self._entry(name)
+        stream = self._entry(name)[2]
         stream.flush()
-        return file_digest(temp)
+        return stream.raw.sha.hexdigest()  # type: ignore[attr-defined]
 
     def _entry(self, name: str) -> tuple[Path, Path, BinaryIO]:
         final = self.target(name)
@@ -180,6 +182,29 @@ class FileSet:
         for backup in backups.values():
             backup.unlink(missing_ok=True)
         self._staged.clear()
+
+
+class _Hashing(io.RawIOBase):
+    """A file that hashes (sha256) what is written to it, as it is written."""
+
+    def __init__(self, file: io.FileIO) -> None:
+        self.file = file
+        self.sha = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        written = self.file.write(data)
+        self.sha.update(memoryview(data)[:written])
+        return written
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
 
 
 def file_digest(path: Path) -> str:

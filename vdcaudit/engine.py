@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from vdcaudit import jmes
+from vdcaudit import forking, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import META, Inventory
@@ -33,31 +33,77 @@ class EngineResult:
     scopes: dict[str, dict[str, Any]]
 
 
-def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = None) -> EngineResult:
-    from vdcaudit.checks import CHECKS
+# From this many resources, rules are judged on both cores: half of them in a forked worker
+# (vdcaudit.forking). Below it the worker's start and the trip of its findings back cost more than
+# they save.
+PARALLEL_FROM_RESOURCES = 20_000
 
+
+def run(rules: list[Rule], inventory: Inventory, context: ScanContext | None = None) -> EngineResult:
     context = context or ScanContext()
     inventory.link_children()
-    findings: list[Finding] = []
-    for rule in rules:
-        findings.extend(_coverage_gaps(rule, inventory))
-        if rule.check:
-            try:
-                findings.extend(CHECKS[rule.check](rule, inventory, context))
-            except Exception as exc:  # a broken check must not hide the other rules' results
-                findings.append(scope_finding(rule, rule.resource_type, Status.ERROR,
-                                              f"check {rule.check} failed: {type(exc).__name__}: {exc}", "engine"))
-            continue
-        exempt = policy_exemption(rule, context)
-        for resource_type in rule.resource_types:
-            for resource in inventory.of_type(resource_type):
-                if resource.get(META, {}).get("source") not in rule.sources:
-                    continue
-                finding = evaluate(rule, resource, exempt)
-                if finding is not None:
-                    findings.append(finding)
+    judged = _judge_all(rules, inventory, context)
+    findings = [finding for index in range(len(rules)) for finding in judged[index]]  # in rule order, as one process
     scopes: dict[str, dict[str, Any]] = {}
     return EngineResult(findings=findings, not_assessed=_not_assessed(rules, inventory, scopes), scopes=scopes)
+
+
+def _judge_all(rules: list[Rule], inventory: Inventory, context: ScanContext) -> dict[int, list[Finding]]:
+    """Findings by rule index. With a large inventory, the rules are split by the resources they
+    judge and one half goes to a worker; if the worker fails, its half is judged here instead
+    (slower, the same verdicts): a broken worker never changes a result."""
+    def judge(indexes: list[int]) -> dict[int, list[Finding]]:
+        return {index: _judge(rules[index], inventory, context) for index in indexes}
+
+    if len(inventory) < PARALLEL_FROM_RESOURCES or len(rules) < 2 or not forking.available():
+        return judge(list(range(len(rules))))
+    here, there = _split(rules, inventory)
+    worker = forking.Forked(lambda: judge(there), "the worker judging rules")
+    try:
+        judged = judge(here)
+    except BaseException:
+        worker.stop()
+        raise
+    try:
+        judged.update(worker.result())
+    except forking.WorkerFailed:
+        judged.update(judge(there))
+    return judged
+
+
+def _split(rules: list[Rule], inventory: Inventory) -> tuple[list[int], list[int]]:
+    """Rule indexes for here and for the worker, balanced by the resources each rule judges."""
+    cost = {index: 1 + sum(len(inventory.of_type(t)) for t in rule.resource_types) for index, rule in enumerate(rules)}
+    sides: tuple[list[int], list[int]] = ([], [])
+    load = [0, 0]
+    for index in sorted(cost, key=lambda i: -cost[i]):
+        lighter = 0 if load[0] <= load[1] else 1
+        sides[lighter].append(index)
+        load[lighter] += cost[index]
+    return sides
+
+
+def _judge(rule: Rule, inventory: Inventory, context: ScanContext) -> list[Finding]:
+    """Every finding of one rule."""
+    from vdcaudit.checks import CHECKS
+
+    findings = _coverage_gaps(rule, inventory)
+    if rule.check:
+        try:
+            findings.extend(CHECKS[rule.check](rule, inventory, context))
+        except Exception as exc:  # a broken check must not hide the other rules' results
+            findings.append(scope_finding(rule, rule.resource_type, Status.ERROR,
+                                          f"check {rule.check} failed: {type(exc).__name__}: {exc}", "engine"))
+        return findings
+    exempt = policy_exemption(rule, context)
+    for resource_type in rule.resource_types:
+        for resource in inventory.of_type(resource_type):
+            if resource.get(META, {}).get("source") not in rule.sources:
+                continue
+            finding = evaluate(rule, resource, exempt)
+            if finding is not None:
+                findings.append(finding)
+    return findings
 
 
 def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:

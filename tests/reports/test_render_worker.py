@@ -5,15 +5,17 @@ every old report as it was and no temporary file behind."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from vdcaudit import render_worker
+from vdcaudit import forking, render_worker
 from vdcaudit.errors import InputError
-from vdcaudit.output import write_reports
+from vdcaudit.atomic import file_digest
+from vdcaudit.output import MANIFEST, write_reports
 from vdcaudit.reports import RENDERERS, Renderer
 from vdcaudit.scan import ScanResult
 
@@ -40,15 +42,18 @@ def test_worker_output_is_byte_for_byte_what_one_process_writes(demo_result: Sca
     write_reports(demo_result, FORMATS, tmp_path / "one")
     monkeypatch.setattr(render_worker, "PARALLEL_FROM_FINDINGS", 0)
     started = []
-    real = render_worker._Worker.__init__
+    real = forking.Forked.__init__
 
-    def spy(self: Any, *args: Any) -> None:
-        real(self, *args)
-        started.append(self._names)
-    monkeypatch.setattr(render_worker._Worker, "__init__", spy)
+    def spy(self: Any, target: Any, name: str) -> None:
+        real(self, target, name)
+        started.append(name)
+    monkeypatch.setattr(forking.Forked, "__init__", spy)
     write_reports(demo_result, FORMATS, tmp_path / "two")
-    assert started and started[0]  # the worker did write some formats
+    assert started and started[0].startswith("the worker rendering ")  # the worker did write some formats
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    manifest = json.loads((tmp_path / "two" / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert {name: entry["sha256"] for name, entry in manifest.items()} == \
+        {RENDERERS[f].filename: file_digest(tmp_path / "two" / RENDERERS[f].filename) for f in FORMATS}
 
 
 def _old_reports(folder: Path) -> dict[str, bytes]:

@@ -14,6 +14,7 @@ a reader meets every resource before a finding names it.
 
 from __future__ import annotations
 
+import json
 from typing import Any, BinaryIO
 
 from vdcaudit.jsonout import dumps, dumps_pretty
@@ -53,9 +54,21 @@ def head(result: ScanResult) -> dict[str, Any]:
 def resource_key(finding: Finding) -> ResourceKey:
     """What makes two findings share one `resources` entry: every resource field alike. (Findings
     about one scope id may differ in type or location, one per rule: they get an entry each.)"""
-    location = finding.location  # any JSON a source carried: compared as its encoding
     return (finding.resource_id, finding.resource_name, finding.resource_type, finding.subscription,
-            finding.resource_group, finding.source, dumps(location) if location else None)
+            finding.resource_group, finding.source, _location_key(finding.location))
+
+
+def _location_key(location: dict[str, Any] | None) -> Any:
+    """{file, line} as a tuple; any other JSON a source carried, as its text. (Not orjson's bytes:
+    each keeps a 4 KiB buffer, 700 MB for the keys of 170,000 findings.)"""
+    if not location:
+        return None
+    key = tuple(location.items())
+    try:
+        hash(key)
+    except TypeError:
+        return json.dumps(location, sort_keys=True, default=str)
+    return key
 
 
 def resource_record(finding: Finding) -> dict[str, Any]:
