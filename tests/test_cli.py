@@ -188,3 +188,17 @@ def test_version_fast_path_prints_what_click_prints() -> None:
         [sys.executable, "-c", "import sys; sys.argv = ['vdcaudit', '--version']; from vdcaudit.entry import main; "
                                "main(); print(sorted(m for m in sys.modules if m.startswith('vdcaudit')))"],
         capture_output=True, text=True, check=True).stdout
+
+
+def test_the_command_ends_with_its_status_and_every_line_flushed(tmp_path: Path) -> None:
+    """The command ends the process itself (os._exit, no interpreter teardown): the gate's status
+    and a usage error's must still be the exit status, and what it printed into a pipe must arrive."""
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "vdcaudit", "scan", "--demo", "--format", "json", "--out", str(out),
+                          "--fail-on", "high"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert f"wrote {out / 'vdcaudit-findings.json'}" in run.stdout
+    assert "gate failed:" in run.stderr
+    bad = subprocess.run([sys.executable, "-m", "vdcaudit", "scan", "--snapshot", str(tmp_path / "missing.json")],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("no such file or folder")
