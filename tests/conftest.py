@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from vdcaudit import forking
 from vdcaudit.rulepack import Rule, load_rules
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,3 +26,16 @@ def write_json(tmp_path: Path):
         path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture
+def forked_workers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the worker processes (vdcaudit.forking) started during the test, in order."""
+    started: list[str] = []
+    real = forking.Forked.__init__
+
+    def spy(self: forking.Forked, target: Any, name: str) -> None:
+        real(self, target, name)
+        started.append(name)
+    monkeypatch.setattr(forking.Forked, "__init__", spy)
+    return started

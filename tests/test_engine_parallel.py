@@ -4,12 +4,11 @@ be exactly one process's, in the same order, and a worker that fails must change
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from vdcaudit import engine, forking
+from vdcaudit import engine
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
 from vdcaudit.inventory import Inventory
@@ -40,16 +39,10 @@ def one_process() -> bytes:
         return _findings(_scan(monkeypatch, 10**9))
 
 
-def test_both_cores_give_exactly_one_process_findings(one_process: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    started = []
-    real = forking.Forked.__init__
-
-    def spy(self: Any, target: Any, name: str) -> None:
-        real(self, target, name)
-        started.append(name)
-    monkeypatch.setattr(forking.Forked, "__init__", spy)
+def test_both_cores_give_exactly_one_process_findings(one_process: bytes, monkeypatch: pytest.MonkeyPatch,
+                                                      forked_workers: list[str]) -> None:
     assert _findings(_scan(monkeypatch, 0)) == one_process
-    assert started == ["the worker judging rules"]
+    assert forked_workers == ["the worker judging rules"]
 
 
 def test_the_split_balances_the_resources_judged(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from vdcaudit import forking, render_worker
+from vdcaudit import render_worker
 from vdcaudit.errors import InputError
 from vdcaudit.atomic import file_digest
 from vdcaudit.output import MANIFEST, write_reports
@@ -38,18 +38,13 @@ def test_the_costliest_formats_go_to_opposite_sides() -> None:
 
 
 def test_worker_output_is_byte_for_byte_what_one_process_writes(demo_result: ScanResult, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               forked_workers: list[str]) -> None:
     write_reports(demo_result, FORMATS, tmp_path / "one")
+    assert not forked_workers  # the demo is far below the threshold: one process
     monkeypatch.setattr(render_worker, "PARALLEL_FROM_FINDINGS", 0)
-    started = []
-    real = forking.Forked.__init__
-
-    def spy(self: Any, target: Any, name: str) -> None:
-        real(self, target, name)
-        started.append(name)
-    monkeypatch.setattr(forking.Forked, "__init__", spy)
     write_reports(demo_result, FORMATS, tmp_path / "two")
-    assert started and started[0].startswith("the worker rendering ")  # the worker did write some formats
+    assert len(forked_workers) == 1 and forked_workers[0].startswith("the worker rendering ")
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
     manifest = json.loads((tmp_path / "two" / MANIFEST).read_text(encoding="utf-8"))["files"]
     assert {name: entry["sha256"] for name, entry in manifest.items()} == \
