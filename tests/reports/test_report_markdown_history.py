@@ -10,7 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from vdcaudit.cli import cli
-from vdcaudit.reports.markdown_report import CHANGE_CLASSES, HISTORY_ROWS, MAX_CHARS, render_markdown_text
+from vdcaudit.history.diff import CHANGE_LABELS
+from vdcaudit.reports.markdown_report import HISTORY_ROWS, MAX_CHARS, render_markdown_text
 from vdcaudit.reports.markdown_report import _history_lines
 
 from report_data import synthetic_result
@@ -30,7 +31,7 @@ def test_markdown_shows_what_changed_since_the_last_scan(tmp_path: Path) -> None
     text = (tmp_path / "day2" / "vdcaudit-summary.md").read_text(encoding="utf-8")
     section = json.loads((tmp_path / "day2" / "vdcaudit-findings.json").read_text(encoding="utf-8"))["sections"]["history"]
     assert "Compared with scan #1 of" in text
-    counts_row = "| " + " | ".join(f"{section['counts'][k]:,}" for k in CHANGE_CLASSES) + " |"
+    counts_row = "| " + " | ".join(f"{section['counts'][k]:,}" for k in CHANGE_LABELS) + " |"
     assert counts_row in text  # the same counts the HTML section shows
     assert "| regressed | medium | `VDC-SB-001` | sb-spoke2-orders | PASS | FAIL |" in text
     assert "| fixed | high | `VDC-ST-002` | stspoke2datalake | FAIL | PASS |" in text
@@ -49,9 +50,9 @@ def test_a_huge_history_section_keeps_the_summary_under_the_comment_limit() -> N
     section = {
         "history": "postgresql://vdcaudit@db/history", "scope": "mg-prod", "scan": 40,
         "before": {"id": 39, "label": None, "started": "2026-11-28T23:00:00+00:00", "rulepack": "a", "scope": "mg-prod"},
-        "rulepack_changed": None, "counts": {k: 5_000 for k in CHANGE_CLASSES}, "alerting": True,
-        "changes": {k: [copy.deepcopy(change) for _ in range(100)] for k in CHANGE_CLASSES if k != "still_failing"},
-        "more": {k: 4_900 for k in CHANGE_CLASSES if k != "still_failing"},
+        "rulepack_changed": None, "counts": {k: 5_000 for k in CHANGE_LABELS}, "alerting": True,
+        "changes": {k: [copy.deepcopy(change) for _ in range(100)] for k in CHANGE_LABELS if k != "still_failing"},
+        "more": {k: 4_900 for k in CHANGE_LABELS if k != "still_failing"},
         "new_coverage_gaps": [{"scope": f"sub-{i}", "resource_type": None, "reason": "403"} for i in range(50)],
         "open_fails": [{**change, "first_seen": "2026-01-01T00:00:00+00:00", "open_days": 332.9}] * 20,
         "open_fails_total": 5_000, "mean_time_to_fix": {"days": 90, "by_severity": {"high": {"fixed": 3, "mean_days": 4.5}}},
@@ -66,4 +67,4 @@ def test_a_huge_history_section_keeps_the_summary_under_the_comment_limit() -> N
     listed = sum(1 for line in lines if line.startswith("| ") and "VDC-ST-002" in line and "days" not in line) \
         - sum(1 for line in lines if line.startswith("| 332.9"))
     more = int(next(line for line in lines if "more changes" in line).split("and ")[1].split(" more")[0].replace(",", ""))
-    assert listed + more == 5_000 * (len(CHANGE_CLASSES) - 1)  # every change is listed or counted
+    assert listed + more == 5_000 * (len(CHANGE_LABELS) - 1)  # every change is listed or counted

@@ -22,7 +22,11 @@ from typing import Any
 from vdcaudit.model import SEVERITY_ORDER
 from vdcaudit.history.records import JUDGED, UNJUDGED, FindingRecord, ScanRecord
 
-CLASSES = ("new", "regressed", "unwaived", "lost_coverage", "fixed", "waived", "still_failing", "gone")
+# Each class of change between two scans, in the order every view lists them, with the words the
+# HTML and Markdown reports head their counts with.
+CHANGE_LABELS = {"new": "new FAIL", "regressed": "regressed", "unwaived": "unwaived", "lost_coverage": "lost coverage",
+                 "fixed": "fixed", "waived": "waived", "still_failing": "still failing", "gone": "no longer seen"}
+CLASSES = tuple(CHANGE_LABELS)
 # The changes a notification is sent for: a gap opened, or a view of one was lost.
 ALERTING = ("new", "regressed", "unwaived", "lost_coverage")
 

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from vdcaudit.history.diff import CHANGE_LABELS
 from vdcaudit.jsonout import dumps, script_safe
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
 from vdcaudit.reports.common import rulepack_version, scan_scope
@@ -63,6 +64,7 @@ def _environment() -> Environment:
     env.finalize = lambda value: visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
     env.filters["evidence_value"] = evidence_value
     env.filters["thousands"] = lambda n: f"{n:,}"
+    env.globals["change_labels"] = CHANGE_LABELS  # the history tables' columns (vdcaudit.history.diff)
     return env
 
 

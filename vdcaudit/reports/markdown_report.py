@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, BinaryIO
 
+from vdcaudit.history.diff import CHANGE_LABELS
 from vdcaudit.model import SEVERITY_ORDER, STATUS_ORDER, Finding
 from vdcaudit.reports.evidence import visible
 from vdcaudit.reports.common import is_open_gap, rulepack_version, scan_scope
@@ -43,10 +44,7 @@ def _gap_line(finding: Finding) -> str:
 
 
 # The "since the last scan" view (vdcaudit/history/view.py since_last_scan), as the HTML report's
-# section shows it: the change classes in the same order and words.
-CHANGE_CLASSES = {"new": "new FAIL", "regressed": "regressed", "unwaived": "unwaived",
-                  "lost_coverage": "lost coverage", "fixed": "fixed", "waived": "waived",
-                  "still_failing": "still failing", "gone": "no longer seen"}
+# section shows it: the change classes in the same order and words (history.diff.CHANGE_LABELS).
 HISTORY_ROWS = 10        # changes listed per class, open FAILs listed
 HISTORY_CHARS = 16_000   # the section's share of MAX_CHARS; the rest is counted, not listed
 
@@ -60,7 +58,7 @@ def _history_lines(section: dict[str, Any]) -> list[str]:
              + (f"Compared with scan #{before['id']} of {md(str(before['started'])[:16].replace('T', ' '))} UTC."
                 if before else "The first scan of this scope: nothing to compare with yet."), ""]
     if before:
-        lines += _table(list(CHANGE_CLASSES.values()), [[f"{section['counts'][k]:,}" for k in CHANGE_CLASSES]])
+        lines += _table(list(CHANGE_LABELS.values()), [[f"{section['counts'][k]:,}" for k in CHANGE_LABELS]])
         lines.append("")
         if section.get("rulepack_changed"):
             changed = section["rulepack_changed"]
@@ -74,13 +72,13 @@ def _history_lines(section: dict[str, Any]) -> list[str]:
             if len(gaps) > HISTORY_ROWS:
                 lines.append(f"- … and {len(gaps) - HISTORY_ROWS:,} more")
             lines.append("")
-        rows = [[CHANGE_CLASSES[kind], change["severity"], f"`{md(change['rule_id'])}`", md(change["resource_name"]),
+        rows = [[CHANGE_LABELS[kind], change["severity"], f"`{md(change['rule_id'])}`", md(change["resource_name"]),
                  md(change["before"] or "absent"), md(change["after"] or "absent")]
-                for kind in CHANGE_CLASSES for change in section["changes"].get(kind, [])[:HISTORY_ROWS]]
+                for kind in CHANGE_LABELS for change in section["changes"].get(kind, [])[:HISTORY_ROWS]]
         listed = _budgeted(_table(["change", "severity", "rule", "resource", "before", "now"], rows), HISTORY_CHARS // 2)
         if rows:
             lines += listed
-            unlisted = sum(section["counts"][k] for k in CHANGE_CLASSES if k != "still_failing") - (len(listed) - 2)
+            unlisted = sum(section["counts"][k] for k in CHANGE_LABELS if k != "still_failing") - (len(listed) - 2)
             if unlisted > 0:
                 lines.append(f"\n… and {unlisted:,} more changes (`vdcaudit history diff` lists them all)")
             lines.append("")
