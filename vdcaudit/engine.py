@@ -74,13 +74,7 @@ def _judge_all(rules: list[Rule], inventory: Inventory, context: ScanContext) ->
 def _split(rules: list[Rule], inventory: Inventory) -> tuple[list[int], list[int]]:
     """Rule indexes for here and for the worker, balanced by the resources each rule judges."""
     cost = {index: 1 + sum(len(inventory.of_type(t)) for t in rule.resource_types) for index, rule in enumerate(rules)}
-    sides: tuple[list[int], list[int]] = ([], [])
-    load = [0, 0]
-    for index in sorted(cost, key=lambda i: -cost[i]):
-        lighter = 0 if load[0] <= load[1] else 1
-        sides[lighter].append(index)
-        load[lighter] += cost[index]
-    return sides
+    return forking.halves(cost, cost.__getitem__)
 
 
 def _judge(rule: Rule, inventory: Inventory, context: ScanContext) -> list[Finding]:

@@ -11,9 +11,11 @@ Only where the platform can fork (not Windows): `available()`.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeVar
+
+_Item = TypeVar("_Item")
 
 from vdcaudit.errors import InputError
 
@@ -24,6 +26,18 @@ class WorkerFailed(Exception):
 
 def available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def halves(items: Iterable[_Item], cost: Callable[[_Item], float]) -> tuple[list[_Item], list[_Item]]:
+    """(the half for this process, the half for a worker), balanced by `cost`: the costliest item
+    first, each to the lighter side."""
+    sides: tuple[list[_Item], list[_Item]] = ([], [])
+    load = [0.0, 0.0]
+    for item in sorted(items, key=lambda i: -cost(i)):
+        lighter = 0 if load[0] <= load[1] else 1
+        sides[lighter].append(item)
+        load[lighter] += cost(item)
+    return sides
 
 
 class Forked:

@@ -26,14 +26,8 @@ PARALLEL_FROM_FINDINGS = 20_000
 
 
 def split(formats: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(formats written here, formats for the worker): the costliest first, each to the lighter side."""
-    sides: tuple[list[str], list[str]] = ([], [])
-    load = [0.0, 0.0]
-    for name in sorted(formats, key=lambda f: -COST.get(f, 1.0)):
-        lighter = 0 if load[0] <= load[1] else 1
-        sides[lighter].append(name)
-        load[lighter] += COST.get(name, 1.0)
-    return sides
+    """(formats written here, formats for the worker), balanced by their measured cost."""
+    return forking.halves(formats, lambda name: COST.get(name, 1.0))
 
 
 def render_all(result: ScanResult, formats: Sequence[str], files: FileSet) -> dict[str, str]:
