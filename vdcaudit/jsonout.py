@@ -5,7 +5,8 @@ keys), so hostile resource data can slow a report down but never break it."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -20,6 +21,30 @@ def dumps(value: Any) -> bytes:
         return orjson.dumps(value, default=str)
     except TypeError:  # orjson.JSONEncodeError is one
         return _FALLBACK.encode(value).encode("utf-8")
+
+
+_BATCH = 2000  # records encoded per write
+
+
+def write_records(stream: BinaryIO, records: Iterable[Any], indent: bytes) -> int:
+    """The records as the elements of a JSON array whose brackets the caller writes: one compact
+    record per line after `indent`, encoded and written in batches (never the whole array in
+    memory). Returns how many were written."""
+    written = 0
+    batch: list[bytes] = []
+    for record in records:
+        batch.append(dumps(record))
+        if len(batch) == _BATCH:
+            written += _write_batch(stream, batch, indent, written)
+            batch = []
+    if batch:
+        written += _write_batch(stream, batch, indent, written)
+    return written
+
+
+def _write_batch(stream: BinaryIO, batch: list[bytes], indent: bytes, written: int) -> int:
+    stream.write((b"," if written else b"") + b"\n" + indent + (b",\n" + indent).join(batch))
+    return len(batch)
 
 
 def dumps_pretty(value: Any) -> bytes:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
-from vdcaudit.jsonout import dumps, dumps_pretty
+from vdcaudit.jsonout import dumps_pretty, write_records
 from vdcaudit.model import Finding
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.scan import ScanResult
 
 SCHEMA_VERSION = "3.0"
-_BATCH = 2000  # records encoded per write
 
 ResourceKey = tuple[Any, ...]
 
@@ -113,17 +112,7 @@ def write_json(result: ScanResult, stream: BinaryIO) -> None:
 
 
 def _write_array(stream: BinaryIO, name: str, records: Any, last: bool) -> None:
-    """`"name": [...]` with one record per line, encoded in batches."""
+    """`"name": [...]` with one record per line."""
     stream.write(b',\n  "' + name.encode() + b'": [')
-    batch: list[bytes] = []
-    written = 0
-    for record in records:
-        batch.append(dumps(record))
-        if len(batch) == _BATCH:
-            stream.write((b"," if written else b"") + b"\n    " + b",\n    ".join(batch))
-            written += len(batch)
-            batch = []
-    if batch:
-        stream.write((b"," if written else b"") + b"\n    " + b",\n    ".join(batch))
-        written += len(batch)
+    written = write_records(stream, records, b"    ")
     stream.write((b"\n  ]" if written else b"]") + (b"\n}\n" if last else b""))

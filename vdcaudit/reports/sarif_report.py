@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from vdcaudit.jsonout import dumps, dumps_pretty
+from vdcaudit.jsonout import dumps_pretty, write_records
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.rulepack import Rule
@@ -34,7 +34,6 @@ KIND = {Status.FAIL: "fail", Status.UNKNOWN: "open", Status.ERROR: "open", Statu
 # Artifact URIs are made relative to this base when the file is under the working directory, so
 # GitHub can match them to the repository checkout.
 SRCROOT = "SRCROOT"
-_BATCH = 2000  # results encoded per write
 
 
 def _help(rule: Rule) -> dict[str, str]:
@@ -159,9 +158,7 @@ def write_sarif(result: ScanResult, stream: BinaryIO) -> None:
     cut = head.rindex(b'"results": []')  # stream the results into the one empty array
     stream.write(head[:cut] + b'"results": [')
     rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
-    alerts = [f for f in result.findings if f.status is not Status.PASS]
-    for start in range(0, len(alerts), _BATCH):
-        lines = [dumps(_result(f, rule_index)) for f in alerts[start:start + _BATCH]]
-        stream.write((b"," if start else b"") + b"\n        " + b",\n        ".join(lines))
-    stream.write(b"\n      " if alerts else b"")
+    alerts = (_result(f, rule_index) for f in result.findings if f.status is not Status.PASS)
+    written = write_records(stream, alerts, b"        ")
+    stream.write(b"\n      " if written else b"")
     stream.write(head[cut + len(b'"results": ['):])
