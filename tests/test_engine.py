@@ -25,6 +25,7 @@ evidence: [properties.minimumTlsVersion]
 rationale: Because the baseline says so.
 remediation: {{summary: Fix it.}}
 references: {{baseline: test}}
+version: 1
 {extra}
 """
 

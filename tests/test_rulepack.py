@@ -19,6 +19,7 @@ assert: "properties.supportsHttpsTrafficOnly == `true`"
 rationale: Because the baseline says so.
 remediation: {summary: Fix it.}
 references: {baseline: test}
+version: 1
 """
 
 
@@ -60,6 +61,10 @@ def test_invalid_where_is_rejected_with_line(tmp_path: Path) -> None:
     (("rationale: Because the baseline says so.\n", ""), "'rationale' is a required property"),
     (('assert: "properties.supportsHttpsTrafficOnly == `true`"\n', ""), "needs either 'assert'"),
     (("references: {baseline: test}", "references: {baseline: test, nist: [SC-8]}"), "Additional properties"),
+    (("version: 1\n", ""), "'version' is a required property"),
+    (("version: 1", "version: 0"), "0 is less than the minimum of 1"),
+    (("references: {baseline: test}", "references: {baseline: test, azure-policy: [{id: 404c3081, title: A policy title}]}"),
+     "does not match"),
 ])
 def test_schema_violations_name_the_field(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     with pytest.raises(InputError, match="VDC-TST-001.yaml") as error:

@@ -15,7 +15,9 @@ from typing import Any
 
 import click
 
-from vdcaudit import __version__
+from vdcaudit import __version__, azure_policy, policy_docs
+from vdcaudit.atomic import write_atomically
+from vdcaudit.azure_policy import Definition
 from vdcaudit.collectors import SOURCES, all_options, selectors
 from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
@@ -32,7 +34,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
-from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
+from vdcaudit.rulepack import Rule, load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
 from vdcaudit.sdn_command import sdn as sdn_command
 from vdcaudit.snapshot_command import snapshot as snapshot_command
@@ -130,10 +132,22 @@ def rules() -> None:
 @click.option("--service", help="Only rules of this service (the keys the list groups by, e.g. cosmos-db).")
 @click.option("--framework", help="Only rules mapped to this framework (mcsb, cis, nist-800-53); "
                                   "FRAMEWORK:CONTROL narrows to one control, e.g. nist-800-53:SC-28.")
+@click.option("--policy", "policy_id", metavar="DEFINITION_ID",
+              help="Only rules that answer this Azure Policy built-in definition (its id, a GUID); a definition "
+                   "no rule answers is explained (excluded, out of scope, or not yet covered).")
 def rules_list(rule_dirs: tuple[Path, ...], category: str | None, service: str | None,
-               framework: str | None) -> None:
+               framework: str | None, policy_id: str | None) -> None:
     """List the loaded rules, grouped by service."""
     selected = load_rules(list(rule_dirs))
+    if policy_id:
+        definition = policy_definition(selected, policy_id)
+        click.echo(f"{definition.id}: {definition.title} ({definition.status}"
+                   f"{': ' + definition.reason if definition.reason else ''})")
+        for rule_id, differs in definition.differs.items():
+            click.echo(f"  {rule_id} differs: {differs}")
+        selected = definition.rules
+        if not selected:
+            return
     if service:
         services = sorted({rule.service for rule in selected})
         if service.lower() not in services:
@@ -153,6 +167,28 @@ def rules_list(rule_dirs: tuple[Path, ...], category: str | None, service: str |
                     if r.frameworks().get(name.lower()) and (not control or control.upper() in
                                                             [c.upper() for c in r.frameworks()[name.lower()]])]
     print_rules(selected, framework.partition(":")[0].lower() if framework else None)
+
+
+def policy_definition(rules: list[Rule], policy_id: str) -> Definition:
+    wanted = policy_id.strip().lower()
+    for definition in azure_policy.definitions(rules):
+        if definition.id == wanted:
+            return definition
+    raise UserError(f"{policy_id} is not an Azure Policy definition on encryption or key management that vdcaudit "
+                    "catalogues (see: vdcaudit rules policies)")
+
+
+@rules.command("policies")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Markdown file to write (default: standard output).")
+def rules_policies(out_path: Path | None) -> None:
+    """The table 'Azure Policy definition -> vdcaudit rules, or why none' (Markdown)."""
+    text = policy_docs.render(load_rules())
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    write_atomically(out_path, text.encode("utf-8"))
+    click.echo(f"wrote {out_path}")
 
 
 @rules.command("show")

@@ -22,6 +22,7 @@ _LOCATIONS = {
     "templates": ("templates", "reports/templates"),
     "demo": ("fixtures/demo", "fixtures/demo"),
     "demo-next": ("fixtures/demo-next", "fixtures/demo-next"),
+    "policies": ("policies", "policies"),
 }
 
 

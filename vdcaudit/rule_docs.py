@@ -54,6 +54,7 @@ def _summary_table(rules: list[Rule]) -> list[str]:
 
 def _rule_section(rule: Rule) -> list[str]:
     lines = [f"### {rule.id}", "", f"**{rule.title}**", "",
+             f"- Version: {rule.version}",
              f"- Severity: {rule.severity.value}; category: {rule.category.value}",
              f"- Service: {display_name(rule.service)} (`{rule.service}`)",
              f"- Resource type: `{rule.resource_type}`; sources: {', '.join(rule.sources)}"]
@@ -89,6 +90,9 @@ def _rule_section(rule: Rule) -> list[str]:
     for key, label in FRAMEWORKS:
         if rule.frameworks().get(key):
             lines.append(f"- {label}: {_controls(rule, key)}")
+    for policy in rule.azure_policies:
+        differs = f" — differs: {_flat(policy['differs'])}" if policy.get("differs") else ""
+        lines.append(f"- Azure Policy: {_flat(policy['title'])} (`{policy['id']}`){differs}")
     lines += ["", _flat(rule.rationale), "", f"Remediation: {_flat(rule.remediation['summary'])}", ""]
     for key, label in REMEDIATION_LABELS:
         if rule.remediation.get(key):

@@ -39,6 +39,7 @@ class ConditionalDefault:
 @dataclass
 class Rule:
     id: str
+    version: int  # raised when what the rule judges changes (history tells a changed rule from a new FAIL)
     title: str
     severity: Severity
     category: Category
@@ -84,12 +85,18 @@ class Rule:
                 self.fail_status.value: self.fail_message or f"Not compliant: {self.title}"}
 
     def frameworks(self) -> dict[str, list[str]]:
-        return {k: v for k, v in self.references.items() if isinstance(v, list) and k != "docs"}
+        return {k: v for k, v in self.references.items()
+                if isinstance(v, list) and k not in ("docs", "azure-policy")}
+
+    @property
+    def azure_policies(self) -> list[dict[str, str]]:
+        """The Azure Policy built-in definitions the rule answers: {id, title, differs?}."""
+        return list(self.references.get("azure-policy") or [])
 
     def metadata(self) -> dict[str, Any]:
         """What reports show about the rule (no compiled objects)."""
         return {
-            "id": self.id, "title": self.title, "severity": self.severity.value,
+            "id": self.id, "version": self.version, "title": self.title, "severity": self.severity.value,
             "category": self.category.value, "resource_type": self.resource_type, "service": self.service,
             "rationale": self.rationale, "remediation": self.remediation,
             "references": self.references, "sources": list(self.sources),
@@ -158,7 +165,7 @@ def load_rule_file(path: Path) -> Rule:
             raise InputError(f"invalid JMESPath in '{key}': {first}", path, lines.get(key)) from None
 
     rule = Rule(
-        id=data["id"], title=data["title"], severity=Severity(data["severity"]),
+        id=data["id"], version=data["version"], title=data["title"], severity=Severity(data["severity"]),
         category=Category(data["category"]), resource_type=data["resource_type"],
         rationale=data["rationale"].strip(), remediation=data["remediation"],
         references=data["references"],

@@ -49,7 +49,8 @@ def test_diff_sorts_findings_into_classes_and_flags_a_changed_rule_pack() -> Non
     result = diff(before, after)
     names = {kind: [c.finding.resource_name for c in changes] for kind, changes in result.changes.items()}
     assert names == {"new": ["fresh"], "regressed": ["worse"], "unwaived": [], "lost_coverage": ["blind"],
-                     "fixed": ["fixed"], "waived": [], "still_failing": ["kept"], "gone": ["removed"]}
+                     "fixed": ["fixed"], "waived": [], "still_failing": ["kept"], "gone": ["removed"],
+                     "new_rule": [], "rule_changed": []}
     assert result.rulepack_changed
     assert [gap["scope"] for gap in result.new_coverage_gaps] == ["sub-1"]
     assert result.alerting == 4  # new + regressed + lost coverage + the new coverage gap
@@ -115,3 +116,40 @@ def test_a_file_that_is_not_findings_is_one_clear_error(tmp_path: Path) -> None:
     run = CliRunner().invoke(cli, ["history", "diff", str(good), str(bad)])
     assert run.exit_code == 2
     assert "bad.json: not a vdcaudit findings file" in run.output
+
+
+def _versioned(record, version: str):  # the scan's one rule (VDC-T-001) at a version
+    record.rules["VDC-T-001"]["version"] = version
+    return record
+
+
+def test_a_fail_of_a_rule_the_earlier_scan_did_not_run_is_a_new_rule_not_a_new_fail() -> None:
+    before = scan(0, finding("old", "PASS"))
+    before.rules = {"VDC-T-000": {"title": "Another rule", "severity": "high", "category": "at-rest", "version": "1"}}
+    after = _versioned(scan(1, finding("fresh", "FAIL"), finding("old", "FAIL")), "1")
+    result = diff(before, after)
+    assert [c.finding.resource_name for c in result.changes["new_rule"]] == ["fresh"]
+    assert result.count("new") == 0
+    # "old" was judged PASS before by the same fingerprint, so the rule is not new to it: regressed stays
+    assert [c.finding.resource_name for c in result.changes["regressed"]] == ["old"]
+    assert result.alerting == 1  # a new rule's FAIL is not news about the estate; the regression is
+
+
+def test_verdicts_that_moved_with_a_changed_rule_version_are_rule_changed() -> None:
+    before = _versioned(scan(0, finding("worse", "PASS"), finding("better", "FAIL"), finding("kept", "FAIL"),
+                             finding("blind", "PASS")), "1")
+    after = _versioned(scan(1, finding("worse", "FAIL"), finding("better", "PASS"), finding("kept", "FAIL"),
+                            finding("blind", "UNKNOWN"), finding("fresh", "FAIL")), "2")
+    result = diff(before, after)
+    assert sorted(c.finding.resource_name for c in result.changes["rule_changed"]) == ["better", "blind", "fresh", "worse"]
+    assert [c.finding.resource_name for c in result.changes["still_failing"]] == ["kept"]
+    assert result.count("new") == result.count("regressed") == result.count("fixed") == 0
+    assert result.alerting == 0
+
+
+def test_same_rule_version_or_scans_without_versions_classify_as_before() -> None:
+    same = diff(_versioned(scan(0, finding("a", "PASS")), "3"), _versioned(scan(1, finding("a", "FAIL")), "3"))
+    assert same.count("regressed") == 1 and same.count("rule_changed") == 0
+    # a scan recorded before rules had versions: nothing to compare, the estate classes apply
+    legacy = diff(scan(0, finding("a", "PASS")), _versioned(scan(1, finding("a", "FAIL")), "2"))
+    assert legacy.count("regressed") == 1 and legacy.count("rule_changed") == 0

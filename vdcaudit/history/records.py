@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 JUDGED = ("PASS", "WARN", "FAIL")  # statuses that say something about compliance
 UNJUDGED = ("UNKNOWN", "ERROR")
+# What a scan keeps of each rule it ran. `version` is "" for scans recorded before rules had one.
+RULE_FACTS = ("title", "severity", "category", "version")
 
 
 @dataclass
@@ -52,7 +54,7 @@ class ScanRecord:
     findings: list[FindingRecord]
     label: str = ""  # where it came from: "scan #12" or a file name
     id: int | None = None
-    rules: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> title, severity, category
+    rules: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> RULE_FACTS
 
     def counts(self) -> dict[str, Any]:
         """Status counts (waived counted apart), open FAILs per category, and the score (the share of
@@ -128,7 +130,7 @@ def read_findings_file(path: Path) -> ScanRecord:
         tool_version=str(_object(document.get("tool")).get("version") or ""), sources=sources,
         coverage=_objects(document.get("coverage")),
         findings=findings, label=path.name,
-        rules={str(r.get("id") or rid): {k: str(r.get(k) or "") for k in ("title", "severity", "category")}
+        rules={str(r.get("id") or rid): {k: str(r.get(k) or "") for k in RULE_FACTS}
                for rid, r in file.rules.items()})
 
 
@@ -145,5 +147,5 @@ def record_of(result: "ScanResult", scope: str | None = None) -> ScanRecord:
         started=result.started, finished=result.finished, scope=scope or default_scope(result.sources),
         rulepack=rulepack_version(result.rules), tool_version=result.tool.get("version", ""),
         sources=list(result.sources), coverage=[c.to_dict() for c in result.coverage], findings=findings,
-        rules={r.id: {"title": r.title, "severity": r.severity.value, "category": r.category.value}
-               for r in result.rules})
+        rules={r.id: {"title": r.title, "severity": r.severity.value, "category": r.category.value,
+                      "version": str(r.version)} for r in result.rules})

@@ -48,6 +48,10 @@ def _help(rule: Rule) -> dict[str, str]:
     if refs:
         text += ["", "References: " + refs]
         markdown += ["", "**References:** " + refs]
+    for policy in rule.azure_policies:
+        differs = f" (differs: {policy['differs']})" if policy.get("differs") else ""
+        text += [f"Azure Policy: {policy['title']} ({policy['id']}){differs}"]
+        markdown += ["", f"**Azure Policy:** {policy['title']} (`{policy['id']}`){differs}"]
     return {"text": "\n".join(text), "markdown": "\n".join(markdown)}
 
 
@@ -68,6 +72,8 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
             "tags": tags,
             "category": rule.category.value,
             "resource_type": rule.resource_type,
+            "version": rule.version,
+            **({"azure-policy": [policy["id"] for policy in rule.azure_policies]} if rule.azure_policies else {}),
         },
     }
 
