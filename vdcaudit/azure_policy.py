@@ -64,16 +64,16 @@ def definitions(rules: list[Rule]) -> list[Definition]:
         found[definition.id] = definition
     for rule in rules:
         for reference in rule.azure_policies:
-            definition = found.get(reference["id"].lower())
-            if definition is None:
+            answered = found.get(reference["id"].lower())
+            if answered is None:
                 raise InputError(f"{rule.id} answers Azure Policy definition {reference['id']}, which the catalog "
                                  "does not list", rule.file)
-            if definition.status in (EXCLUDED, SCREENED):
+            if answered.status in (EXCLUDED, SCREENED):
                 raise InputError(f"{rule.id} answers Azure Policy definition {reference['id']}, which the catalog "
-                                 f"marks {definition.status}", rule.file)
-            definition.rules.append(rule)
+                                 f"marks {answered.status}", rule.file)
+            answered.rules.append(rule)
             if reference.get("differs"):
-                definition.differs[rule.id] = reference["differs"]
+                answered.differs[rule.id] = reference["differs"]
     for definition in found.values():
         if definition.rules:
             definition.status = COVERED
