@@ -102,3 +102,31 @@ def test_extra_rule_folder_adds_to_builtin(tmp_path: Path, builtin_rules) -> Non
     write_rule(tmp_path, VALID)
     ids = [rule.id for rule in load_rules([tmp_path])]
     assert "VDC-TST-001" in ids and len(ids) == len(builtin_rules) + 1
+
+
+def test_a_named_selector_and_the_rules_own_where_both_decide(tmp_path: Path) -> None:
+    from vdcaudit.jmes import search
+
+    text = VALID.replace("assert:", "selectors: [premium-sku]\nwhere: \"kind != 'FileStorage'\"\nassert:")
+    rule = load_rule_file(write_rule(tmp_path, text))
+    assert rule.selectors == ("premium-sku",) and rule.where_text == "kind != 'FileStorage'"
+    assert rule.where is not None
+    assert search(rule.where, {"sku": {"name": "Premium"}, "kind": "StorageV2"})
+    assert not search(rule.where, {"sku": {"name": "Standard"}, "kind": "StorageV2"})
+    assert not search(rule.where, {"sku": {"name": "Premium"}, "kind": "FileStorage"})
+    assert rule.metadata()["selectors"] == ["premium-sku"]
+
+
+def test_an_unknown_selector_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = VALID.replace("assert:", "selectors: [premium-skus]\nassert:")
+    with pytest.raises(InputError, match="unknown selector 'premium-skus'") as error:
+        load_rule_file(write_rule(tmp_path, text))
+    assert error.value.line == 6
+
+
+def test_files_starting_with_an_underscore_are_not_rules(tmp_path: Path) -> None:
+    from vdcaudit.rulepack import rule_files
+
+    write_rule(tmp_path, VALID)
+    (tmp_path / "_shared.yaml").write_text("not: a rule\n", encoding="utf-8")
+    assert [p.name for p in rule_files(tmp_path)] == ["VDC-TST-001.yaml"]

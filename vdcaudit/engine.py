@@ -260,7 +260,7 @@ def _child_kinds_read(rules: list[Rule]) -> set[str]:
     when its parent is (a web app's deployment slots were once hidden that way)."""
     kinds = {t.rsplit("/", 1)[-1].lower() for rule in rules for t in rule.reads}
     for rule in rules:
-        for text in (rule.assert_text, rule.where_text, *rule.evidence, *(r.describe() for r in rule.requirements)):
+        for text in (rule.assert_text, rule.condition_text, *rule.evidence, *(r.describe() for r in rule.requirements)):
             kinds.update(match.lower() for match in CHILD_READ.findall(text or ""))
     return kinds
 

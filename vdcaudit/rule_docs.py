@@ -13,7 +13,7 @@ import click
 from vdcaudit.atomic import write_atomically
 from vdcaudit.config import POLICY_DEFAULTS
 from vdcaudit.model import CATEGORY_ORDER
-from vdcaudit.rulepack import Rule, load_rules
+from vdcaudit.rulepack import Rule, load_rules, selectors
 from vdcaudit.services import display_name
 
 FRAMEWORKS = (("mcsb", "MCSB"), ("cis", "CIS Azure"), ("nist-800-53", "NIST SP 800-53"))
@@ -70,6 +70,9 @@ def _rule_section(rule: Rule) -> list[str]:
         lines.append(f"- Evaluated by the Python check `{rule.check}`")
     if rule.reads:
         lines.append(f"- Also reads: {', '.join(f'`{t}`' for t in rule.reads)}")
+    for name in rule.selectors:
+        selector = selectors()[name]
+        lines.append(f"- Applies to: {_flat(selector['description'])} (selector `{name}`: {_code(selector['where'])})")
     if rule.where_text:
         lines.append(f"- Applies where: {_code(rule.where_text)}")
     if rule.assert_text:

@@ -7,7 +7,7 @@ never meets a broken expression.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,9 @@ class Rule:
     also_applies_to: tuple[str, ...] = ()  # further types judged by the rule (web app slots, say)
     fail_status: Status = Status.FAIL  # WARN for postures worth a note, not a defect
     fail_message: str | None = None
-    where_text: str | None = None
+    where_text: str | None = None  # the rule's own condition; `where` also holds its selectors'
+    selectors: tuple[str, ...] = ()  # named shared conditions (rules/_selectors.yaml)
+    condition_text: str | None = None  # what `where` evaluates: the selectors' conditions and where_text
     assert_text: str | None = None
     check: str | None = None  # name of a Python check, for rules that span resources
     reads: tuple[str, ...] = ()  # other resource types the check reads
@@ -101,6 +103,7 @@ class Rule:
             "rationale": self.rationale, "remediation": self.remediation,
             "references": self.references, "sources": list(self.sources),
             "kind": "check" if self.check else "jmespath",
+            **({"selectors": list(self.selectors)} if self.selectors else {}),
             **({"where": self.where_text} if self.where_text else {}),
             **({"assert": self.assert_text} if self.assert_text else {}),
             **({"check": self.check} if self.check else {}),
@@ -172,7 +175,8 @@ def load_rule_file(path: Path) -> Rule:
         sources=tuple(data.get("sources") or (("sdn",) if data["resource_type"].lower().startswith("microsoft.sdn/") else AZURE_SOURCES)),
         file=str(path), evidence=list(data.get("evidence", [])),
         absent_default=dict(data.get("absent_default", {})), fail_message=data.get("fail_message"),
-        where_text=data.get("where"), assert_text=data.get("assert"), check=data.get("check"),
+        where_text=data.get("where"), selectors=tuple(data.get("selectors", ())),
+        assert_text=data.get("assert"), check=data.get("check"),
         reads=tuple(data.get("reads", ())),
         also_applies_to=tuple(data.get("also_applies_to", ())),
         fail_status=Status(data.get("fail_status", "FAIL")),
@@ -198,8 +202,12 @@ def load_rule_file(path: Path) -> Rule:
     if clash:
         raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and elsewhere",
                          path, lines.get("absent_default_when"))
-    if rule.where_text:
-        rule.where = compile_at("where", rule.where_text)
+    conditions = [selector_condition(name, path, lines.get("selectors")) for name in rule.selectors]
+    conditions += [rule.where_text] if rule.where_text else []
+    if conditions:
+        rule.condition_text = " && ".join(f"({condition})" for condition in conditions) \
+            if len(conditions) > 1 else conditions[0]
+        rule.where = compile_at("selectors" if rule.selectors else "where", rule.condition_text)
         rule.where_paths = [p for req in jmes.required_paths(rule.where) for p in req.alternatives]
     if rule.assert_text:
         rule.assertion = compile_at("assert", rule.assert_text)
@@ -228,8 +236,32 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+SELECTORS_FILE = "_selectors.yaml"
+
+
+@lru_cache(maxsize=1)
+def selectors() -> dict[str, dict[str, str]]:
+    """The named conditions rules share (rules/_selectors.yaml): name -> {description, where}."""
+    path = data_path("rules") / SELECTORS_FILE
+    document = load_yaml(read_text(path), path)
+    valid = isinstance(document, dict) and all(
+        isinstance(entry, dict) and isinstance(entry.get("where"), str) and isinstance(entry.get("description"), str)
+        for entry in document.values())
+    if not valid:
+        raise InputError("every selector needs a 'description' and a 'where' (JMESPath)", path)
+    return document
+
+
+def selector_condition(name: str, rule_path: Path, line: int | None) -> str:
+    known = selectors()
+    if name not in known:
+        raise InputError(f"unknown selector '{name}' (defined: {', '.join(sorted(known))})", rule_path, line)
+    return known[name]["where"]
+
+
 def rule_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    """Rule files: *.yaml / *.yml, except those whose name starts with "_" (shared definitions)."""
+    return sorted(p for p in directory.rglob("*.y*ml") if p.suffix in (".yaml", ".yml") and not p.name.startswith("_"))
 
 
 # Rule files parsed in this process, by (path, mtime, size): a scan reads the pack more than once
