@@ -398,7 +398,7 @@ def snapshot_transit(rules, transit_ids) -> dict[tuple[str, str], str]:
 
 
 def test_snapshot_judges_every_transit_rule_both_ways(transit_ids, snapshot_transit):
-    assert len(transit_ids) == 30
+    assert len(transit_ids) == 31
     for rule_id in transit_ids:
         statuses = {status for (rid, _), status in snapshot_transit.items() if rid == rule_id}
         assert {"PASS", "FAIL"} <= statuses, (rule_id, statuses)
