@@ -1,0 +1,53 @@
+"""docs/rules/<RULE_ID>.md is generated from the rule files and their cases; every ARM example on
+a page gives the verdict the page shows, judged here again through the template source."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from vdcaudit.rulepack import load_rules
+
+REPO = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("rule_pages", REPO / "scripts" / "rule_pages.py")
+assert _spec and _spec.loader
+rule_pages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rule_pages)
+
+RULES = {rule.id: rule for rule in load_rules()}
+EXAMPLE = re.compile(r"^### (PASS|FAIL|WARN): .*?\n\nARM template:\n\n```json\n(.*?)\n```", re.S | re.M)
+
+
+def test_one_page_per_rule_and_every_page_is_up_to_date() -> None:
+    wanted = rule_pages.pages()
+    assert set(wanted) == {f"{rule_id}.md" for rule_id in RULES} | {"index.md"}
+    stale = [name for name, text in wanted.items()
+             if (REPO / "docs" / "rules" / name).read_text(encoding="utf-8") != text]
+    assert not stale, f"out of date (run python scripts/rule_pages.py): {stale}"
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_every_example_on_a_page_gives_its_verdict(rule_id: str) -> None:
+    page = (REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8")
+    for verdict, template in EXAMPLE.findall(page):
+        assert rule_pages.judge(RULES[rule_id], json.loads(template)) == verdict, (rule_id, verdict)
+
+
+def test_most_rules_show_a_passing_and_a_failing_template() -> None:
+    shown = [rule_id for rule_id in RULES
+             if {"PASS"} <= {v for v, _ in EXAMPLE.findall((REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8"))}]
+    # rules of on-premises SDN data and rules that need several resources or child data have none
+    assert len(shown) >= 100
+
+
+def test_bicep_keeps_keys_and_strings_as_bicep_writes_them() -> None:
+    template = {"resources": [{"type": "Microsoft.Web/sites", "apiVersion": "2024-04-01", "name": "app",
+                               "properties": {"siteConfig": {"minTlsVersion": "1.2", "it's": [True, None, 3]}}}]}
+    assert rule_pages.bicep_of(template) == (
+        "resource example 'Microsoft.Web/sites@2024-04-01' = {\n  name: 'app'\n  properties: {\n"
+        "    siteConfig: {\n      minTlsVersion: '1.2'\n      'it\\'s': [\n        true\n        null\n        3\n"
+        "      ]\n    }\n  }\n}")
