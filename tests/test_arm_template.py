@@ -498,3 +498,18 @@ def test_comments_are_read_and_lines_stay_right(tmp_path: Path) -> None:
     load_template(path, inv)
     account = inv.of_type("Microsoft.Storage/storageAccounts")[0]
     assert account["tags"] == {"u": "https://x/*y*/"} and account["x_vdcaudit"]["origin"]["line"] == 6
+
+
+@pytest.mark.parametrize("text, found", [("# vdcaudit\n\nSee /* the docs\n", "found '#'"),
+                                         ("param name string\n", "found 'p'"), ("", "the file is empty")])
+def test_a_file_that_is_not_json_is_called_not_json_before_its_comments_are_read(tmp_path, text, found) -> None:
+    from click.testing import CliRunner
+
+    from vdcaudit.cli import cli
+
+    path = tmp_path / "README.md"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", "--template", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "README.md:1: not JSON" in result.output and found in result.output
+    assert "comment" not in result.output and not (tmp_path / "out").exists()

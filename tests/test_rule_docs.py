@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from click.testing import CliRunner
 
 from vdcaudit.cli import cli
@@ -45,3 +47,11 @@ def test_docs_command_reports_an_unwritable_path_in_one_line(tmp_path: Path) -> 
     result = CliRunner().invoke(cli, ["rules", "docs", "--out", str(blocker / "rules.md")])
     assert result.exit_code == 2
     assert "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_docs_command_without_out_prints_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rules", "docs"])
+    assert result.exit_code == 0
+    assert result.output == render(load_rules())
+    assert list(tmp_path.iterdir()) == []

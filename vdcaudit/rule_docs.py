@@ -122,12 +122,15 @@ def render(rules: list[Rule]) -> str:
 
 
 @click.command("docs")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rules.md"),
-              show_default=True, help="Markdown file to write.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Markdown file to write (default: standard output).")
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Extra folder of rule files to document with the built-in pack.")
-def rules_docs(out_path: Path, rule_dirs: tuple[Path, ...]) -> None:
+def rules_docs(out_path: Path | None, rule_dirs: tuple[Path, ...]) -> None:
     """Generate the rule reference (Markdown) from the rule files."""
     rules = load_rules(list(rule_dirs))
+    if out_path is None:  # never a file the user did not name (the repository's docs/rules.md, say)
+        click.echo(render(rules), nl=False)
+        return
     write_atomically(out_path, render(rules).encode("utf-8"))
     click.echo(f"wrote {out_path} ({len(rules)} rules)")

@@ -23,6 +23,8 @@ from vdcaudit.jsonpos import loads_with_lines
 # (learn.microsoft.com/azure/azure-resource-manager/templates/best-practices, "Template limits")
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
+# What may come before a template's opening brace: white space and comments.
+_LEAD = re.compile(r'\ufeff?(?:\s+|//[^\n]*|/\*.*?\*/)*', re.DOTALL)
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/|/\*|[\[\]{}]', re.DOTALL)
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
@@ -70,6 +72,12 @@ def read_template_json(path: Path) -> Any:
                          f"{MAX_FILE_BYTES:,} bytes (4 MB)", path)
 
     def loads(text: str) -> Any:
+        # Said first: a file that is not JSON at all (a README, a Bicep file) is "not JSON", not a
+        # complaint about the comments the JSON-with-comments reader would otherwise find in it.
+        first = text[_LEAD.match(text).end():][:1]  # type: ignore[union-attr]  # the pattern matches ""
+        if first not in ("{", "["):
+            raise InputError("not JSON: a template or parameters file is a JSON object ('{' expected"
+                             + (f", found {first!r})" if first else ", the file is empty)"), path, 1)
         try:
             stripped = strip_comments(text)
         except _TextError as exc:
