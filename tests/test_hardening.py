@@ -276,19 +276,32 @@ def test_a_failed_rename_puts_back_what_was_replaced(tmp_path: Path, monkeypatch
     assert tree(tmp_path) == {"a.txt": b"old a", "c.txt": b"old c"}
 
 
-def test_stale_reports_of_an_earlier_scan_are_removed_others_listed(tmp_path: Path) -> None:
+def test_reports_of_an_earlier_scan_are_kept_and_marked_stale_never_deleted(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert invoke("scan", "--demo", "--out", str(out), "--format", "json,html,csv", "-q").exit_code == 0
+    first = json.loads((out / ".vdcaudit-manifest.json").read_text(encoding="utf-8"))
     (out / "vdcaudit-findings.csv").write_text("edited by hand", encoding="utf-8")
     (out / "vdcaudit-junit.xml").write_text("not written by vdcaudit", encoding="utf-8")
     result = invoke("scan", "--demo", "--out", str(out), "--format", "md")
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [".vdcaudit-manifest.json", "vdcaudit-findings.csv",
-                                                     "vdcaudit-junit.xml", "vdcaudit-summary.md"]
-    assert f"removed {out / 'vdcaudit-findings.json'}: a report of an earlier scan" in result.output
-    assert f"removed {out / 'vdcaudit-report.html'}: a report of an earlier scan" in result.output
-    for kept in ("vdcaudit-findings.csv", "vdcaudit-junit.xml"):
-        assert f"stale: {out / kept} is not from this scan" in result.output
+                                                     "vdcaudit-findings.json", "vdcaudit-junit.xml",
+                                                     "vdcaudit-report.html", "vdcaudit-summary.md"]
+    for kept in ("vdcaudit-findings.json", "vdcaudit-report.html"):
+        assert f"stale: {out / kept} is an earlier scan's report, kept" in result.output
+    for unknown in ("vdcaudit-findings.csv", "vdcaudit-junit.xml"):
+        assert f"stale: {out / unknown} is not from this scan" in result.output
+    manifest = json.loads((out / ".vdcaudit-manifest.json").read_text(encoding="utf-8"))
+    assert list(manifest["files"]) == ["vdcaudit-summary.md"]
+    assert sorted(manifest["stale"]) == ["vdcaudit-findings.json", "vdcaudit-report.html"]
+    assert manifest["stale"]["vdcaudit-report.html"]["scan_started"] == first["scan_started"]
+    # a third scan carries the stale entries on while the files stay unchanged, and rewrites one
+    again = invoke("scan", "--demo", "--out", str(out), "--format", "json", "-q")
+    assert again.exit_code == 0
+    third = json.loads((out / ".vdcaudit-manifest.json").read_text(encoding="utf-8"))
+    assert sorted(third["files"]) == ["vdcaudit-findings.json"]
+    assert sorted(third["stale"]) == ["vdcaudit-report.html", "vdcaudit-summary.md"]
+    assert third["stale"]["vdcaudit-report.html"]["scan_started"] == first["scan_started"]
 
 
 def test_a_failed_azure_login_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

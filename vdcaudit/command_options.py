@@ -82,8 +82,9 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
         click.echo(f"vdcaudit: {problem}", err=True)
     if not quiet:
         print_summary(result, written.paths)
-        for path in written.removed:
-            click.echo(f"removed {path}: a report of an earlier scan, not asked for this time", err=True)
+        for path in written.earlier:
+            click.echo(f"stale: {path} is an earlier scan's report, kept (not asked for this time; "
+                       "listed as stale in the folder's manifest)", err=True)
         for path in written.stale:
             click.echo(f"stale: {path} is not from this scan (vdcaudit did not write it there, or it changed since)",
                        err=True)
