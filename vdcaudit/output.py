@@ -97,7 +97,7 @@ def _earlier_reports(out_dir: Path, previous: dict[str, Any], started_before: st
             vouched = entry is not None and file_digest(path) == entry.get("sha256")
         except OSError:
             vouched = False
-        if vouched:
+        if vouched and entry is not None:
             stale[filename] = {"format": entry.get("format"), "sha256": entry.get("sha256"),
                                "scan_started": entry.get("scan_started") or started_before}
             written.earlier.append(path)
