@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import os
 import socket
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ def shown_path(location: str, cwd: Path | None = None) -> str:
     """A source location as the report prints it: URLs as they are, files relative to `cwd`."""
     if "://" in location:
         return location
+    return _relative(location, str(cwd or Path.cwd()))
+
+
+@lru_cache(maxsize=4096)  # the findings of one template share its path: resolved once
+def _relative(location: str, cwd: str) -> str:
     path = Path(location).resolve()
-    base = (cwd or Path.cwd()).resolve()
+    base = Path(cwd).resolve()
     if path.is_relative_to(base):
         return path.relative_to(base).as_posix() or "."
     for name in ("demo", "demo-next", "rules"):

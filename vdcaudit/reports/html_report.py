@@ -92,6 +92,14 @@ def _explorer_order(finding: Finding) -> tuple[Any, ...]:
             finding.rule_id, finding.resource_name.lower())
 
 
+def _shown(location: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A finding's place in its template or plan, with the file relative to where the scan ran."""
+    if not location:
+        return None
+    file = location.get("file")
+    return {**location, "file": shown_location(file)} if isinstance(file, str) else location
+
+
 def explorer_data(result: ScanResult) -> dict[str, Any]:
     """The findings for the script, one array per finding (layout mirrored in report.js)."""
     rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
@@ -105,7 +113,7 @@ def explorer_data(result: ScanResult) -> dict[str, Any]:
             f.fingerprint, rule_index[f.rule_id], f.status.value, f.severity.value, f.category.value,
             f.resource_name, strings(f.resource_type), f.resource_id, strings(f.subscription),
             strings(f.resource_group), strings(f.message), f.evidence or None, waiver, strings(f.source),
-            f.location or None,
+            _shown(f.location),
         ])
     rules = [{"id": r.id, "title": r.title, "rationale": r.rationale, "remediation": r.remediation}
              for r in result.rules]
