@@ -578,7 +578,8 @@ def test_live_scope_explains_the_inventory_count_and_names_the_subscriptions(emu
     assert source["subscription_names"] == {sub: f"subscription {sub[:8]}" for sub in read}
     html = RENDERERS["html"].render(result).decode("utf-8")
     assert f"subscription {HUB[:8]} <span class=\"mono small\">{HUB}</span>" in html
-    assert f"+ {source['children']:,} child resources read from their parents" in html
+    assert (f"{source['resources']} listed + {source['children']:,} child resources read from their parents"
+            in html) and f"= {result.summary['resources']:,} resources<" in html
 
 
 def test_live_demo_tenant_counts(emulator, rules):

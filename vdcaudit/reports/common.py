@@ -82,7 +82,11 @@ def _inventory_note(record: dict[str, Any]) -> str:
         parts.append(f"+ {children:,} child resources read from their parents (databases, role assignments, settings)")
     if isinstance(counted, int) and counted:
         parts.append(f"+ {counted:,} resources of types no rule reads, counted by Resource Graph but not read")
-    return "; ".join(parts)
+    listed = record.get("resources")
+    if not parts or not isinstance(listed, int):
+        return ""
+    total = listed + (children if isinstance(children, int) else 0) + (counted if isinstance(counted, int) else 0)
+    return f"{listed:,} listed " + " ".join(parts) + f" = {total:,} resources"
 
 
 def scan_scope(result: ScanResult) -> Scope:
