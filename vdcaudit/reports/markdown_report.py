@@ -54,7 +54,7 @@ def _history_lines(section: dict[str, Any]) -> list[str]:
     to fix and the score trend. Capped at HISTORY_CHARS whatever the history holds."""
     before = section.get("before")
     lines = ["### Since the last scan", "",
-             f"Recorded as scan #{section['scan']} in {md(section['history'])} (scope {md(section['scope'])}). "
+             f"Recorded as scan #{section['scan']} of scope {md(section['scope'])} in the scan history. "
              + (f"Compared with scan #{before['id']} of {md(str(before['started'])[:16].replace('T', ' '))} UTC."
                 if before else "The first scan of this scope: nothing to compare with yet."), ""]
     if before:
