@@ -28,7 +28,7 @@ def shown_path(location: str, cwd: Path | None = None) -> str:
     """A source location as the report prints it: URLs as they are, files relative to `cwd`."""
     if "://" in location:
         return location
-    return _relative(location, str(cwd or Path.cwd()))
+    return _relative(location, str(cwd) if cwd else os.getcwd())
 
 
 @lru_cache(maxsize=4096)  # the findings of one template share its path: resolved once
