@@ -141,3 +141,12 @@ def test_cli_report_section_title_and_sign_off(tmp_path: Path, monkeypatch: pyte
     # no absolute path of this machine anywhere in the report
     assert str(tmp_path) not in html and str(Path.home()) + "/" not in html
     assert str(DEMO.resolve()) not in html
+
+
+def test_unknown_report_key_is_one_line_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "vdcaudit.yaml"
+    config.write_text("report:\n  organization: Contoso\n", encoding="utf-8")  # the key is `organisation`
+    result = CliRunner().invoke(cli, ["scan", "--demo", "--config", str(config), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "report" in result.output and "organization" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
