@@ -560,3 +560,29 @@ def test_environment_is_read_once_and_still_honoured(emulator, rules, snapshot_v
     monkeypatch.delenv("NO_PROXY")
     with pytest.raises(InputError, match="cannot list subscriptions: connection failed"):
         live(emulator, ca_bundle=None)
+
+
+@pytest.mark.parametrize("how", [{}, {"management_group": "mg-vdc"}, {"subscription": (HUB, SPOKE5)}])
+def test_live_scope_explains_the_inventory_count_and_names_the_subscriptions(emulator, rules, how):
+    """The live source reads resources three ways; the scope states each, and their sum is the
+    inventory's count (138 listed + 34 children + 6 counted only = 178 for the demo tenant)."""
+    from vdcaudit.reports import RENDERERS
+
+    inventory = live(emulator, **how)
+    source = inventory.sources[0]
+    result = scan(inventory, rules, ScanContext(config=load_config(DEMO / "vdcaudit.yaml")))
+    assert source["resources"] + source["children"] + source["counted_only"] == result.summary["resources"]
+    assert source["children"] > 0
+    read = set(result.summary["by_subscription"]) - {"(none)"}
+    # display names as the emulator's subscription and management-group APIs give them
+    assert source["subscription_names"] == {sub: f"subscription {sub[:8]}" for sub in read}
+    html = RENDERERS["html"].render(result).decode("utf-8")
+    assert f"subscription {HUB[:8]} <span class=\"mono small\">{HUB}</span>" in html
+    assert (f"{source['resources']} listed + {source['children']:,} child resources read from their parents"
+            in html) and f"= {result.summary['resources']:,} resources<" in html
+
+
+def test_live_demo_tenant_counts(emulator, rules):
+    inventory = live(emulator)
+    source = inventory.sources[0]
+    assert (source["resources"], source["children"], source["counted_only"]) == (138, 34, 6)

@@ -25,6 +25,7 @@ from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
 from vdcaudit.output import check_targets
+from vdcaudit.provenance import report_facts, scan_inputs
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.history.commands import history as history_command
@@ -95,9 +96,11 @@ def _with_source_options(command: Any) -> Any:
 @output_options
 @gate_input_options
 @recording_options
+@click.option("--title", help="The report's title (overrides `report: title` in the config).")
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
-         waivers_path: Path | None, quiet: bool, history: HistoryRequest, **source_params: Any) -> None:
+         waivers_path: Path | None, quiet: bool, history: HistoryRequest, title: str | None,
+         **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
@@ -116,6 +119,8 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         context = ScanContext(config=config, options=params)
         add_gate_inputs(context, waivers_path, baseline_path)
         result = run_scan(inventory, rules, context, started=started)
+        result.report = report_facts(config.report, title)
+        result.inputs = scan_inputs(result.sources, config_path, waivers_path, baseline_path)
         finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
                allow_empty=allow_empty)
 

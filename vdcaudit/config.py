@@ -49,6 +49,9 @@ class Config:
     waivers: list[WaiverEntry] | None = None  # None: the file has no `waivers:` section
     raw: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, KeyPolicy] = field(default_factory=lambda: parse_policies({}))
+    # `report:` title, organisation, engagement, prepared_by, reviewed_by (the report's cover and
+    # sign-off block); absent keys are left out
+    report: dict[str, str] = field(default_factory=dict)
 
     def is_key_owner(self, object_id: str) -> bool:
         return any(owner.object_id.lower() == object_id.lower() for owner in self.key_owners or [])
@@ -86,4 +89,4 @@ def load_config(path: Path | None) -> Config:
                   for o in data["key_owners"] or []]
     waivers = parse_waivers(data["waivers"] or [], path, text) if "waivers" in data else None
     return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data,
-                  policies=parse_policies(data, path))
+                  policies=parse_policies(data, path), report=dict(data.get("report") or {}))

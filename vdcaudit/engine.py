@@ -100,6 +100,12 @@ def _judge(rule: Rule, inventory: Inventory, context: ScanContext) -> list[Findi
     return findings
 
 
+def judge_rule(rule: Rule, inventory: Inventory, context: ScanContext) -> list[Finding]:
+    """Every finding of one rule under the given settings (vdcaudit.policy_effects judges a rule
+    again with the built-in defaults to show what a vdcaudit.yaml setting changed)."""
+    return _judge(rule, inventory, context)
+
+
 def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
     """UNKNOWN for every scope where resources of the rule's type could not be read."""
     gaps = []

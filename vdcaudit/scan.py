@@ -12,6 +12,7 @@ from vdcaudit.engine import run
 from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord, Finding, Status
+from vdcaudit.policy_effects import SettingEffect, policy_effects
 from vdcaudit.rulepack import Rule
 from vdcaudit.sections import build_sections
 from vdcaudit.summary import summarize
@@ -41,6 +42,13 @@ class ScanResult:
     # subscription -> {resources, not_assessed by type}: lets `vdcaudit merge` count a subscription
     # that two shards scanned once
     scopes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # vdcaudit.yaml settings that differ from the built-in defaults and the verdicts each changed;
+    # None where not known (a merged result: its shards' inventories are not at hand)
+    policy: list[SettingEffect] | None = None
+    # who the report is for and who signs it (`report:` in vdcaudit.yaml, --title) and the operator
+    report: dict[str, str] = field(default_factory=dict)
+    # every input file read, with its SHA-256 (vdcaudit.scan_inputs)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
 
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.waiver is None]
@@ -58,4 +66,5 @@ def scan(inventory: Inventory, rules: list[Rule], context: ScanContext,
         rules=rules, findings=findings, coverage=list(inventory.coverage),
         summary=summarize(findings, outcome.not_assessed, len(inventory) + sum(inventory.uncollected.values())),
         sections=build_sections(inventory, findings), waivers=waivers, baseline=baseline, scopes=outcome.scopes,
+        policy=policy_effects(rules, inventory, context, findings),
     )

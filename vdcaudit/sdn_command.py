@@ -20,6 +20,7 @@ from vdcaudit.output import check_targets
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import ScanResult
+from vdcaudit.provenance import report_facts, scan_inputs
 from vdcaudit.scan import scan as run_scan
 
 
@@ -51,6 +52,8 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
     options = {**params, "sdn_snapshot": (snapshot,) if snapshot else (), "quiet": quiet}
     sdn_source.collect(options, inventory, hosts_key="hosts", save_to=save_snapshot)
     result = run_scan(inventory, rules, ScanContext(config=load_config(None), options=options), started=started)
+    result.report = report_facts({}, None)
+    result.inputs = scan_inputs(result.sources, None, None, None)
     if not quiet:
         print_overview(result)
         if save_snapshot:

@@ -55,6 +55,9 @@ def test_report_section_links_into_the_findings(page_opener: Any) -> None:
     page, problems, requests = page_opener("day2/vdcaudit-report.html", "html[data-ready='1']")
     section = page.locator("#section-history")
     assert section.locator("h2").inner_text() == "Since the last scan"
+    # right after the executive summary: the next section heading after the summary's is this one
+    headings = page.eval_on_selector_all("main h2", "hs => hs.map(h => h.id || h.closest('[id]').id)")
+    assert headings[headings.index("summary") + 1] == "since-last-scan", headings
     assert section.locator("svg").is_visible()
     assert section.locator("svg polyline.trend-score").count() == 1
     link = section.locator("#changes-regressed a").first

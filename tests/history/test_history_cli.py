@@ -185,3 +185,25 @@ def test_sdn_command_records_too(tmp_path: Path) -> None:
     (latest, _) = json.loads(run("history", "list", "--json", "--history", target).output)
     assert latest["scope"] == "onprem"
     assert json.loads(run("history", "diff", "--json", "--history", target).output)["counts"]["new"] == 0
+
+
+def test_site_names_the_scope_never_where_the_history_is_kept(tmp_path: Path, history_target: str) -> None:
+    """The site is published: it shows the scope, and no part of the database location (file path,
+    host, port, user, database name)."""
+    first, second = two_demo_scans(tmp_path, history_target, "--quiet", "--history-scope", "contoso-prod")
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    result = run("history", "site", "--history", history_target, "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Scope contoso-prod" in index
+    if "://" in history_target:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(history_target)
+        secrets = [f"{url.host}:{url.port}", f"{url.username}@", str(url.database)]
+    else:
+        secrets = [history_target, Path(history_target).name]
+    for page in (tmp_path / "site").iterdir():
+        text = page.read_text(encoding="utf-8", errors="replace")
+        for secret in secrets:
+            assert secret not in text, (page.name, secret)

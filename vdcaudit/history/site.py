@@ -41,11 +41,13 @@ def build_site(store: History, out_dir: Path, limit: int, now: datetime) -> int:
     leaves the previous site as it was."""
     env = _environment()
     stylesheet = (data_path("templates") / "report.css").read_text(encoding="utf-8")
-    common = {"stylesheet": Markup(stylesheet), "csp": _page_csp(stylesheet), "history": store.shown}
     rows = store.scans(limit=limit)
     by_scope: dict[str, list[ScanRow]] = {}
     for row in rows:
         by_scope.setdefault(row.scope, []).append(row)
+    # The site is published: it names the scopes it shows, never where the history is kept (a
+    # database URL names a host, a user and a database).
+    common = {"stylesheet": Markup(stylesheet), "csp": _page_csp(stylesheet), "scope_names": list(by_scope)}
     out_dir = out_dir.resolve()
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vdcaudit.model import Finding, Status
+from vdcaudit.provenance import shown_path
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
 from vdcaudit.summary import UNSCOPED
@@ -31,11 +32,12 @@ _SUBSCRIPTION_KEYS = ("subscription", "subscription_id", "subscriptionId", "subs
 
 
 def rulepack_version(rules: list[Rule]) -> str:
-    """`<count> rules, sha256:<12 hex>` over the rules' metadata: two reports with the same value
-    were judged by the same rule text, whatever the tool version."""
+    """`<count> rules, sha256:<64 hex>` over the rules' metadata: two reports with the same value
+    were judged by the same rule text, whatever the tool version. The whole digest: an auditor
+    compares it with the rule pack they hold, and a cut digest proves less."""
     digest = hashlib.sha256(
         json.dumps([r.metadata() for r in rules], sort_keys=True, default=str).encode("utf-8")
-    ).hexdigest()[:12]
+    ).hexdigest()
     return f"{len(rules)} rules, sha256:{digest}"
 
 
@@ -55,11 +57,36 @@ def _values(record: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
 
 
 @dataclass
+class SourceLine:
+    location: str  # relative to where the scan ran (vdcaudit.provenance.shown_path)
+    resources: int | None
+    note: str = ""  # why the inventory counts more than `resources` (a live scan)
+
+
+@dataclass
 class Scope:
     tenants: list[str] = field(default_factory=list)
     subscriptions: list[str] = field(default_factory=list)
-    # heading -> [(location, resource count or None)]
-    sources: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
+    subscription_names: dict[str, str] = field(default_factory=dict)  # where a source gave them
+    sources: dict[str, list[SourceLine]] = field(default_factory=dict)  # by heading
+
+    def resources_by_location(self) -> dict[str, int | None]:
+        return {line.location: line.resources for lines in self.sources.values() for line in lines}
+
+
+def _inventory_note(record: dict[str, Any]) -> str:
+    """A live scan reads resources in three ways; its `resources` are the first only."""
+    children, counted = record.get("children"), record.get("counted_only")
+    parts = []
+    if isinstance(children, int) and children:
+        parts.append(f"+ {children:,} child resources read from their parents (databases, role assignments, settings)")
+    if isinstance(counted, int) and counted:
+        parts.append(f"+ {counted:,} resources of types no rule reads, counted by Resource Graph but not read")
+    listed = record.get("resources")
+    if not parts or not isinstance(listed, int):
+        return ""
+    total = listed + (children if isinstance(children, int) else 0) + (counted if isinstance(counted, int) else 0)
+    return f"{listed:,} listed " + " ".join(parts) + f" = {total:,} resources"
 
 
 def scan_scope(result: ScanResult) -> Scope:
@@ -74,11 +101,47 @@ def scan_scope(result: ScanResult) -> Scope:
         kind = str(record.get("kind", "source"))
         heading = SCOPE_HEADINGS.get(kind, kind)
         count = record.get("resources")
-        scope.sources.setdefault(heading, []).append(
-            (str(record.get("location", "")), count if isinstance(count, int) else None))
+        names = record.get("subscription_names")
+        if isinstance(names, dict):
+            scope.subscription_names.update({str(k): str(v) for k, v in names.items()})
+        scope.sources.setdefault(heading, []).append(SourceLine(
+            shown_path(str(record.get("location", ""))), count if isinstance(count, int) else None,
+            _inventory_note(record)))
     for subscription in result.summary.get("by_subscription", {}):
         if subscription != UNSCOPED:
             subscriptions[subscription] = None
     scope.tenants = sorted(tenants)
     scope.subscriptions = sorted(subscriptions)
     return scope
+
+
+@dataclass
+class Unassessed:
+    cause: str
+    findings: int = 0
+    rules: set[str] = field(default_factory=set)
+
+
+def unassessed_causes(result: ScanResult) -> list[Unassessed]:
+    """The UNKNOWN and ERROR findings (waived or not) grouped by why they could not be assessed,
+    most first: what the report's coverage statement counts."""
+    unread = {r.scope.lower(): r for r in result.coverage}
+    causes: dict[str, Unassessed] = {}
+    for finding in result.findings:
+        if finding.status not in (Status.UNKNOWN, Status.ERROR):
+            continue
+        record = unread.get(finding.resource_id.lower())
+        if finding.status is Status.ERROR:
+            cause = "could not be judged: malformed data or a failing check (ERROR)"
+        elif record is not None:
+            cause = f"not read: {record.reason}"
+        elif "absent from the resource data" in finding.message:
+            cause = "a value the rule needs is absent from the source data"
+        elif finding.source in ("template", "terraform"):
+            cause = "a value a template or plan cannot know before deployment"
+        else:
+            cause = "data the check needs was not collected (related resources, host inventories)"
+        entry = causes.setdefault(cause, Unassessed(cause))
+        entry.findings += 1
+        entry.rules.add(finding.rule_id)
+    return sorted(causes.values(), key=lambda c: (-c.findings, c.cause))

@@ -19,13 +19,15 @@ from typing import Any, BinaryIO
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from vdcaudit.config import POLICY_DEFAULTS
 from vdcaudit.history.diff import CHANGE_LABELS
 from vdcaudit.jsonout import dumps, script_safe
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
-from vdcaudit.reports.common import rulepack_version, scan_scope
+from vdcaudit.provenance import shown_location
+from vdcaudit.reports.common import rulepack_version, scan_scope, unassessed_causes
 from vdcaudit.reports.evidence import evidence_value, visible
 from vdcaudit.reports.views import (
-    CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, SUBSCRIPTIONS_PER_PAGE, ReportView, build_view,
+    CARDS_PER_RULE, COLUMNS, FRAMEWORK_LABELS, POLICY_LISTED, SOURCES_LISTED, SUBSCRIPTIONS_PER_PAGE, ReportView, build_view, waiver_rows,
 )
 from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
@@ -64,6 +66,7 @@ def _environment() -> Environment:
     env.finalize = lambda value: visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
     env.filters["evidence_value"] = evidence_value
     env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["shown_location"] = shown_location
     env.globals["change_labels"] = CHANGE_LABELS  # the history tables' columns (vdcaudit.history.diff)
     return env
 
@@ -89,6 +92,14 @@ def _explorer_order(finding: Finding) -> tuple[Any, ...]:
             finding.rule_id, finding.resource_name.lower())
 
 
+def _shown(location: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A finding's place in its template or plan, with the file relative to where the scan ran."""
+    if not location:
+        return None
+    file = location.get("file")
+    return {**location, "file": shown_location(file)} if isinstance(file, str) else location
+
+
 def explorer_data(result: ScanResult) -> dict[str, Any]:
     """The findings for the script, one array per finding (layout mirrored in report.js)."""
     rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
@@ -102,7 +113,7 @@ def explorer_data(result: ScanResult) -> dict[str, Any]:
             f.fingerprint, rule_index[f.rule_id], f.status.value, f.severity.value, f.category.value,
             f.resource_name, strings(f.resource_type), f.resource_id, strings(f.subscription),
             strings(f.resource_group), strings(f.message), f.evidence or None, waiver, strings(f.source),
-            f.location or None,
+            _shown(f.location),
         ])
     rules = [{"id": r.id, "title": r.title, "rationale": r.rationale, "remediation": r.remediation}
              for r in result.rules]
@@ -139,6 +150,8 @@ def write_html(result: ScanResult, stream: BinaryIO) -> None:
         categories=[c.value for c in CATEGORY_ORDER], severities=[s.value for s in SEVERITY_ORDER],
         statuses=[s.value for s in Status], columns=COLUMNS, framework_labels=FRAMEWORK_LABELS,
         section_templates=section_templates, csp=csp, cards_per_rule=CARDS_PER_RULE,
+        policy=result.policy, policy_listed=POLICY_LISTED, sources_listed=SOURCES_LISTED, policy_defaults=POLICY_DEFAULTS, waiver_rows=waiver_rows(result.waivers),
+        causes=unassessed_causes(result), report=result.report, inputs=result.inputs,
         stylesheet=Markup(stylesheet), script=Markup(script),
         data=Markup(_DATA_MARK),
     )

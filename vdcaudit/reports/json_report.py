@@ -38,6 +38,8 @@ def head(result: ScanResult) -> dict[str, Any]:
             "sources": result.sources,
             "rulepack": rulepack_version(result.rules),
             "scopes": result.scopes,
+            # vdcaudit.yaml settings that differ from the defaults and the verdicts each changed
+            **({"policy": [effect.to_dict() for effect in result.policy]} if result.policy is not None else {}),
         },
         "summary": result.summary,
         "coverage": [record.to_dict() for record in result.coverage],

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from vdcaudit.history.diff import CHANGE_LABELS
 from vdcaudit.model import SEVERITY_ORDER, STATUS_ORDER, Finding
 from vdcaudit.reports.evidence import visible
-from vdcaudit.reports.common import is_open_gap, rulepack_version, scan_scope
+from vdcaudit.reports.common import is_open_gap, rulepack_version, scan_scope, unassessed_causes
 from vdcaudit.reports.views import COLUMNS, build_view
 from vdcaudit.scan import ScanResult
 
@@ -54,7 +54,7 @@ def _history_lines(section: dict[str, Any]) -> list[str]:
     to fix and the score trend. Capped at HISTORY_CHARS whatever the history holds."""
     before = section.get("before")
     lines = ["### Since the last scan", "",
-             f"Recorded as scan #{section['scan']} in {md(section['history'])} (scope {md(section['scope'])}). "
+             f"Recorded as scan #{section['scan']} of scope {md(section['scope'])} in the scan history. "
              + (f"Compared with scan #{before['id']} of {md(str(before['started'])[:16].replace('T', ' '))} UTC."
                 if before else "The first scan of this scope: nothing to compare with yet."), ""]
     if before:
@@ -132,8 +132,15 @@ def render_markdown_text(result: ScanResult) -> str:
                 [[row["category"], *(f"{row['cells'][c]['total']:,}" for c in COLUMNS)] for row in view.matrix]),
         "",
     ]
+    if result.policy:
+        head += ["**Policy in force** (vdcaudit.yaml settings that differ from the defaults): "
+                 + "; ".join(f"`{e.setting}: {e.value}` changed {len(e.changed):,} verdict(s)" for e in result.policy), ""]
     if result.sections.get("history"):
         head += _history_lines(result.sections["history"])
+    causes = unassessed_causes(result)
+    if causes:
+        head += [f"**Not assessed:** {sum(c.findings for c in causes):,} findings are UNKNOWN or ERROR: "
+                 + "; ".join(f"{c.findings:,} {md(c.cause)}" for c in causes), ""]
     if result.coverage:
         head += [f"**Coverage is incomplete:** {len(result.coverage):,} scope(s) could not be read; "
                  "rules on them report UNKNOWN.", ""]

@@ -22,6 +22,9 @@ from vdcaudit.summary import COLUMNS, UNSCOPED, column_of, new_counts, score_of
 CARDS_PER_RULE = 25
 RESOURCE_GROUPS_PER_SUBSCRIPTION = 100
 WAIVERS_LISTED = 200
+SOURCES_LISTED = 5  # source locations listed under one heading of the scope; more: see Inputs
+POLICY_LISTED = 10  # changed verdicts named per setting; all are in the JSON (scan.policy)
+WORST_PER_RULE = 3  # resources named per rule in the printed gap table
 SCORE_BARS = 30  # subscriptions charted; the table below the chart lists them all
 # Subscriptions the HTML renders on the server (and prints); the script pages through the rest, so
 # an estate of thousands of subscriptions does not put a DOM of hundreds of thousands of cells in
@@ -41,6 +44,11 @@ class RuleGaps:
     @property
     def more(self) -> int:
         return self.gaps - len(self.cards)
+
+    @property
+    def worst(self) -> list[Finding]:
+        """The open gaps that weigh most (FAIL before UNKNOWN, most severe, then by name)."""
+        return [f for f in self.cards if f.waiver is None][:WORST_PER_RULE]
 
 
 @dataclass
@@ -100,6 +108,27 @@ class ReportView:
     @property
     def rules_with_gaps(self) -> set[str]:
         return {g.rule.id for rules in self.gaps_by_category.values() for g in rules}
+
+
+@dataclass
+class WaiverRow:
+    state: str  # active, expired, stale
+    entry: dict[str, Any]  # a waiver as vdcaudit.waivers reports it (rule, resource, owner, ...)
+
+    def field(self, name: str) -> str:
+        """A waiver field as printed: "—" where the waiver file does not give it."""
+        value = self.entry.get(name)
+        return str(value) if value not in (None, "") else "—"
+
+
+WAIVER_STATES = {"applied": "active", "expired": "expired", "stale": "stale"}
+
+
+def waiver_rows(waivers: dict[str, Any] | None) -> list[WaiverRow]:
+    """Every waiver of the scan's waiver file: active (applied to findings), expired, stale."""
+    if not waivers:
+        return []
+    return [WaiverRow(state, entry) for key, state in WAIVER_STATES.items() for entry in waivers.get(key, [])]
 
 
 def _matrix(summary: dict[str, Any]) -> list[dict[str, Any]]:

@@ -120,6 +120,7 @@ class AzureCollector:
         self.settings = settings
         self.timeout = clients.connection.timeout
         self._progress: Progress | None = None
+        self.subscription_names: dict[str, str] = {}  # id -> display name, where the listing gave one
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -219,7 +220,9 @@ class AzureCollector:
         client = self.clients.get(SubscriptionClient)
         if s.all_subscriptions:
             try:
-                found = self._read(lambda: [sub.subscription_id for sub in every_item(client.subscriptions.list())])
+                listed = self._read(lambda: every_item(client.subscriptions.list()))
+                found = [sub.subscription_id for sub in listed]
+                self._name(listed, "subscription_id")
             except ReadFailed as failed:
                 raise InputError(f"cannot list subscriptions: {failed.reason}", self.clients.connection.endpoint) from None
         elif s.management_group:
@@ -230,7 +233,9 @@ class AzureCollector:
             except ReadFailed as failed:
                 raise InputError(f"cannot list management group {group}: {failed.reason}",
                                  self.clients.connection.endpoint) from None
-            found = [item.name for item in items if str(item.type or "").lower().endswith("/subscriptions")]
+            subscriptions = [item for item in items if str(item.type or "").lower().endswith("/subscriptions")]
+            found = [item.name for item in subscriptions]
+            self._name(subscriptions, "name")
         else:
             found = []
             checks = [(sub, partial(client.subscriptions.get, sub)) for sub in s.subscriptions]
@@ -246,7 +251,15 @@ class AzureCollector:
                     inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason))
                 else:
                     found.append(sub)
+                    self._name([result], "subscription_id")
         return list(dict.fromkeys(found))
+
+    def _name(self, items: Iterable[Any], id_attribute: str) -> None:
+        """Keep the display names the subscription listing gave (the report prints them by the ids)."""
+        for item in items:
+            ident, name = getattr(item, id_attribute, None), getattr(item, "display_name", None)
+            if ident and isinstance(name, str) and name:
+                self.subscription_names[str(ident)] = name
 
     # -- inventory -----------------------------------------------------------------------------
 
@@ -437,6 +450,14 @@ class AzureCollector:
             for row in (r for r in rows if r.get(COUNTED)):
                 inventory.count_uncollected(str(row["subscriptionId"] or ""), str(row["type"]), row["count"])
             inventory.extend((r for r in rows if not r.get(COUNTED)), SOURCE)
-            inventory.extend(self.children(inventory, subscriptions), SOURCE)
+            children = self.children(inventory, subscriptions)
+            inventory.extend(children, SOURCE)
+        # The inventory counts more than `resources`: the child resources read per parent (a
+        # server's databases, a vault's role assignments) and, with Resource Graph, resources of
+        # types no rule reads, counted but not read.
         inventory.sources.append({"kind": SOURCE, "location": self.clients.connection.endpoint,
-                                  "resources": sum(1 for r in rows if not r.get(COUNTED)), "subscriptions": len(subscriptions), "method": method})
+                                  "resources": sum(1 for r in rows if not r.get(COUNTED)),
+                                  "children": len(children),
+                                  "counted_only": sum(int(r["count"]) for r in rows if r.get(COUNTED)),
+                                  "subscriptions": len(subscriptions), "method": method,
+                                  "subscription_names": dict(sorted(self.subscription_names.items()))})
