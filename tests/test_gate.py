@@ -71,8 +71,9 @@ waivers:
 
 
 def test_waived_findings_do_not_fail_the_gate(tmp_path: Path) -> None:
-    everything = _waivers(tmp_path, "waivers:\n  - {rule: '*', resource: '*', justification: test, owner: me, "
-                                    "expires: 2099-01-01}\n")
+    # every rule on every resource of the template's subscription (a blanket `*` on `*` is refused)
+    everything = _waivers(tmp_path, "waivers:\n  - {rule: '*', resource: '/subscriptions/*', justification: test, "
+                                    "owner: me, expires: 2099-01-01}\n")
     code, _, document = _run(tmp_path, "--waivers", str(everything), "--fail-on", "low")
     assert code == 0
     assert all(f["waiver"] for f in document["findings"] if f["status"] == "FAIL")

@@ -112,7 +112,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         for source in chosen:
             source.collect(params, inventory)
         context = ScanContext(config=config, options=params)
-        add_gate_inputs(context, waivers_path, baseline_path)
+        add_gate_inputs(context, waivers_path, baseline_path, rules)
         result = run_scan(inventory, rules, context, started=started)
         finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
                allow_empty=allow_empty)

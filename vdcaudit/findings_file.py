@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from vdcaudit.errors import InputError
 from vdcaudit.jsonfile import read_json
+from vdcaudit.resources import schema_validator
 
 RULE_FIELDS = ("title", "severity", "category")
 # schema 3.x resource entry key -> the flat finding field it restores
@@ -67,8 +70,31 @@ def _resource_table(document: dict[str, Any], path: Path) -> list[dict[str, Any]
     return table
 
 
-def read_findings_file(path: Path) -> FindingsFile:
+SCHEMA = "vdcaudit-findings.schema.json"  # the published contract (vdcaudit/schemas)
+
+
+def _field(parts: Any) -> str:
+    """A JSON location as people write it: scan.started, findings[3].status."""
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part if part.isprintable() else repr(part)}"
+                   for part in parts).lstrip(".")
+    return text or "(the document)"
+
+
+def check_schema(document: Any, path: Path) -> None:
+    """The document matches the published findings schema, else one InputError naming the field."""
+    error = jsonschema.exceptions.best_match(schema_validator(SCHEMA).iter_errors(document))
+    if error is not None:
+        # jsonschema quotes the value with repr(): control characters come out escaped
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+        raise InputError(f"does not match {SCHEMA}: field {_field(error.absolute_path)}: {message}", path)
+
+
+def read_findings_file(path: Path, validate: bool = False) -> FindingsFile:
+    """validate: check the document against the published schema before reading anything of it
+    (vdcaudit merge: a shard is input from another job, not vdcaudit's own output)."""
     document = read_json(path)
+    if validate:
+        check_schema(document, path)
     findings = document.get("findings") if isinstance(document, dict) else None
     if not isinstance(findings, list):
         raise InputError("not a vdcaudit findings file: expected the vdcaudit-findings.json of a scan "
