@@ -85,7 +85,10 @@ def check_schema(document: Any, path: Path) -> None:
     error = jsonschema.exceptions.best_match(schema_validator(SCHEMA).iter_errors(document))
     if error is not None:
         # jsonschema quotes the value with repr(): control characters come out escaped
-        message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+        message = error.message
+        if error.validator == "pattern" and isinstance(error.schema, dict) and "description" in error.schema:
+            message = f"{error.instance!r} is not an {error.schema['description']}"  # not the regular expression
+        message = message if len(message) <= 200 else message[:200] + "..."
         raise InputError(f"does not match {SCHEMA}: field {_field(error.absolute_path)}: {message}", path)
 
 

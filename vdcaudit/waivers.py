@@ -105,11 +105,13 @@ def _date(value: Any, name: str, path: Path, line: int | None) -> date:
         raise InputError(f"waiver {name}: {value!r} is not a date (YYYY-MM-DD)", path, line) from None
 
 
-# Resource ids of every shape a source gives (ARM, subscription scope, SDN, template, plan, one
-# character): a resource pattern matching all of them matches every resource there can be.
+# Ids of every shape a finding can be about (an ARM resource, a subscription, a management group,
+# an SDN resource, an unmapped Terraform resource, the file:line scope of a template or plan gap): a
+# resource pattern matching all of them matches every resource there can be.
 _PROBE_IDS = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
               "Microsoft.Storage/storageAccounts/st", "/subscriptions/00000000-0000-0000-0000-000000000000",
-              "sdn://nc.contoso.com/networking/v1/virtualNetworks/vnet", "terraform:azurerm_x.y", "x")
+              "/providers/Microsoft.Management/managementGroups/mg",
+              "sdn://nc.contoso.com/networking/v1/virtualNetworks/vnet", "terraform:azurerm_x.y", "main.json:12")
 
 
 def _matches_everything(pattern: str, names: list[str]) -> bool:
