@@ -161,3 +161,11 @@ def test_a_blanket_waiver_is_refused_at_merge_too(tmp_path: Path) -> None:
     result = _merge(tmp_path / "out", _write(tmp_path, "a.json", _shard(("stlogs", "FAIL"))), "--waivers", blanket)
     assert result.exit_code == 2 and "matches every rule and every resource" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_rfc3339_times_with_z_are_read(tmp_path: Path) -> None:
+    shard = _shard(("stlogs", "PASS"))
+    shard["scan"]["started"], shard["scan"]["finished"] = "2026-12-01T02:00:00Z", "2026-12-01T02:05:00.5Z"
+    result = _merge(tmp_path / "out", _write(tmp_path, "a.json", shard))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text())["scan"]["started"] == "2026-12-01T02:00:00+00:00"

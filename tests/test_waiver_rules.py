@@ -129,3 +129,12 @@ def test_impossible_creation_dates_are_refused(tmp_path: Path, dates: str, messa
     waivers = _file(tmp_path, "w.yaml", f"waivers:\n  - {STLOGS}, {dates}}}\n")
     code, output, _ = _scan(tmp_path, "--config", _file(tmp_path, "c.yaml", CONFIG), "--waivers", waivers)
     assert code == 2 and message in output, output
+
+
+def test_a_refused_waiver_stops_the_scan_before_any_source_is_read(tmp_path: Path) -> None:
+    waivers = _file(tmp_path, "w.yaml", "waivers:\n  - {rule: '*', resource: '*', justification: j, owner: o, "
+                    "expires: 2099-01-01}\n")
+    result = CliRunner().invoke(cli, ["scan", "--snapshot", str(tmp_path / "not-read.json"), "--waivers", waivers,
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "matches every rule and every resource" in result.output
+    assert "not-read.json" not in result.output

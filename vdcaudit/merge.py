@@ -54,7 +54,7 @@ def _finding(record: dict[str, Any], rule: Rule, shard: Path, index: int) -> Fin
 
 def _datetime(value: Any, field: str, shard: Path) -> datetime:
     try:
-        moment = datetime.fromisoformat(str(value))
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))  # RFC 3339's Z: Python 3.10 reads +00:00 only
     except ValueError:
         raise InputError(f"field scan.{field}: {value!r} is not a date-time", shard) from None
     if moment.tzinfo is None:  # cannot be ordered against the other shards' times
