@@ -1,6 +1,6 @@
 """Property-based fuzzing (Hypothesis) of `vdcaudit merge`'s shard reading: a schema-valid shard with
 one field (any field, at any depth) replaced by a value of any JSON type, or removed. Whatever the
-shard holds, merge gives a result the JSON report renders, or one InputError (exit 2); never another
+shard holds, merge gives a result the JSON, HTML and Markdown reports render, or one InputError (exit 2); never another
 exception (the CLI's exit 3)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import Rule, load_rules
 from tests.test_merge_trust import _shard
 
-EXAMPLES = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+EXAMPLES = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 EXAMPLE_SECONDS = 20
 
@@ -31,7 +31,15 @@ SHARD["scan"]["scopes"] = {"11111111-1111-4111-8111-111111111111": {"resources":
 SHARD["summary"]["by_subscription"] = {"11111111-1111-4111-8111-111111111111": {
     "by_status": {"PASS": 1, "FAIL": 1, "WARN": 0, "UNKNOWN": 0, "ERROR": 0}, "waived": 0, "score": 50}}
 SHARD["coverage"] = [{"source": "snapshot", "scope": "s", "reason": "403 Forbidden", "resource_type": None, "detail": ""}]
-SHARD["sections"] = {"sdn": {"networks": []}}
+SUMMARY = {"status": "FAIL", "problems": [{"rule_id": "VDC-SDN-004", "status": "FAIL", "message": "expired"}]}
+SHARD["sections"] = {"sdn": {"hosts_inventoried": 1, "hosts_with_encrypted_subnets": 1, "coverage": [
+    {"source": "sdn", "scope": "nc", "reason": "403 Forbidden", "resource_type": None, "detail": ""}],
+    "virtual_networks": [{"name": "vnet1", "id": "sdn://nc/virtualNetworks/vnet1", "address_space": ["10.1.0.0/16"],
+                          "credential": {"ref": "/credentials/enc", "thumbprint": "AB", "problem": None},
+                          "encrypted_subnets": 1, "findings": SUMMARY,
+                          "subnets": [{"name": "app", "prefix": "10.1.1.0/24", "encrypted": True, "acl": None,
+                                       "nics": ["vm1"], "hosts": ["hv01"], "boundary": SUMMARY}],
+                          "hosts": [{"name": "hv01", "inventory": "script", **SUMMARY}]}]}}
 SHARD["findings"][0]["waiver"] = {"rule": "*", "resource": "*", "justification": "j", "owner": "o", "expires": "2001-01-01"}
 
 
@@ -83,4 +91,5 @@ def test_any_shard_field_gives_a_result_or_one_input_error(path: tuple[Any, ...]
         except InputError as exc:
             assert "\n" not in str(exc) and str(shard) in str(exc)
             return
-        assert RENDERERS["json"].render(result)
+        for name in ("json", "html", "md"):
+            assert RENDERERS[name].render(result)

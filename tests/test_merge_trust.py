@@ -143,6 +143,7 @@ def _edit(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     ("scan.rulepack", 140, "scan.rulepack"),
     ("resources.0.id", None, "resources[0].id"),
     ("waivers", [OLD_WAIVER], "waivers"),
+    ("sections", {"sdn": {"virtual_networks": "all encrypted"}}, "sections.sdn"),  # the HTML report reads it
 ])
 def test_a_shard_off_the_published_schema_is_refused(tmp_path: Path, path: str, value: Any, field: str) -> None:
     good = _write(tmp_path, "good.json", _shard(("stdata", "PASS")))
@@ -169,3 +170,11 @@ def test_rfc3339_times_with_z_are_read(tmp_path: Path) -> None:
     result = _merge(tmp_path / "out", _write(tmp_path, "a.json", shard))
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text())["scan"]["started"] == "2026-12-01T02:00:00+00:00"
+
+
+def test_a_shards_history_view_is_not_carried_into_the_merge(tmp_path: Path) -> None:
+    """"history" is the shard's own "since its last scan" view: not the merge's to show."""
+    shard = _shard(("stlogs", "FAIL"), sections={"history": {"since": "a scan where all was well"}, "other": {}})
+    result = _merge(tmp_path / "out", _write(tmp_path, "a.json", shard))
+    assert result.exit_code == 1, result.output
+    assert json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text())["sections"] == {}

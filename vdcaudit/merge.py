@@ -32,6 +32,7 @@ from vdcaudit.model import STATUS_ORDER, CoverageRecord, Finding, ScanContext, S
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
+from vdcaudit.sections import SECTIONS
 from vdcaudit.summary import UNSCOPED, summarize
 from vdcaudit.waivers import apply_waivers
 
@@ -158,7 +159,10 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
     sections: dict[str, Any] = {}
     for shard in shards:
         for name, data in (shard.document.get("sections") or {}).items():
-            sections.setdefault(name, data)  # a per-source overview is whole in the shard that scanned the source
+            # A per-source overview (SDN) is whole in the shard that scanned the source. Others are not
+            # the shard's to give: "history" is that shard's own "since its last scan" view.
+            if name in SECTIONS:
+                sections.setdefault(name, data)
 
     findings = sorted((finding for finding, _ in kept.values()), key=lambda f: (f.rule_id, f.resource_id.lower()))
     scans = [shard.document.get("scan") or {} for shard in shards]
