@@ -20,13 +20,13 @@ from vdcaudit.errors import InputError
 from vdcaudit.merge import merge
 from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import Rule, load_rules
-from tests.test_merge_trust import _shard
+from shards import hand_written_shard
 
 EXAMPLES = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 EXAMPLE_SECONDS = 20
 
-SHARD = _shard(("stlogs", "FAIL"), ("stdata", "PASS"))
+SHARD = hand_written_shard(("stlogs", "FAIL"), ("stdata", "PASS"))
 SHARD["scan"]["scopes"] = {"11111111-1111-4111-8111-111111111111": {"resources": 2, "not_assessed": {"x/y": 1}}}
 SHARD["summary"]["by_subscription"] = {"11111111-1111-4111-8111-111111111111": {
     "by_status": {"PASS": 1, "FAIL": 1, "WARN": 0, "UNKNOWN": 0, "ERROR": 0}, "waived": 0, "score": 50}}
