@@ -214,11 +214,14 @@ def test_persistent_child_failure_is_unknown_never_pass(emulator, rules):
 
 
 def test_timeout_on_role_assignments_makes_rbac_vault_unknown(emulator, rules):
-    emulator.add_fault(Fault.stall(2.0, times=None, path=r"/roleAssignments$"))
-    inventory = live(emulator, request_timeout=0.3)
+    # The stalled reads never answer (until the emulator stops); every other read has the whole
+    # timeout, far above its usual milliseconds, so a loaded machine times out nothing else. No
+    # retries: each stalled read costs one timeout.
+    emulator.add_fault(Fault.stall(3600, times=None, path=r"/roleAssignments$"))
+    inventory = live(emulator, request_timeout=3, request_retries=0)
     assert {c.resource_type for c in inventory.coverage} == {"Microsoft.Authorization/roleAssignments"}
     assert HUB in {c.scope for c in inventory.coverage}
-    assert all(c.reason.startswith("timeout after 0.3s") for c in inventory.coverage)
+    assert all(c.reason.startswith("timeout after 3s") for c in inventory.coverage)
     [vault] = [f for f in findings(inventory, rules) if f.rule_id == "VDC-KV-003" and f.resource_name == "kv-hub-rbac"]
     assert vault.status is Status.UNKNOWN and "could not be read" in vault.message
 

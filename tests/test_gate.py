@@ -71,8 +71,9 @@ waivers:
 
 
 def test_waived_findings_do_not_fail_the_gate(tmp_path: Path) -> None:
-    everything = _waivers(tmp_path, "waivers:\n  - {rule: '*', resource: '*', justification: test, owner: me, "
-                                    "expires: 2099-01-01}\n")
+    # every rule on every resource of the template's subscription (a blanket `*` on `*` is refused)
+    everything = _waivers(tmp_path, "waivers:\n  - {rule: '*', resource: '/subscriptions/*', justification: test, "
+                                    "owner: me, expires: 2099-01-01}\n")
     code, _, document = _run(tmp_path, "--waivers", str(everything), "--fail-on", "low")
     assert code == 0
     assert all(f["waiver"] for f in document["findings"] if f["status"] == "FAIL")
@@ -154,3 +155,14 @@ def test_sarif_results_from_templates_carry_file_and_line(tmp_path: Path) -> Non
     lines = {r["locations"][0]["logicalLocations"][0]["name"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
              for r in results if r.get("ruleId") in ("VDC-SQL-001", "VDC-SQL-002")}
     assert lines == {"reportdb": 181, "vdc-prod-sql": 143}  # failing and unknown results (passes are not listed)
+
+
+def test_the_finding_fingerprint_format_is_pinned() -> None:
+    """Baselines, SARIF partialFingerprints and history match findings by this value across versions:
+    sha256 of 'rule id|resource id', lower-cased, first 32 hex digits. Changing it orphans every
+    baseline and history people keep, so a change must be deliberate (and this value updated)."""
+    from vdcaudit.model import fingerprint
+
+    resource = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-Logs/providers/Microsoft.Storage/storageAccounts/stLogs"
+    assert fingerprint("VDC-ST-002", resource) == "21ff0d9a963e192a98defab482fa078b"
+    assert fingerprint("vdc-st-002", resource.upper()) == "21ff0d9a963e192a98defab482fa078b"

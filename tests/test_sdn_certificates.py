@@ -46,10 +46,10 @@ def write_fabric(folder: Path, credential_value: str, host_document: Any | None)
         (folder / "hosts" / "192.0.2.11.json").write_text(json.dumps(host_document))  # filed under an IP address
 
 
-def statuses(folder: Path, **options: Any) -> dict[str, str]:
+def statuses(folder: Path, now: datetime = NOW, **options: Any) -> dict[str, str]:
     inventory = Inventory()
     load_fabric_snapshot(folder, inventory)
-    findings = run(SDN_RULES, inventory, ScanContext(now=NOW, options=options)).findings
+    findings = run(SDN_RULES, inventory, ScanContext(now=now, options=options)).findings
     return {f.rule_id: f.status.value for f in findings if f.rule_id in HOST_RULES and f.resource_name == "hv01"}
 
 
@@ -109,3 +109,13 @@ def test_cert_warn_days_option(tmp_path: Path) -> None:
     write_fabric(tmp_path, thumbprint(cert), script(cert))
     assert statuses(tmp_path, cert_warn_days=5)["VDC-SDN-004"] == "PASS"
     assert statuses(tmp_path, cert_warn_days=30)["VDC-SDN-004"] == "WARN"
+
+
+def test_a_certificate_with_exactly_the_warning_window_left_warns(tmp_path: Path) -> None:
+    """The window's last moment is inside it: 30 days left with --cert-warn-days 30 is WARN, one second
+    more is PASS. (Certificate times have whole seconds, so the clock is set to whole seconds too.)"""
+    now = NOW.replace(microsecond=0)
+    cert = make_cert(not_before=now - timedelta(days=300), not_after=now + timedelta(days=30))
+    write_fabric(tmp_path, thumbprint(cert), script(cert))
+    assert statuses(tmp_path, now=now, cert_warn_days=30)["VDC-SDN-004"] == "WARN"
+    assert statuses(tmp_path, now=now - timedelta(seconds=1), cert_warn_days=30)["VDC-SDN-004"] == "PASS"

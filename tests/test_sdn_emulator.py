@@ -80,11 +80,13 @@ def test_unauthorized_stops_after_the_first_refusal(nc: NcEmulator) -> None:
 
 def test_server_error_and_timeout(nc: NcEmulator) -> None:
     nc.add_fault(Fault.error(500, times=None, path=r"/servers$", code="InternalServerError"))
-    nc.add_fault(Fault.stall(2.0, times=None, path=r"/accessControlLists$"))
-    inventory = collect(nc, timeout=0.5)
+    # The stalled read never answers (until the emulator stops); every other read has the whole
+    # timeout, far above its usual milliseconds, so a loaded machine times out nothing else.
+    nc.add_fault(Fault.stall(3600, times=None, path=r"/accessControlLists$"))
+    inventory = collect(nc, timeout=3)
     reasons = {c.resource_type: c.reason for c in inventory.coverage}
     assert reasons == {"Microsoft.SDN/servers": "500 Internal Server Error",
-                       "Microsoft.SDN/accessControlLists": "timeout after 0.5s"}
+                       "Microsoft.SDN/accessControlLists": "timeout after 3s"}
     result = verdicts(inventory)
     assert result[("VDC-SDN-014", "vnet-finance/fin-app")] == "UNKNOWN"
 

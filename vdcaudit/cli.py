@@ -111,13 +111,13 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
+    params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
+    context = ScanContext(config=config, options=params)
+    add_gate_inputs(context, waivers_path, baseline_path, rules)  # a refused waiver stops before any read
     with collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
         inventory = Inventory()
-        params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
         for source in chosen:
             source.collect(params, inventory)
-        context = ScanContext(config=config, options=params)
-        add_gate_inputs(context, waivers_path, baseline_path)
         result = run_scan(inventory, rules, context, started=started)
         result.report = report_facts(config.report, title)
         result.inputs = scan_inputs(result.sources, config_path, waivers_path, baseline_path)

@@ -9,7 +9,7 @@ from typing import Any
 
 from vdcaudit.errors import InputError
 from vdcaudit.services import known_services
-from vdcaudit.waivers import WaiverEntry, parse_waivers
+from vdcaudit.waivers import WaiverEntry, max_days, parse_waivers, waiver_items
 from vdcaudit.yamlfile import load_config_document
 
 # The baseline keeps keys apart from their users: a platform-managed key is held and used by the
@@ -46,7 +46,8 @@ class Config:
     path: str | None = None
     # None: not declared (rules that need it report UNKNOWN); []: declared, nobody owns keys
     key_owners: list[KeyOwner] | None = None
-    waivers: list[WaiverEntry] | None = None  # None: the file has no `waivers:` section
+    waivers: list[WaiverEntry] | None = None  # None: the file lists no waivers
+    waiver_max_days: int | None = None  # `waivers.max_days`: the longest a waiver may last (created..expires)
     raw: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, KeyPolicy] = field(default_factory=lambda: parse_policies({}))
     # `report:` title, organisation, engagement, prepared_by, reviewed_by (the report's cover and
@@ -87,6 +88,9 @@ def load_config(path: Path | None) -> Config:
     if "key_owners" in data:
         owners = [KeyOwner(o, "") if isinstance(o, str) else KeyOwner(o["id"], o.get("name", ""))
                   for o in data["key_owners"] or []]
-    waivers = parse_waivers(data["waivers"] or [], path, text) if "waivers" in data else None
-    return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data,
+    section = data.get("waivers")
+    # `waivers: {max_days: N}` alone sets the cap for a --waivers file and lists no waivers itself
+    listed = "waivers" in data and not (isinstance(section, dict) and "list" not in section)
+    waivers = parse_waivers(waiver_items(section), path, text) if listed else None
+    return Config(path=str(path), key_owners=owners, waivers=waivers, waiver_max_days=max_days(section), raw=data,
                   policies=parse_policies(data, path), report=dict(data.get("report") or {}))

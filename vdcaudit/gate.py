@@ -21,15 +21,20 @@ from vdcaudit.baseline import load_baseline
 from vdcaudit.model import ScanContext
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.scan import ScanResult
-from vdcaudit.waivers import load_waivers_file
+from vdcaudit.rulepack import Rule
+from vdcaudit.waivers import check_waivers, load_waivers_file
 
 
-def add_gate_inputs(context: ScanContext, waivers_path: Path | None, baseline_path: Path | None) -> None:
-    """--waivers replaces the config file's `waivers:`; --baseline adds the previous findings."""
+def add_gate_inputs(context: ScanContext, waivers_path: Path | None, baseline_path: Path | None,
+                    rules: list[Rule]) -> None:
+    """--waivers replaces the config file's `waivers:`; --baseline adds the previous findings.
+    Waivers are checked against the loaded rules, today's date and the config's `waivers.max_days`."""
     if waivers_path is not None:
         context.waivers = load_waivers_file(waivers_path)
     elif context.config.waivers is not None:
         context.waivers = context.config.waivers
+    if context.waivers is not None:
+        check_waivers(context.waivers, [rule.id for rule in rules], context.now.date(), context.config.waiver_max_days)
     if baseline_path is not None:
         context.baseline = load_baseline(baseline_path)
 

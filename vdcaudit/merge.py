@@ -1,12 +1,18 @@
 """`vdcaudit merge`: several scans' findings files (shards: one per management group or subscription
 set, run as parallel jobs) combined into one result, as if one scan had covered the whole estate.
 
-- Every shard must have been judged by the same rule pack as the one loaded now (the rule-pack
-  digest in `scan.rulepack`): a report must not mix verdicts of different rule texts.
+A shard is input from another job, not a decision to adopt: it contributes resources, findings and
+coverage; everything derived from them is decided again here.
+- Each shard must match the published findings schema (vdcaudit-findings.schema.json) before
+  anything of it is read, and must have been judged by the same rule pack as the one loaded now
+  (the rule-pack digest in `scan.rulepack`): a report must not mix verdicts of different rule texts.
+- Waivers and baselines are the merge's own (--waivers applied with today's date, --baseline):
+  the `waivers` / `baseline` blocks and per-finding waivers a shard carries are ignored, and the
+  `merge` block and the terminal say which shards carried them.
 - A resource judged by several shards (overlapping scopes) is counted once. Its findings are
   duplicates by fingerprint; when the shards disagree on a verdict the worse one is kept (FAIL
-  before UNKNOWN, ERROR, WARN, PASS), so an overlap can never turn a FAIL into a PASS. Duplicates
-  and disagreements are listed in the result's `merge` block.
+  before UNKNOWN, ERROR, WARN, PASS), so an overlap can never turn a FAIL into a PASS, whatever
+  the order of the shards. Duplicates and disagreements are listed in the result's `merge` block.
 - Coverage gaps of every shard are kept (an unreadable scope stays UNKNOWN).
 - Resource and not-assessed counts come from each shard's `scan.scopes` (per subscription): a
   subscription several shards scanned is counted once, and listed.
@@ -22,10 +28,11 @@ from typing import Any
 from vdcaudit.baseline import compare
 from vdcaudit.errors import InputError
 from vdcaudit.findings_file import FindingsFile, read_findings_file
-from vdcaudit.model import STATUS_ORDER, CoverageRecord, Finding, ScanContext, Status, Waiver
+from vdcaudit.model import STATUS_ORDER, CoverageRecord, Finding, ScanContext, Status
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
+from vdcaudit.sections import SECTIONS
 from vdcaudit.summary import UNSCOPED, summarize
 from vdcaudit.waivers import apply_waivers
 
@@ -34,7 +41,6 @@ DUPLICATES_LISTED = 100  # in the merge block; the counts cover them all
 
 def _finding(record: dict[str, Any], rule: Rule, shard: Path, index: int) -> Finding:
     try:
-        waiver = record.get("waiver")
         return Finding(
             rule_id=rule.id, title=rule.title, resource_id=record["resource_id"],
             resource_name=str(record.get("resource_name") or ""), resource_type=str(record.get("resource_type") or ""),
@@ -42,52 +48,27 @@ def _finding(record: dict[str, Any], rule: Rule, shard: Path, index: int) -> Fin
             message=str(record.get("message") or ""), evidence=dict(record.get("evidence") or {}),
             source=str(record.get("source") or ""), subscription=record.get("subscription"),
             resource_group=record.get("resource_group"), location=record.get("location"),
-            waiver=Waiver(**waiver) if waiver else None,
-        )
+        )  # a shard's own waiver is not carried over: the merge's --waivers decide
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"findings[{index}] is malformed: {type(exc).__name__}: {exc}", shard) from None
 
 
-def _datetime(value: Any, shard: Path) -> datetime:
+def _datetime(value: Any, field: str, shard: Path) -> datetime:
     try:
-        return datetime.fromisoformat(str(value))
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))  # RFC 3339's Z: Python 3.10 reads +00:00 only
     except ValueError:
-        raise InputError(f"scan.started/finished is not a date-time: {value!r}", shard) from None
+        raise InputError(f"field scan.{field}: {value!r} is not a date-time", shard) from None
+    if moment.tzinfo is None:  # cannot be ordered against the other shards' times
+        raise InputError(f"field scan.{field}: {value!r} has no time zone", shard)
+    return moment
 
 
-def _combine_waivers(blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The shards' `waivers` blocks as one: applied counts summed per waiver; a waiver is stale
-    only when no shard applied it."""
-    if not blocks:
-        return None
-    applied: dict[str, dict[str, Any]] = {}
-    for block in blocks:
-        for item in block.get("applied", []):
-            key = repr(sorted((k, v) for k, v in item.items() if k != "findings"))
-            if key in applied:
-                applied[key]["findings"] += item.get("findings", 0)
-            else:
-                applied[key] = dict(item)
-    applied_keys = set(applied)
-    expired: dict[str, dict[str, Any]] = {}
-    stale: dict[str, dict[str, Any]] = {}
-    for block in blocks:
-        for item in block.get("expired", []):
-            expired.setdefault(repr(sorted(item.items())), item)
-        for item in block.get("stale", []):
-            key = repr(sorted(item.items()))
-            if key not in applied_keys:
-                stale.setdefault(key, item)
-    return {"applied": list(applied.values()), "expired": list(expired.values()), "stale": list(stale.values())}
-
-
-def _combine_baselines(blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if not blocks:
-        return None
-    return {"file": ", ".join(dict.fromkeys(str(b.get("file", "")) for b in blocks)),
-            "known_failures": sum(int(b.get("known_failures", 0)) for b in blocks),
-            "new": [item for b in blocks for item in b.get("new", [])],
-            "fixed": [item for b in blocks for item in b.get("fixed", [])]}
+def _carried_decisions(shards: list[FindingsFile]) -> dict[str, list[str]]:
+    """The shard files that carried waivers (a block, or waived findings) or a baseline block:
+    decisions of another run, ignored here."""
+    return {"waivers": [str(s.path) for s in shards
+                        if "waivers" in s.document or any(f.get("waiver") for f in s.findings)],
+            "baseline": [str(s.path) for s in shards if "baseline" in s.document]}
 
 
 def _counts(shards: list[FindingsFile], repeated: dict[str, int]) -> tuple[int, dict[str, int], list[str]]:
@@ -125,17 +106,19 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
     by_id = {rule.id: rule for rule in rules}
     pack = rulepack_version(rules)
     shards: list[FindingsFile] = []
+    times: list[tuple[datetime, datetime]] = []
     for path in paths:
-        shard = read_findings_file(path)
-        used = (shard.document.get("scan") or {}).get("rulepack")
-        if used != pack:
-            raise InputError(f"judged by rule pack {used!r}, not the loaded {pack!r}: merge shards scanned "
-                             "with the same vdcaudit version and --rules", path)
+        shard = read_findings_file(path, validate=True)
+        scan = shard.document["scan"]
+        if scan.get("rulepack") != pack:
+            raise InputError(f"judged by rule pack {scan.get('rulepack')!r}, not the loaded {pack!r}: merge shards "
+                             "scanned with the same vdcaudit version and --rules", path)
+        times.append((_datetime(scan["started"], "started", path), _datetime(scan["finished"], "finished", path)))
         shards.append(shard)
 
     kept: dict[str, tuple[Finding, int]] = {}  # fingerprint -> (finding, shard index)
     duplicates = 0
-    conflicts: list[dict[str, Any]] = []
+    conflicting: dict[str, dict[str, Any]] = {}  # fingerprint -> the statuses the shards gave it
     resources_by_shard: list[set[str]] = []
     for number, shard in enumerate(shards):
         judged: set[str] = set()  # resource ids this shard has findings on
@@ -154,11 +137,11 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
             if previous.status is not finding.status:
                 worse = min(previous, finding, key=lambda f: STATUS_ORDER.index(f.status))
                 kept[finding.fingerprint] = (worse, first if worse is previous else number)
-                conflicts.append({"fingerprint": finding.fingerprint, "rule_id": finding.rule_id,
-                                  "resource_id": finding.resource_id,
-                                  "statuses": {str(shards[first].path): previous.status.value,
-                                               str(shard.path): finding.status.value},
-                                  "kept": worse.status.value})
+                statuses = conflicting.setdefault(finding.fingerprint, {
+                    "fingerprint": finding.fingerprint, "rule_id": finding.rule_id,
+                    "resource_id": finding.resource_id, "statuses": {str(shards[first].path): previous.status.value}})
+                statuses["statuses"][str(shard.path)] = finding.status.value
+                statuses["kept"] = worse.status.value
         resources_by_shard.append(judged)
 
     seen: Counter[str] = Counter(rid for resources in resources_by_shard for rid in resources)
@@ -176,10 +159,14 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
     sections: dict[str, Any] = {}
     for shard in shards:
         for name, data in (shard.document.get("sections") or {}).items():
-            sections.setdefault(name, data)  # a per-source overview is whole in the shard that scanned the source
+            # A per-source overview (SDN) is whole in the shard that scanned the source. Others are not
+            # the shard's to give: "history" is that shard's own "since its last scan" view.
+            if name in SECTIONS:
+                sections.setdefault(name, data)
 
     findings = sorted((finding for finding, _ in kept.values()), key=lambda f: (f.rule_id, f.resource_id.lower()))
     scans = [shard.document.get("scan") or {} for shard in shards]
+    conflicts = list(conflicting.values())
     merge_block = {
         "shards": [{"file": str(shard.path), "findings": len(shard.findings),
                     "resources": (shard.document.get("summary") or {}).get("resources")} for shard in shards],
@@ -187,17 +174,14 @@ def merge(paths: list[Path], rules: list[Rule], context: ScanContext | None = No
                        "resource_ids": sorted(repeated)[:DUPLICATES_LISTED]},
         "conflicting_verdicts": conflicts[:DUPLICATES_LISTED], "conflicts": len(conflicts),
         "overlapping_subscriptions": overlapping,
+        "ignored": _carried_decisions(shards),
     }
-    waivers = _combine_waivers([s.document["waivers"] for s in shards if isinstance(s.document.get("waivers"), dict)])
-    baseline = _combine_baselines([s.document["baseline"] for s in shards if isinstance(s.document.get("baseline"), dict)])
-    if context is not None and context.waivers is not None:
-        waivers = apply_waivers(findings, context.waivers, context.now.date())
-    if context is not None and context.baseline is not None:
-        baseline = compare(findings, context.baseline)
+    context = context or ScanContext()
+    waivers = apply_waivers(findings, context.waivers, context.now.date()) if context.waivers is not None else None
+    baseline = compare(findings, context.baseline) if context.baseline is not None else None
     summary = summarize(findings, not_assessed, resources)
     return ScanResult(
-        started=min(_datetime(scan.get("started"), s.path) for scan, s in zip(scans, shards)),
-        finished=max(_datetime(scan.get("finished"), s.path) for scan, s in zip(scans, shards)),
+        started=min(started for started, _ in times), finished=max(finished for _, finished in times),
         sources=[source for scan in scans for source in scan.get("sources") or []],
         rules=rules, findings=findings, coverage=list(coverage.values()), summary=summary, sections=sections,
         waivers=waivers, baseline=baseline, merge=merge_block,

@@ -4,6 +4,7 @@ findings files (see vdcaudit.merge)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +14,10 @@ from vdcaudit.gate import add_gate_inputs
 from vdcaudit.gcpause import collector_paused
 from vdcaudit.merge import merge as merge_shards
 from vdcaudit.model import ScanContext
+from vdcaudit.reports.evidence import visible
 from vdcaudit.rulepack import load_rules
+
+CONFLICTS_PRINTED = 20  # on the terminal; the JSON lists up to vdcaudit.merge.DUPLICATES_LISTED
 
 
 @click.command("merge")
@@ -26,11 +30,29 @@ def merge(shards: tuple[Path, ...], rule_dirs: tuple[Path, ...], config_path: Pa
           waivers_path: Path | None, quiet: bool) -> None:
     """Merge several scans' vdcaudit-findings.json (shards) into one report and one gate decision."""
     context = ScanContext(config=load_config(config_path))
-    add_gate_inputs(context, waivers_path, baseline_path)
+    rules = load_rules(list(rule_dirs))
+    add_gate_inputs(context, waivers_path, baseline_path, rules)
     with collector_paused():  # as in scan: many long-lived objects, no cycles
-        result = merge_shards(list(shards), load_rules(list(rule_dirs)), context)
-        if not quiet and result.merge and result.merge["duplicates"]["resources"]:
-            duplicates = result.merge["duplicates"]
-            click.echo(f"merge: {duplicates['resources']} resource(s) found in more than one shard, counted once "
-                       f"({result.merge['conflicts']} with differing verdicts: the worse kept)", err=True)
+        result = merge_shards(list(shards), rules, context)
+        if not quiet and result.merge:
+            print_merge_notes(result.merge)
         finish(result, formats, out_dir, fail_on, quiet, fail_on_error=fail_on_error, allow_empty=allow_empty)
+
+
+def print_merge_notes(block: dict[str, Any]) -> None:
+    """What the merge decided again or could not take as given, on stderr next to the gate verdict."""
+    duplicates = block["duplicates"]
+    if duplicates["resources"]:
+        click.echo(f"merge: {duplicates['resources']} resource(s) found in more than one shard, counted once "
+                   f"({block['conflicts']} with differing verdicts: the worse kept)", err=True)
+    for conflict in block["conflicting_verdicts"][:CONFLICTS_PRINTED]:
+        statuses = ", ".join(f"{status} in {visible(shard)}" for shard, status in conflict["statuses"].items())
+        click.echo(f"merge: conflict: {conflict['rule_id']} on {visible(conflict['resource_id'])}: {statuses}; "
+                   f"{conflict['kept']} kept", err=True)
+    if block["conflicts"] > CONFLICTS_PRINTED:
+        click.echo(f"merge: {block['conflicts'] - CONFLICTS_PRINTED} more conflict(s) in the JSON's merge block", err=True)
+    for kind, option in (("waivers", "--waivers"), ("baseline", "--baseline")):
+        carried = block["ignored"][kind]
+        if carried:
+            click.echo(f"merge: {kind} carried inside {len(carried)} shard(s) ignored ({', '.join(map(visible, carried))}): "
+                       f"merge decides them again from its own {option}", err=True)

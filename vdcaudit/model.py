@@ -66,6 +66,8 @@ class Waiver:
     justification: str
     owner: str
     expires: str | None = None
+    approver: str | None = None
+    created: str | None = None  # ISO date
 
 
 @dataclass

@@ -32,6 +32,14 @@ from vdcaudit.history.records import read_findings_file
     (("PASS", False), ("PASS", False), None),
     (("UNKNOWN", False), ("UNKNOWN", False), None),
     (None, ("UNKNOWN", False), None),
+    # WARN is judged, and not a failure: WARN <-> PASS is no change; WARN -> UNKNOWN hides a verdict
+    (("WARN", False), ("PASS", False), None),
+    (("PASS", False), ("WARN", False), None),
+    (("WARN", False), ("WARN", False), None),
+    (("WARN", False), ("UNKNOWN", False), "lost_coverage"),
+    (("WARN", False), ("ERROR", False), "lost_coverage"),
+    (("WARN", False), None, None),
+    (("UNKNOWN", False), ("WARN", False), None),
 ])
 def test_each_class(before: tuple[str, bool] | None, after: tuple[str, bool] | None, expected: str | None) -> None:
     old = finding("a", before[0], before[1]) if before else None

@@ -32,7 +32,7 @@ def sarif_validator() -> jsonschema.Draft4Validator:
 
 @pytest.fixture(scope="module")
 def findings_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(schema_path("findings.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(schema_path("vdcaudit-findings.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 

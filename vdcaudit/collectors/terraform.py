@@ -2,7 +2,8 @@
 
 Every planned `azurerm_*` resource (`resource_changes[].change.after`; `planned_values` when the plan
 has no changes section) is mapped to the ARM shape by the declarative table terraform_map.yaml, so
-the same rules run on it. A value Terraform only knows after apply (`after_unknown`) is resolved
+the same rules run on it. A value Terraform only knows after apply (`after_unknown`, with no value in
+`after`: a value `after` states is judged, and a plan marking it unknown too is a plan defect) is resolved
 through the plan's configuration references when it names another planned resource
 (`server_id = azurerm_mssql_server.main.id` gives the server's ARM id); otherwise it is left out and
 recorded in `x_vdcaudit.unresolved`, and rules that need it report UNKNOWN.
@@ -86,8 +87,13 @@ def _dig(value: Any, path: list[str | int]) -> Any:
     return value
 
 
-def _is_unknown(after_unknown: Any, path: list[str | int]) -> bool:
-    node = after_unknown
+def _is_unknown(instance: _Instance, path: list[str | int]) -> bool:
+    """Known only after apply: marked (itself or a parent) in `after_unknown`, and without a value in
+    `after`. A value `after` states is judged, whatever `after_unknown` says of it: a plan cannot
+    hide a value it states from the rules by also calling it unknown (see _contradictions)."""
+    if _dig(instance.after, path) not in (_ABSENT, None):
+        return False
+    node = instance.after_unknown
     for part in path:
         if node is True:
             return True
@@ -95,6 +101,24 @@ def _is_unknown(after_unknown: Any, path: list[str | int]) -> bool:
         if node is _ABSENT:
             return False
     return node is True
+
+
+def _contradictions(instance: _Instance) -> list[str]:
+    """Paths the plan both states (a value in `after`) and marks unknown (`true` in `after_unknown`).
+    Terraform writes a value known only after apply as null in `after`, so such a path is a defect
+    of the plan file: an edited or badly generated plan."""
+    found: list[str] = []
+    stack: list[tuple[list[str | int], Any]] = [([], instance.after_unknown)]
+    while stack:
+        path, node = stack.pop()
+        if node is True:
+            if path and _dig(instance.after, path) not in (_ABSENT, None):
+                found.append(_format_path(path))
+        elif isinstance(node, dict):
+            stack.extend((path + [str(key)], value) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + [index], value) for index, value in enumerate(node))
+    return sorted(found)
 
 
 def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -121,7 +145,7 @@ class _Plan:
     def attribute(self, instance: _Instance, attr: str) -> Any:
         """Known value, Unknown, or _ABSENT (null or not set)."""
         path = _path(attr)
-        if _is_unknown(instance.after_unknown, path):
+        if _is_unknown(instance, path):
             return self.reference(instance, path, attr)
         value = _dig(instance.after, path)
         return _ABSENT if value is None else value
@@ -150,7 +174,7 @@ class _Plan:
         if isinstance(spec, str):
             if base is not None:
                 path = _path(spec)
-                if base_path is not None and _is_unknown(instance.after_unknown, base_path + path):
+                if base_path is not None and _is_unknown(instance, base_path + path):
                     return self.reference(instance, base_path + path, _format_path(base_path + path))
                 value = _dig(base, path)
                 return _ABSENT if value is None else value
@@ -175,7 +199,7 @@ class _Plan:
         if isinstance(value, Unknown) or value is _ABSENT:
             return value
         if "each" in spec:
-            if base is None and _is_unknown(instance.after_unknown, _path(spec["from"])):
+            if base is None and _is_unknown(instance, _path(spec["from"])):
                 return Unknown(f"{spec['from']} is known only after apply")
             from_path = (base_path + _path(spec["from"])) if base_path is not None \
                 else (_path(spec["from"]) if base is None else None)
@@ -256,6 +280,7 @@ class _Plan:
         for instance in self.instances:
             entry = mapping().get(instance.type)
             origin = {"file": str(self.path), "line": instance.line}
+            self.note_contradictions(instance)
             if entry is None:
                 # not mapped: counted as "not assessed" under its Terraform type, never dropped
                 built.append(({"id": f"terraform:{instance.address}", "type": instance.type,
@@ -280,6 +305,18 @@ class _Plan:
         for instance in attachments:
             self.attach(instance, mapping()[instance.type]["attach"], by_id)
         return built
+
+    def note_contradictions(self, instance: _Instance) -> None:
+        """A plan defect is kept in the coverage records (under the Terraform type, so no rule reads it
+        as a gap of its own): the report shows which address and paths the plan contradicts itself on."""
+        paths = _contradictions(instance)
+        if paths:
+            shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
+            self.coverage.append(CoverageRecord(
+                source=SOURCE, scope=f"{self.path}:{instance.line or 1}", resource_type=instance.type,
+                reason=f"plan defect: {instance.address} states {shown} in 'after' and marks it unknown in "
+                       "'after_unknown'; the stated value was judged",
+                location={"file": str(self.path), "line": instance.line or 1}))
 
     def resource(self, instance: _Instance, entry: dict[str, Any], arm_id: str,
                  name: str | None = None) -> dict[str, Any]:

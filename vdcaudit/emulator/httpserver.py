@@ -333,6 +333,7 @@ class EmulatorServer:
         self.faults: list[Fault] = []
         self.log = RequestLog()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # ends every stall at once when the server stops
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
         self._tempdir: Path | None = None
@@ -382,6 +383,7 @@ class EmulatorServer:
 
     def start(self) -> "EmulatorServer":
         cert, key, ca = make_certificate(self.host)
+        self._stopping.clear()
         self._tempdir = Path(tempfile.mkdtemp(prefix="vdcaudit-emulator-"))
         (self._tempdir / "server.pem").write_bytes(cert + ca)
         (self._tempdir / "server.key").write_bytes(key)
@@ -400,6 +402,7 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -440,8 +443,9 @@ class EmulatorServer:
         body = handler.rfile.read(length) if length else b""
         api_version = next((v for k, v in query.items() if k.lower() == "api-version"), None)
         delay, fault = self._take_faults(method, path)
-        if delay:
-            time.sleep(delay)
+        if delay and self._stopping.wait(delay):
+            handler.close_connection = True  # stopped while stalled: nobody waits for the answer
+            return
         if fault is not None and fault.kind == "drop":
             self.log.record(LoggedRequest(method, path, api_version, None, "drop", time.time(), query))
             handler.close_connection = True

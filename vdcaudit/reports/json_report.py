@@ -1,4 +1,4 @@
-"""vdcaudit-findings.json: the public, versioned machine contract (see schemas/findings.schema.json).
+"""vdcaudit-findings.json: the public, versioned machine contract (see schemas/vdcaudit-findings.schema.json).
 
 Schema 3.0 lists what is shared once and has findings point at it, as SARIF does with its rule and
 artifact tables: a rule's metadata under `rules` (found by `rule_id`), a resource's id, name, type,
@@ -22,7 +22,7 @@ from vdcaudit.model import Finding
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.scan import ScanResult
 
-SCHEMA_VERSION = "3.0"
+SCHEMA_VERSION = "3.1"
 
 ResourceKey = tuple[Any, ...]
 
@@ -88,7 +88,9 @@ def finding_record(finding: Finding, resource: int, standard: dict[str, str]) ->
     waiver = finding.waiver
     if waiver is not None:  # absent means not waived (most findings): null on every line would cost 3 %
         record["waiver"] = {"rule": waiver.rule, "resource": waiver.resource, "justification": waiver.justification,
-                            "owner": waiver.owner, "expires": waiver.expires}
+                            "owner": waiver.owner, "expires": waiver.expires,
+                            **({"approver": waiver.approver} if waiver.approver is not None else {}),
+                            **({"created": waiver.created} if waiver.created is not None else {})}
     record["fingerprint"] = finding.fingerprint
     return record
 

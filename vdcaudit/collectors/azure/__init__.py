@@ -102,7 +102,7 @@ def build(params: dict[str, Any]) -> Any:
         endpoint=endpoint, credential=credential, scope=cloud.scope, ca_bundle=ca_bundle,
         timeout=float(params.get("request_timeout") or DEFAULT_TIMEOUT),
         concurrency=int(params.get("concurrency") or DEFAULT_CONCURRENCY),
-        backoff=float(params.get("retry_backoff", 0.8)),
+        backoff=float(params.get("retry_backoff", 0.8)), retries=int(params.get("request_retries", 4)),
         max_response_bytes=int(params.get("max_response_bytes") or MAX_RESPONSE_BYTES))
     settings = Settings(
         subscriptions=list(params.get("subscription") or ()), all_subscriptions=bool(params.get("all_subscriptions")),
