@@ -7,7 +7,6 @@ above the severity), 2 usage or input error (also: a scan that judged nothing, u
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +22,7 @@ from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
 from vdcaudit.output import check_targets
-from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
+from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, debug_enabled
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.history.commands import history as history_command
 from vdcaudit.history.recording import HistoryRequest, recording_options
@@ -36,6 +35,7 @@ from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
 from vdcaudit.sdn_command import sdn as sdn_command
 from vdcaudit.snapshot_command import snapshot as snapshot_command
+from vdcaudit.untrusted import safe_text
 
 
 class UserError(click.ClickException):
@@ -44,7 +44,8 @@ class UserError(click.ClickException):
     exit_code = EXIT_USAGE  # click declares exit_code a ClassVar: one code per class
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"vdcaudit: error: {self.format_message()}", err=True)
+        # messages quote input (ids, names, URLs): escaped and masked here, whatever raised them
+        click.echo(f"vdcaudit: error: {safe_text(self.format_message(), limit=None)}", err=True)
 
 
 class InternalError(UserError):
@@ -62,8 +63,8 @@ class VdcGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
-            if os.environ.get("VDCAUDIT_DEBUG"):
-                raise
+            if debug_enabled():
+                raise  # the entry point prints the traceback and still exits 3
             raise InternalError(f"internal error: {type(exc).__name__}: {exc} "
                                 "(set VDCAUDIT_DEBUG=1 for a traceback)") from None
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
+
+from vdcaudit.errors import EXIT_INTERNAL
 
 
 def main() -> None:
@@ -26,6 +29,9 @@ def main() -> None:
         cli_main()
     except SystemExit as exc:
         end(exc.code)
+    except Exception:  # only with VDCAUDIT_DEBUG on (else the command reports it): a crash is 3, not 1
+        traceback.print_exc()
+        end(EXIT_INTERNAL)
     end(0)
 
 
