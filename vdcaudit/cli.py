@@ -31,7 +31,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
-from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
+from vdcaudit.rulepack import growth_warnings, load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
 from vdcaudit.sdn_command import sdn as sdn_command
 from vdcaudit.snapshot_command import snapshot as snapshot_command
@@ -175,10 +175,13 @@ def rules_validate(directory: Path | None) -> None:
     problems, valid = [], 0
     for path in rule_files(folder):
         try:
-            load_rule_file(path)
+            rule = load_rule_file(path)
             valid += 1
         except InputError as exc:
             problems.append(exc.one_line())
+            continue
+        for warning in growth_warnings(rule):  # valid, but bounded at run time: said now
+            click.echo(f"warning: {path}: {warning}", err=True)
     if not problems and not valid:  # a mistyped folder must not pass as a valid (empty) rule pack
         raise UserError(f"{folder}: no rule files (*.yaml, *.yml) in the folder")
     for problem in problems:
