@@ -240,3 +240,26 @@ def test_a_crash_exits_3_whatever_vdcaudit_debug_says(tmp_path: Path, debug: str
     assert done.returncode == 3, done.stderr
     assert ("Traceback" in done.stderr) is traceback, done.stderr
     assert "RuntimeError: boom" in done.stderr
+
+
+# --------------------------------------------------------------------------- template functions
+
+def test_template_date_functions_at_their_extremes_leave_the_value_unresolved(tmp_path: Path) -> None:
+    def account(name: str, tls: str) -> dict[str, object]:
+        return {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01", "name": name,
+                "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+                "properties": {"minimumTlsVersion": tls, "supportsHttpsTrafficOnly": True}}
+
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "resources": [
+                    account("stepoch", "[if(equals(dateTimeFromEpoch(9223372036854775807), 'x'), 'TLS1_0', 'TLS1_2')]"),
+                    account("stadd", "[if(equals(dateTimeAdd(utcNow(), 'P9999999999D'), 'x'), 'TLS1_0', 'TLS1_2')]"),
+                    account("stadd2", "[if(equals(dateTimeAdd('2026-01-01T00:00:00Z', 'P9999999999D'), 'x'), "
+                                      "'TLS1_0', 'TLS1_2')]"),
+                    account("stplain", "TLS1_2")]}
+    (tmp_path / "main.json").write_text(json.dumps(template))
+    code, output = run("scan", "--template", str(tmp_path / "main.json"), "--out", str(tmp_path / "out"), "--quiet")
+    assert code == 0, output
+    verdicts = {f["resource_id"].rsplit("/", 1)[-1]: f["status"]
+                for f in findings_in(tmp_path / "out") if f["rule_id"] == "VDC-ST-002"}
+    assert verdicts == {"stepoch": "UNKNOWN", "stadd": "UNKNOWN", "stadd2": "UNKNOWN", "stplain": "PASS"}
