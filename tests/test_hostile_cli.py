@@ -132,9 +132,12 @@ def test_retry_after_as_seconds_or_an_http_date() -> None:
 
 # --------------------------------------------------------------------------- history: files not ours
 
-def test_another_applications_sqlite_file_is_refused_unchanged_and_the_reports_are_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("journal", ["delete", "wal"])
+def test_another_applications_sqlite_file_is_refused_unchanged_and_the_reports_are_written(
+        tmp_path: Path, journal: str) -> None:
     other = tmp_path / "app.sqlite"
     with sqlite3.connect(other) as connection:
+        connection.execute(f"PRAGMA journal_mode = {journal}")
         connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
         connection.execute("INSERT INTO invoices (total) VALUES (12.5)")
     connection.close()

@@ -181,11 +181,11 @@ def rules_validate(directory: Path | None) -> None:
             problems.append(exc.one_line())
             continue
         for warning in growth_warnings(rule):  # valid, but bounded at run time: said now
-            click.echo(f"warning: {path}: {warning}", err=True)
+            click.echo(f"warning: {safe_text(path, limit=None)}: {warning}", err=True)
     if not problems and not valid:  # a mistyped folder must not pass as a valid (empty) rule pack
         raise UserError(f"{folder}: no rule files (*.yaml, *.yml) in the folder")
     for problem in problems:
-        click.echo(f"invalid: {problem}", err=True)
+        click.echo(f"invalid: {safe_text(problem, limit=None)}", err=True)
     click.echo(f"{valid} valid, {len(problems)} invalid rule file(s) in {folder}")
     if problems:
         sys.exit(EXIT_USAGE)

@@ -22,6 +22,7 @@ from vdcaudit.model import ScanContext
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.scan import ScanResult
 from vdcaudit.waivers import load_waivers_file
+from vdcaudit.untrusted import safe_text
 
 
 def add_gate_inputs(context: ScanContext, waivers_path: Path | None, baseline_path: Path | None) -> None:
@@ -82,4 +83,4 @@ def print_gate_notes(result: ScanResult) -> None:
         click.echo(f"baseline {baseline['file']}: {len(baseline['new'])} new FAIL finding(s), "
                    f"{len(baseline['fixed'])} fixed", err=True)
         for item in baseline["fixed"]:
-            click.echo(f"fixed: {item['rule_id']} on {item['resource_id']}", err=True)
+            click.echo(f"fixed: {safe_text(item['rule_id'])} on {safe_text(item['resource_id'])}", err=True)

@@ -1,8 +1,8 @@
 """Looking at a history database without changing it.
 
 `identify_sqlite_file`: before vdcaudit opens a SQLite file for writing (which sets WAL mode, a
-change to the file's header, and leaves -wal/-shm files beside it), the file is read read-only and
-immutable (no lock, no journal, no side file) and refused unless it is empty or a vdcaudit history
+change to the file's header, and leaves -wal/-shm files beside it), the file is read read-only and,
+unless it is a WAL database in use, immutable (no lock, no journal, no side file), and refused unless it is empty or a vdcaudit history
 (its Alembic revision table names one of vdcaudit's revisions). See sqlite.org/uri.html ("mode=ro",
 "immutable=1") and sqlite.org/fileformat.html (the 100-byte header).
 
@@ -37,7 +37,10 @@ def identify_sqlite_file(path: Path, shown: str) -> None:
         raise InputError(f"cannot read: {exc.strerror or exc}", shown) from None
     if not header.startswith(SQLITE_MAGIC):
         raise InputError("not a vdcaudit history (not a SQLite database); left unchanged", shown)
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    # immutable: no lock, no journal, no side file. But a WAL database in use (its -wal/-shm are
+    # there: another vdcaudit recording now) is read with its locks, to see a consistent state.
+    in_use = header[18:20] == b"\x02\x02" and any(path.with_name(path.name + s).exists() for s in ("-wal", "-shm"))
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("" if in_use else "&immutable=1")
     try:
         connection = sqlite3.connect(uri, uri=True)
         try:
