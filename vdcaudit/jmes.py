@@ -5,8 +5,8 @@ paths an expression reads from its input (so a missing value gives UNKNOWN namin
 Every search has a budget (rules are input: a custom rule can double its data at every step): each
 element a projection or filter visits, each node the interpreter visits, each item a function
 returns and each pair a comparison of structures looks at costs a step (MAX_STEPS per search), and
-no single value built (a flatten, join, merge, to_string) may be larger than MAX_VALUE_ITEMS items
-or characters, checked before it is built. Past either, `BudgetExceeded` is raised: the engine makes
+no single value built (a flatten, merge; a join, to_string) may be larger than MAX_VALUE_ITEMS items
+or MAX_STRING_CHARS characters, checked before it is built. Past either, `BudgetExceeded` is raised: the engine makes
 that rule's finding for that resource an ERROR, and the other resources are judged as usual.
 `growth_warnings` names the constructs that can grow a value, for `rules validate`."""
 
@@ -31,7 +31,8 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[T ])")
 # A search's budget: the built-in rules need at most a few thousand steps on the largest resources
 # of the benchmarks; these limits stop a runaway rule in well under a second and a few tens of MB.
 MAX_STEPS = 200_000
-MAX_VALUE_ITEMS = 200_000
+MAX_VALUE_ITEMS = 200_000  # items of one array or object built
+MAX_STRING_CHARS = 16 * 1024 * 1024  # characters of one string built (joined, to_string); 256 cost a step
 
 
 class BudgetExceeded(Exception):
@@ -55,16 +56,27 @@ def _charge(steps: int) -> None:
                              "evaluation; a rule whose data grows at every step ends here)")
 
 
-def _check_size(size: int, what: str) -> None:
-    """Refuse a value before building it when it would be past MAX_VALUE_ITEMS."""
-    if size > MAX_VALUE_ITEMS:
-        raise BudgetExceeded(f"{what} would build a value of {size:,} items or characters "
+def _check_items(items: int, what: str) -> None:
+    """Refuse an array or object before building it when it would be past MAX_VALUE_ITEMS."""
+    if items > MAX_VALUE_ITEMS:
+        raise BudgetExceeded(f"{what} would build a value of {items:,} items "
                              f"(vdcaudit's budget is {MAX_VALUE_ITEMS:,} per value)")
-    _charge(size)
+    _charge(items)
+
+
+def _check_chars(chars: int, what: str) -> None:
+    """Refuse a string before building it when it would be past MAX_STRING_CHARS."""
+    if chars > MAX_STRING_CHARS:
+        raise BudgetExceeded(f"{what} would build a string of {chars:,} characters "
+                             f"(vdcaudit's budget is {MAX_STRING_CHARS:,} per value)")
+    _charge(chars // 256)
 
 
 def _size(value: Any) -> int:
-    return len(value) if isinstance(value, (list, dict, str)) else 1
+    """The steps a value costs: an item each, 256 characters a step (strings are handled at C speed)."""
+    if isinstance(value, str):
+        return 1 + len(value) // 256
+    return len(value) if isinstance(value, (list, dict)) else 1
 
 
 def _serialized_size(value: Any) -> int:
@@ -73,7 +85,7 @@ def _serialized_size(value: Any) -> int:
     size, stack = 0, [value]
     while stack:
         item = stack.pop()
-        _charge(1)
+        _charge(_size(item) if isinstance(item, str) else 1)
         if isinstance(item, dict):
             size += 2 + sum(len(str(key)) + 4 for key in item)
             stack.extend(item.values())
@@ -82,8 +94,8 @@ def _serialized_size(value: Any) -> int:
             stack.extend(item)
         else:
             size += len(item) + 2 if isinstance(item, str) else 8
-        if size > MAX_VALUE_ITEMS:
-            _check_size(size, "to_string()")
+        if size > MAX_STRING_CHARS:
+            _check_chars(size, "to_string()")
     return size
 
 
@@ -117,11 +129,21 @@ def _not_equal(a: Any, b: Any) -> bool:
 
 
 # Functions whose result is built from their arguments' items: checked before they run.
-_BUILT_SIZE: dict[str, Callable[[list[Any]], int]] = {
-    "join": lambda args: sum(len(s) for s in args[1] if isinstance(s, str)) + len(args[0]) * len(args[1]),
-    "merge": lambda args: sum(len(a) for a in args if isinstance(a, dict)),
-    "to_string": lambda args: 0 if isinstance(args[0], str) else _serialized_size(args[0]),
-}
+def _join_size(args: list[Any]) -> None:
+    _check_chars(sum(len(s) for s in args[1] if isinstance(s, str)) + len(args[0]) * len(args[1]), "join()")
+
+
+def _merge_size(args: list[Any]) -> None:
+    _check_items(sum(len(a) for a in args if isinstance(a, dict)), "merge()")
+
+
+def _to_string_size(args: list[Any]) -> None:
+    if not isinstance(args[0], str):
+        _check_chars(_serialized_size(args[0]), "to_string()")
+
+
+_BUILT_SIZE: dict[str, Callable[[list[Any]], None]] = {"join": _join_size, "merge": _merge_size,
+                                                      "to_string": _to_string_size}
 
 
 class _VdcFunctions(functions.Functions):
@@ -142,10 +164,10 @@ class _VdcFunctions(functions.Functions):
     def call_function(self, function_name: str, resolved_args: list[Any]) -> Any:
         """Within the search's budget: a function pays for what it reads and what it builds."""
         _charge(1 + sum(_size(a) for a in resolved_args))
-        built = _BUILT_SIZE.get(function_name)
-        if built is not None:
+        check_built = _BUILT_SIZE.get(function_name)
+        if check_built is not None:
             try:
-                _check_size(built(resolved_args), f"{function_name}()")
+                check_built(resolved_args)
             except TypeError:
                 pass  # wrong argument types: the call itself says so, as JMESPath does
         result = super().call_function(function_name, resolved_args)
@@ -199,7 +221,7 @@ class _BudgetedInterpreter(TreeInterpreter):
         base = self.visit(node["children"][0], value)
         if not isinstance(base, list):
             return None
-        _check_size(sum(len(e) if isinstance(e, list) else 1 for e in base), "flatten ([])")
+        _check_items(sum(len(e) if isinstance(e, list) else 1 for e in base), "flatten ([])")
         merged: list[Any] = []
         for element in base:
             if isinstance(element, list):
