@@ -266,3 +266,15 @@ def test_template_date_functions_at_their_extremes_leave_the_value_unresolved(tm
     verdicts = {f["resource_id"].rsplit("/", 1)[-1]: f["status"]
                 for f in findings_in(tmp_path / "out") if f["rule_id"] == "VDC-ST-002"}
     assert verdicts == {"stepoch": "UNKNOWN", "stadd": "UNKNOWN", "stadd2": "UNKNOWN", "stplain": "PASS"}
+
+
+def test_a_custom_rule_title_is_listed_escaped_and_not_read_as_markup(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    title = f"evil {ESC} [bold red]styled[/] [link=https://example.invalid]"
+    (rules / "VDC-ZZ-002.yaml").write_text(DOUBLING_RULE.format(doubling="").replace("VDC-ZZ-001", "VDC-ZZ-002")
+                                           .replace("A custom rule that doubles its data 34 times", json.dumps(title)))
+    code, output = run("rules", "list", "--rules", str(rules), "--service", "storage")
+    assert code == 0, output
+    _no_raw_controls(output)
+    assert "[bold red]styled[/]" in output
