@@ -124,10 +124,26 @@ def test_a_webhook_reply_that_never_ends_is_read_only_up_to_its_limit(tmp_path: 
         server.close()
 
 
+def _unavailable_for_a_minute(conn: socket.socket, server: RawServer) -> None:
+    conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 60\r\nContent-Length: 9\r\n\r\n\x1b[2Jbusy")
+
+
+def test_a_retry_after_past_the_deadline_is_not_waited_for(tmp_path: Path) -> None:
+    server = RawServer(_unavailable_for_a_minute, tmp_path, tls=False)
+    try:
+        failure = notify.deliver(notify.parse_webhook(f"http://127.0.0.1:{server.port}/hook"), {"schema": "test"})
+    finally:
+        server.close()
+    assert failure == "HTTP 503 (\\x1b[2Jbusy); retrying after 60s would pass the 15s deadline"
+    assert len(server.requests) == 1
+
+
 def test_retry_after_as_seconds_or_an_http_date() -> None:
     assert notify.retry_after_seconds("7") == 7.0
     assert notify.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: now
     assert notify.retry_after_seconds("soon") is None and notify.retry_after_seconds(None) is None
+    assert notify.retry_after_seconds("9" * 5000) == 86_400.0  # a day at most, and no 4,300-digit int()
+    assert notify.retry_after_seconds("\u00b2") is None  # a digit to str.isdigit, not to int()
 
 
 # --------------------------------------------------------------------------- history: files not ours

@@ -191,7 +191,7 @@ def deliver(hook: Webhook, payload: dict[str, Any], deadline_seconds: float | No
                                                      adapter)
             except DeadlinePassed:
                 return f"no answer within {deadline_seconds:g}s (the deadline of a delivery)"
-            except requests.RequestException as exc:
+            except Exception as exc:  # requests' errors, or whatever else a hostile reply breaks: one line
                 return type(exc).__name__
             if 200 <= status < 300:
                 return None
@@ -209,10 +209,13 @@ def _post(session: requests.Session, url: str, payload: dict[str, Any], timeout:
     """One POST: (status, Retry-After in seconds if given, the start of an error reply)."""
     with session.post(url, json=payload, timeout=timeout, allow_redirects=False, stream=True) as response:
         reply = b""
-        for chunk in response.iter_content(4096):  # read up to the limit, then stop (and drop the connection)
-            reply += chunk
-            if len(reply) >= REPLY_LIMIT:
-                break
+        try:
+            for chunk in response.iter_content(4096):  # read up to the limit, then stop (and drop the connection)
+                reply += chunk
+                if len(reply) >= REPLY_LIMIT:
+                    break
+        except requests.RequestException:
+            pass  # a reply cut short: its status still says what happened
         detail = "" if 200 <= response.status_code < 300 else safe_text(reply[:REPLY_LIMIT].decode("utf-8", "replace"), 120)
         return response.status_code, retry_after_seconds(response.headers.get("Retry-After")), detail
 
@@ -222,8 +225,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(min(int(value), 86_400))
+    if value.isascii() and value.isdigit():
+        return float(min(int(value[:6]), 86_400)) if len(value) <= 6 else 86_400.0
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
