@@ -125,7 +125,7 @@ def test_a_webhook_reply_that_never_ends_is_read_only_up_to_its_limit(tmp_path: 
 
 
 def _unavailable_for_a_minute(conn: socket.socket, server: RawServer) -> None:
-    conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 60\r\nContent-Length: 9\r\n\r\n\x1b[2Jbusy")
+    conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 60\r\nContent-Length: 8\r\n\r\n\x1b[2Jbusy")
 
 
 def test_a_retry_after_past_the_deadline_is_not_waited_for(tmp_path: Path) -> None:
