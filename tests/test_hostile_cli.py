@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 from raw_server import RawServer
 
 from vdcaudit.cli import cli
+from vdcaudit.errors import debug_enabled
 from vdcaudit.history import notify
 from tests.findings_json import findings_in
 
@@ -175,15 +177,24 @@ def test_an_unreachable_history_still_writes_the_reports(tmp_path: Path) -> None
     assert (tmp_path / "out" / "vdcaudit-findings.json").is_file()
 
 
+@pytest.fixture(scope="module")
+def two_scans(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A history of two demo scans (recorded once for the tests that damage a copy of it)."""
+    folder = tmp_path_factory.mktemp("history")
+    for day, flag in (("a", "--demo"), ("b", "--demo-next")):
+        code, output = run("scan", flag, "--out", str(folder / day), "--history", str(folder / "h.db"), "--quiet")
+        assert code == 0, output
+    return folder / "h.db"
+
+
 @pytest.mark.parametrize("damage, named", [
     ("UPDATE scans SET started = 'last tuesday' WHERE id = 1", "scans id 1: started is not a date-time"),
     ("UPDATE scans SET counts = '{not json' WHERE id = 2", "scans id 2: counts is not JSON"),
 ])
-def test_damaged_rows_are_exit_2_naming_the_history_and_the_row(tmp_path: Path, damage: str, named: str) -> None:
+def test_damaged_rows_are_exit_2_naming_the_history_and_the_row(tmp_path: Path, two_scans: Path, damage: str,
+                                                                named: str) -> None:
     target = tmp_path / "h.db"
-    for day, flag in (("a", "--demo"), ("b", "--demo-next")):
-        code, output = run("scan", flag, "--out", str(tmp_path / day), "--history", str(target), "--quiet")
-        assert code == 0, output
+    shutil.copyfile(two_scans, target)
     with sqlite3.connect(target) as connection:
         connection.execute(damage)
     connection.close()
@@ -250,8 +261,14 @@ _CRASH = ("import sys, vdcaudit.cli as cli\n"
           "from vdcaudit.entry import main\nmain()\n")
 
 
-@pytest.mark.parametrize("debug, traceback", [("", False), ("0", False), ("false", False), ("no", False),
-                                               ("1", True), ("TRUE", True), ("yes", True)])
+@pytest.mark.parametrize("value, on", [("", False), ("0", False), ("false", False), ("no", False), ("off", False),
+                                       ("1", True), ("TRUE", True), ("yes", True), (" Yes ", True)])
+def test_vdcaudit_debug_is_on_only_for_1_true_yes(monkeypatch: pytest.MonkeyPatch, value: str, on: bool) -> None:
+    monkeypatch.setenv("VDCAUDIT_DEBUG", value)
+    assert debug_enabled() is on
+
+
+@pytest.mark.parametrize("debug, traceback", [("0", False), ("1", True)])
 def test_a_crash_exits_3_whatever_vdcaudit_debug_says(tmp_path: Path, debug: str, traceback: bool) -> None:
     env = {**os.environ, "VDCAUDIT_DEBUG": debug, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", _CRASH, str(tmp_path / "out")], capture_output=True, text=True,
