@@ -7,7 +7,6 @@ above the severity), 2 usage or input error (also: a scan that judged nothing, u
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +25,7 @@ from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.model import ScanContext
 from vdcaudit.output import check_targets
 from vdcaudit.provenance import report_facts, scan_inputs
-from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError
+from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, debug_enabled
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.history.commands import history as history_command
 from vdcaudit.history.recording import HistoryRequest, recording_options
@@ -35,10 +34,11 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
-from vdcaudit.rulepack import Rule, load_rule_file, load_rules, rule_files
+from vdcaudit.rulepack import Rule, growth_warnings, load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
 from vdcaudit.sdn_command import sdn as sdn_command
 from vdcaudit.snapshot_command import snapshot as snapshot_command
+from vdcaudit.untrusted import safe_text
 
 
 class UserError(click.ClickException):
@@ -47,7 +47,8 @@ class UserError(click.ClickException):
     exit_code = EXIT_USAGE  # click declares exit_code a ClassVar: one code per class
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"vdcaudit: error: {self.format_message()}", err=True)
+        # messages quote input (ids, names, URLs): escaped and masked here, whatever raised them
+        click.echo(f"vdcaudit: error: {safe_text(self.format_message(), limit=None)}", err=True)
 
 
 class InternalError(UserError):
@@ -65,8 +66,8 @@ class VdcGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
-            if os.environ.get("VDCAUDIT_DEBUG"):
-                raise
+            if debug_enabled():
+                raise  # the entry point prints the traceback and still exits 3
             raise InternalError(f"internal error: {type(exc).__name__}: {exc} "
                                 "(set VDCAUDIT_DEBUG=1 for a traceback)") from None
 
@@ -215,14 +216,17 @@ def rules_validate(directory: Path | None) -> None:
     problems, valid = [], 0
     for path in rule_files(folder):
         try:
-            load_rule_file(path)
+            rule = load_rule_file(path)
             valid += 1
         except InputError as exc:
             problems.append(exc.one_line())
+            continue
+        for warning in growth_warnings(rule):  # valid, but bounded at run time: said now
+            click.echo(f"warning: {safe_text(path, limit=None)}: {warning}", err=True)
     if not problems and not valid:  # a mistyped folder must not pass as a valid (empty) rule pack
         raise UserError(f"{folder}: no rule files (*.yaml, *.yml) in the folder")
     for problem in problems:
-        click.echo(f"invalid: {problem}", err=True)
+        click.echo(f"invalid: {safe_text(problem, limit=None)}", err=True)
     click.echo(f"{valid} valid, {len(problems)} invalid rule file(s) in {folder}")
     if problems:
         sys.exit(EXIT_USAGE)

@@ -11,13 +11,14 @@ from typing import Any, NoReturn
 import click
 
 from vdcaudit.console import print_summary
-from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
+from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, InputError
 from vdcaudit.gate import gate_failures, gate_message, print_gate_notes
 from vdcaudit.history.recording import HistoryRequest, record_scan
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
 from vdcaudit.reports import RENDERERS
 from vdcaudit.scan import ScanResult
+from vdcaudit.untrusted import safe_text
 
 
 def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
@@ -74,12 +75,21 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
            history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
     if not allow_empty:
         refuse_empty(result)
-    # Recorded first (one transaction), so the reports carry the "since the last scan" section
-    recording = record_scan(result, history) if history is not None and history.target else None
+    # Recorded first (one transaction), so the reports carry the "since the last scan" section.
+    # A history that cannot be reached or read (or is not a history) loses the scan nothing: the
+    # reports are still written, then the one-line reason and exit 2.
+    recording, unrecorded = None, None
+    if history is not None and history.target:
+        try:
+            recording = record_scan(result, history)
+        except InputError as exc:
+            unrecorded = exc
     written = write_reports(result, formats, out_dir)
     problems = recording.after_reports(written.paths) if recording else []
-    for problem in problems:  # a failed notification loses nothing: the scan is recorded
-        click.echo(f"vdcaudit: {problem}", err=True)
+    if unrecorded is not None:
+        problems.append(f"error: the scan was not recorded: {unrecorded.one_line()}")
+    for problem in problems:  # a failed notification or history loses nothing: the reports are written
+        click.echo(f"vdcaudit: {safe_text(problem, limit=None)}", err=True)
     if not quiet:
         print_summary(result, written.paths)
         for path in written.earlier:
@@ -96,8 +106,8 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
         if gate:
             if not quiet:
                 click.echo(gate_message(gate, fail_on), err=True)
-            sys.exit(EXIT_GATE_FAILED)
-    sys.exit(EXIT_OK)
+            sys.exit(EXIT_GATE_FAILED)  # the gate's verdict first: a failed notification cannot hide it
+    sys.exit(EXIT_USAGE if problems else EXIT_OK)
 
 
 def refuse_empty(result: ScanResult) -> None:

@@ -7,18 +7,25 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
 from vdcaudit.summary import COLUMNS, WAIVED
 from vdcaudit.services import display_name
+from vdcaudit.untrusted import safe_text
 
 
 def console() -> Console:
     # Wide enough for rule titles when printing to a pipe or a CI log (rich assumes 80 there)
     terminal = Console(highlight=False, soft_wrap=False)
     return terminal if terminal.is_terminal else Console(highlight=False, soft_wrap=False, width=160)
+
+
+def shown(text: str) -> Text:
+    """Text from input as a table cell: escaped (vdcaudit.untrusted) and never read as rich markup."""
+    return Text(safe_text(text, limit=None))
 
 
 def print_summary(result: ScanResult, written: list[Path]) -> None:
@@ -70,7 +77,7 @@ def print_rules(rules: list[Rule], framework: str | None = None) -> None:
             row = [label, rule.id, rule.severity.value, rule.category.value, rule.resource_type, rule.title]
             if framework:
                 row.append(", ".join(rule.frameworks().get(framework, [])))
-            table.add_row(*row)
+            table.add_row(*(shown(cell) for cell in row))  # rule files are input (--rules)
         table.add_section()
     console().print(table)
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
+
+from vdcaudit.errors import EXIT_INTERNAL, debug_enabled
 
 
 def main() -> None:
@@ -26,6 +29,13 @@ def main() -> None:
         cli_main()
     except SystemExit as exc:
         end(exc.code)
+    except Exception as exc:  # a crash is 3 (never 1, the gate's code), traceback only when debugging
+        if debug_enabled():
+            traceback.print_exc()
+        else:
+            print(f"vdcaudit: error: internal error: {type(exc).__name__} (set VDCAUDIT_DEBUG=1 for a traceback)",
+                  file=sys.stderr)
+        end(EXIT_INTERNAL)
     end(0)
 
 

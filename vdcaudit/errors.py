@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+
+
+DEBUG_ENV = "VDCAUDIT_DEBUG"
+
+
+def debug_enabled() -> bool:
+    """VDCAUDIT_DEBUG asks for tracebacks: on only for 1, true or yes (any case), so that
+    VDCAUDIT_DEBUG=0 or =false, as CI systems write a switched-off flag, is off."""
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 class InputError(Exception):

@@ -22,6 +22,7 @@ from vdcaudit.model import ScanContext
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.scan import ScanResult
 from vdcaudit.rulepack import Rule
+from vdcaudit.untrusted import safe_text
 from vdcaudit.waivers import check_waivers, load_waivers_file
 
 
@@ -81,10 +82,11 @@ def print_gate_notes(result: ScanResult) -> None:
         for kind in ("expired", "stale"):
             for item in result.waivers[kind]:
                 why = "expired on " + item["expires"] if kind == "expired" else "matches no open finding"
-                click.echo(f"waiver {kind}: {item['location']}: {item['rule']} on {item['resource']} ({why})", err=True)
+                click.echo(safe_text(f"waiver {kind}: {item['location']}: {item['rule']} on {item['resource']} ({why})",
+                                     limit=None), err=True)
     if result.baseline is not None:
         baseline = result.baseline
         click.echo(f"baseline {baseline['file']}: {len(baseline['new'])} new FAIL finding(s), "
                    f"{len(baseline['fixed'])} fixed", err=True)
         for item in baseline["fixed"]:
-            click.echo(f"fixed: {item['rule_id']} on {item['resource_id']}", err=True)
+            click.echo(f"fixed: {safe_text(item['rule_id'])} on {safe_text(item['resource_id'])}", err=True)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from vdcaudit.armdata import ArmObject, wrap_resource
 from vdcaudit.errors import InputError
 from vdcaudit.model import CoverageRecord
+from vdcaudit.untrusted import safe_text
 
 META = "x_vdcaudit"
 
@@ -124,9 +125,10 @@ class Inventory:
             # Two different things under one id: merging would drop one resource's findings, and
             # which one is right cannot be told. Refuse, naming both entries.
             earlier = previous.get(META, {}).get("origin")
-            raise InputError(f"{_describe(origin)} has id {resource['id']} with type {resource['type']}, but "
-                             f"{_describe(earlier)}{_in_file(earlier)} has the same id with type "
-                             f"{previous['type']}: one id cannot name two resource types", where)
+            raise InputError(f"{_describe(origin)} has id {safe_text(resource['id'])} with type "
+                             f"{safe_text(resource['type'])}, but {_describe(earlier)}{_in_file(earlier)} has the "
+                             f"same id with type {safe_text(previous['type'])}: one id cannot name two resource types",
+                             where)
         if previous is not None:
             del self._by_type[previous["type"].lower()][key]
             self._type_lists.pop(previous["type"].lower(), None)

@@ -147,6 +147,15 @@ class _KeyLines:
         return self._lines.get(key, default)
 
 
+def growth_warnings(rule: Rule) -> list[str]:
+    """For `rules validate`: the rule's expressions that can grow their data (vdcaudit.jmes)."""
+    expressions = {"where": rule.where, "assert": rule.assertion,
+                   **{f"evidence {key}": value for key, value in rule.evidence_expressions.items()},
+                   **{f"absent_default_when[{i}]": c.when for i, c in enumerate(rule.absent_default_when)}}
+    return [f"{key}: {warning}" for key, expression in expressions.items() if expression is not None
+            for warning in jmes.growth_warnings(expression)]
+
+
 def load_rule_file(path: Path) -> Rule:
     text = read_text(path)
     data = load_yaml(text, path)

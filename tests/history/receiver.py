@@ -18,7 +18,7 @@ class Receiver:
 
 
 @contextmanager
-def receiver(status: int = 200) -> Iterator[Receiver]:
+def receiver(status: int = 200, headers: dict[str, str] | None = None) -> Iterator[Receiver]:
     recorded = Receiver("")
 
     class Handler(BaseHTTPRequestHandler):
@@ -29,6 +29,8 @@ def receiver(status: int = 200) -> Iterator[Receiver]:
                                    "body": json.loads(body)})
             self.send_response(status)
             self.send_header("Content-Length", "0")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:

@@ -161,14 +161,15 @@ def test_slack_block_kit(posted: dict[str, dict[str, Any]]) -> None:
 
 def test_a_failed_notification_is_reported_and_the_scan_is_kept(tmp_path: Path) -> None:
     target = str(tmp_path / "h.db")
-    with receiver(status=500) as failing:
+    with receiver(status=500, headers={"Retry-After": "0"}) as failing:
         run("scan", "--demo", "--out", str(tmp_path / "a"), "--history", target, "--quiet")
         result = CliRunner().invoke(cli, ["scan", "--demo-next", "--out", str(tmp_path / "b"), "--history", target,
                                           "--notify-webhook", f"{failing.url}/secret-token", "--notify-webhook",
                                           "http://127.0.0.1:1/unreachable-secret"])
-        assert len(failing.posts) == 1
-    assert result.exit_code == 0
-    assert f"notification to json+http://127.0.0.1/*** failed: HTTP 500" in result.output
+        assert len(failing.posts) == 3  # a 5xx is tried again, three attempts in all
+    assert result.exit_code == 2  # the reports are written, the failure is not hidden
+    assert (tmp_path / "b" / "vdcaudit-findings.json").is_file()
+    assert f"notification to json+http://127.0.0.1/*** failed: HTTP 500 after 3 attempts" in result.output
     assert "failed: ConnectionError" in result.output
     assert "2 problem(s) after recording, see above" in result.output
     assert "secret" not in result.output

@@ -166,11 +166,15 @@ def test_a_database_that_is_not_a_history_is_left_alone(tmp_path: Path) -> None:
     other = tmp_path / "app.db"
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE customers (id INTEGER)")
+    before = other.read_bytes()
     with pytest.raises(InputError, match="not a vdcaudit history"):
         History(str(other))
+    # identified read-only: not switched to WAL (a header change), no -wal/-shm/-journal beside it
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
     text_file = tmp_path / "notes.db"
     text_file.write_text("just some text, long enough to be read as a header " * 4)
-    with pytest.raises(InputError, match="notes.db: history database: file is not a database"):
+    with pytest.raises(InputError, match="notes.db: not a vdcaudit history .not a SQLite database"):
         History(str(text_file))
 
 

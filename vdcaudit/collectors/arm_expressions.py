@@ -455,17 +455,27 @@ def evaluate(node: Any, scope: Scope) -> Any:
     elif isinstance(result, (dict, list)):
         measure(result, scope.budget, what=f"the value of {node.name}()")
     elif isinstance(result, int) and not isinstance(result, bool) and not -_INT64 <= result < _INT64:
-        raise TemplateExpressionError(f"{node.name}(): the result does not fit ARM's 64-bit integers")
+        return Unknown(f"{node.name}(): the result does not fit ARM's 64-bit integers; left unresolved")
     return result
 
 
+class OutOfRange(OverflowError):
+    """A value past what a function can represent (a date after 9999, say): unresolved, not an error."""
+
+
 def _call(name: str, function: Callable[..., Any], args: list[Any]) -> Any:
+    """The function's value; a value out of its range (a date past year 9999, a number past 64
+    bits) is left unresolved; arguments it cannot take are the template's mistake, as in ARM."""
     try:
         return function(*args)
-    except TypeError as exc:
+    except (OverflowError, OSError) as exc:  # OSError: the C library's range for epoch seconds
+        return Unknown(f"{name}(): a value out of range ({exc}); left unresolved")
+    except (TypeError, AttributeError) as exc:
         raise TemplateExpressionError(f"{name}(): wrong arguments ({exc})") from None
     except (ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
         raise TemplateExpressionError(f"{name}(): {exc}") from None
+    except RecursionError:
+        raise TemplateExpressionError(f"{name}(): the value is nested too deeply") from None
 
 
 def first_unknown(value: Any) -> Unknown | None:
@@ -912,12 +922,28 @@ def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:
     moment = _datetime(base)
     total_months = moment.year * 12 + moment.month - 1 + sign * (years * 12 + months)
     year, month = divmod(total_months, 12)
+    if not 1 <= year <= 9999:
+        raise OutOfRange(f"year {year} is past the calendar's years 1 to 9999")
     try:
         moment = moment.replace(year=year, month=month + 1)
     except ValueError:  # the 31st in a shorter month: .NET AddMonths keeps the month's last day
         moment = moment.replace(year=year, month=month + 1, day=28)
-    moment += sign * timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        moment += sign * timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except (OverflowError, ValueError):  # timedelta's own range, or a date past year 9999
+        raise OutOfRange(f"{duration} from {base} is past the calendar's years 1 to 9999") from None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _date_time_from_epoch(epoch: Any) -> str:
+    seconds = _require(int, epoch, "dateTimeFromEpoch()")
+    try:
+        return (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError):
+        raise OutOfRange(f"{seconds} seconds from 1970 is past the calendar's years 1 to 9999") from None
 
 
 def _lazy_parameters(args: tuple[Any, ...], scope: Scope) -> Any:
@@ -1033,8 +1059,7 @@ _PLAIN: dict[str, Callable[..., Any]] = {
     "mapvalues": _map_values,
     "datetimeadd": _date_time_add,
     "datetimetoepoch": lambda text: int(_datetime(text).timestamp()),
-    "datetimefromepoch": lambda epoch: datetime.fromtimestamp(_require(int, epoch, "dateTimeFromEpoch()"),
-                                                               timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "datetimefromepoch": _date_time_from_epoch,
     "uniquestring": _unique_string,
     "guid": _guid,
     "base64": lambda s: base64.b64encode(_require(str, s, "base64()").encode()).decode(),

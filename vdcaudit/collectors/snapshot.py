@@ -22,6 +22,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.jsonfile import read_json
 from vdcaudit.model import CoverageRecord
+from vdcaudit.untrusted import safe_text
 
 SOURCE = "snapshot"
 
@@ -71,7 +72,8 @@ def _flattened(resources: list[Any], path: Path, depth: int = 0) -> Iterator[Any
         if children is None:
             continue
         if not isinstance(children, list):
-            raise InputError(f"'resources' of {resource.get('ResourceId') or 'a resource'} is not an array", path)
+            raise InputError(f"'resources' of {safe_text(resource.get('ResourceId') or 'a resource')} is not an array",
+                             path)
         if depth >= MAX_CHILD_DEPTH:
             raise InputError(f"child resources nested deeper than {MAX_CHILD_DEPTH} levels", path)
         yield from _flattened(children, path, depth + 1)

@@ -21,7 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from vdcaudit.errors import InputError
+from vdcaudit.history.identify import damaged_row, identify_sqlite_file
 from vdcaudit.history.schema import metadata
+from vdcaudit.untrusted import mask_credentials, safe_text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 120_000  # how long a SQLite writer waits for another one to commit
@@ -33,12 +35,12 @@ _SECRET_QUERY = re.compile(r"((?:password|passwd|pwd|sslpassword|token|secret)=)
 def masked(target: str) -> str:
     """The history location as it may be printed: no password, in the URL or its query string."""
     if "://" not in target:
-        return target
+        return safe_text(target, limit=None)
     try:
         shown = make_url(target).render_as_string(hide_password=True)
-    except ArgumentError:
-        shown = re.sub(r"//[^/@]*@", "//***@", target)
-    return _SECRET_QUERY.sub(r"\1***", shown)
+    except (ArgumentError, ValueError):  # e.g. a port that is not a number: masked as text
+        shown = mask_credentials(target)
+    return safe_text(_SECRET_QUERY.sub(r"\1***", shown), limit=None)
 
 
 def _url(target: str) -> str:
@@ -51,8 +53,10 @@ def _url(target: str) -> str:
         return f"sqlite:///{path.resolve()}"
     try:
         url = make_url(target)
-    except ArgumentError:
-        raise InputError("not a database URL (a file path, or postgresql://user@host/db)", masked(target)) from None
+        url.port  # noqa: B018 - parsed lazily by some versions: a port that is not a number fails here
+    except (ArgumentError, ValueError):
+        raise InputError("not a database URL (a file path, or postgresql://user@host[:port]/db)",
+                         masked(target)) from None
     if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
         raise InputError(f"unsupported database {url.get_backend_name()} (a SQLite file path or postgresql://...)",
                          masked(target))
@@ -83,8 +87,13 @@ def _sqlite_setup(engine: Engine) -> None:
 class Database:
     def __init__(self, target: str) -> None:
         self.shown = masked(target)
+        url = _url(target)
+        if url.startswith("sqlite:///"):
+            # Looked at read-only before any PRAGMA or write: another application's file is refused
+            # exactly as it was, without -wal/-shm files left beside it.
+            identify_sqlite_file(Path(url[len("sqlite:///"):]), self.shown)
         try:
-            self.engine = create_engine(_url(target), future=True)
+            self.engine = create_engine(url, future=True)
         except (NoSuchModuleError, ArgumentError) as exc:
             raise InputError(f"not a database URL ({exc}); use a file path or postgresql://...", self.shown) from None
         except ModuleNotFoundError as exc:
@@ -106,6 +115,12 @@ class Database:
             yield
         except (DBAPIError, SQLAlchemyError) as exc:
             raise self.fail(exc) from None
+        except (ValueError, TypeError):  # a stored value that does not read back: which row?
+            damage = damaged_row(self.engine) if self.dialect == "sqlite" else None
+            if damage is None:
+                raise
+            raise InputError(f"history database: damaged row: {damage}; repair or remove that scan "
+                             "(vdcaudit history prune) before recording again", self.shown) from None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -15,15 +15,26 @@ its scheme and host.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from vdcaudit.deadline import DeadlineAdapter, DeadlinePassed, within
 from vdcaudit.history.diff import ALERTING
+from vdcaudit.untrusted import safe_text
 
-TIMEOUT_SECONDS = 15
+# A delivery's budget (a server is not trusted to answer sanely): one deadline for all of it,
+# connecting, retries and waits included; a reply read only up to REPLY_LIMIT bytes; a 429 or 5xx
+# tried again, ATTEMPTS in all, after Retry-After (else RETRY_WAIT_SECONDS, then twice that).
+DEADLINE_SECONDS = 15.0
+REPLY_LIMIT = 64 * 1024
+ATTEMPTS = 3
+RETRY_WAIT_SECONDS = 1.0
 SCHEMA = "vdcaudit.history.notification/1"
 LISTED = 10  # findings named in a message; the counts cover the rest
 FORMATS = ("json", "teams", "slack")
@@ -43,7 +54,16 @@ class Webhook:
 
 
 def parse_webhook(value: str) -> Webhook:
+    """The webhook a --notify-webhook value names; ValueError (a message that never quotes the
+    URL, a secret) when it is not an http(s) URL that parses."""
     prefix, plus, rest = value.partition("+")
+    try:
+        parts = urlsplit(rest if plus and prefix in FORMATS else value)
+        parts.port  # noqa: B018 - a port that is not a number fails here
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" (a missing ']')
+        raise ValueError(f"the webhook URL does not parse: {exc}") from None
+    if not parts.hostname:
+        raise ValueError("the webhook URL has no host")
     if plus and prefix in FORMATS and rest.startswith(("http://", "https://")):
         return Webhook(rest, prefix)
     if not value.startswith(("http://", "https://")):
@@ -145,11 +165,72 @@ def send(webhooks: list[Webhook], view: dict[str, Any], report_url: str | None) 
     """Post to every webhook; returns one line per failure (the URL masked), never raises."""
     failures = []
     for hook in webhooks:
-        try:
-            response = requests.post(hook.url, json=PAYLOADS[hook.format](view, report_url), timeout=TIMEOUT_SECONDS,
-                                     allow_redirects=False)
-            if not 200 <= response.status_code < 300:
-                failures.append(f"notification to {hook.shown} failed: HTTP {response.status_code}")
-        except requests.RequestException as exc:
-            failures.append(f"notification to {hook.shown} failed: {type(exc).__name__}")
+        failure = deliver(hook, PAYLOADS[hook.format](view, report_url))
+        if failure:
+            failures.append(f"notification to {hook.shown} failed: {failure}")
     return failures
+
+
+def deliver(hook: Webhook, payload: dict[str, Any], deadline_seconds: float | None = None) -> str | None:
+    """POST the payload within one total deadline (connecting, retries, waits and replies
+    included); None when the webhook accepted it, else why not (one line).
+
+    A server is not trusted to answer sanely: the deadline holds however slowly it answers
+    (vdcaudit.deadline), at most REPLY_LIMIT bytes of its reply are read, and a 429 or 5xx is tried
+    again at most ATTEMPTS times in all, after its Retry-After when that fits in the deadline."""
+    deadline_seconds = DEADLINE_SECONDS if deadline_seconds is None else deadline_seconds
+    deadline = time.monotonic() + deadline_seconds
+    adapter = DeadlineAdapter()
+    with requests.Session() as session:
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        for attempt in range(1, ATTEMPTS + 1):
+            remaining = deadline - time.monotonic()
+            try:
+                status, retry_after, detail = within(remaining, lambda: _post(session, hook.url, payload, remaining),
+                                                     adapter)
+            except DeadlinePassed:
+                return f"no answer within {deadline_seconds:g}s (the deadline of a delivery)"
+            except Exception as exc:  # requests' errors, or whatever else a hostile reply breaks: one line
+                return type(exc).__name__
+            if 200 <= status < 300:
+                return None
+            failure = f"HTTP {status}" + (f" ({detail})" if detail else "")
+            if not (status == 429 or status >= 500) or attempt == ATTEMPTS:
+                return failure + (f" after {attempt} attempts" if attempt > 1 else "")
+            wait = retry_after if retry_after is not None else RETRY_WAIT_SECONDS * attempt
+            if time.monotonic() + wait >= deadline:
+                return failure + f"; retrying after {wait:g}s would pass the {deadline_seconds:g}s deadline"
+            time.sleep(wait)
+    return None  # not reached: the last attempt returns
+
+
+def _post(session: requests.Session, url: str, payload: dict[str, Any], timeout: float) -> tuple[int, float | None, str]:
+    """One POST: (status, Retry-After in seconds if given, the start of an error reply)."""
+    with session.post(url, json=payload, timeout=timeout, allow_redirects=False, stream=True) as response:
+        reply = b""
+        try:
+            for chunk in response.iter_content(4096):  # read up to the limit, then stop (and drop the connection)
+                reply += chunk
+                if len(reply) >= REPLY_LIMIT:
+                    break
+        except requests.RequestException:
+            pass  # a reply cut short: its status still says what happened
+        detail = "" if 200 <= response.status_code < 300 else safe_text(reply[:REPLY_LIMIT].decode("utf-8", "replace"), 120)
+        return response.status_code, retry_after_seconds(response.headers.get("Retry-After")), detail
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds from now: delay-seconds or an HTTP-date (RFC 9110, section 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(min(int(value[:6]), 86_400)) if len(value) <= 6 else 86_400.0
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max((moment - datetime.now(timezone.utc)).total_seconds(), 0.0)

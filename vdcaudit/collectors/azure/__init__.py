@@ -10,20 +10,19 @@ listed.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from vdcaudit.endpoints import check_certificates
-from vdcaudit.errors import InputError
+from vdcaudit.errors import InputError, debug_enabled
 from vdcaudit.inventory import Inventory
 
 # azure-identity logs each failed credential of its chain as a warning; with no logging set up
 # Python prints those to stderr, a dozen lines before vdcaudit's own one-line error. The reason
 # is in that error; VDCAUDIT_DEBUG=1 lets the chain's details through.
-if not os.environ.get("VDCAUDIT_DEBUG"):
+if not debug_enabled():
     logging.getLogger("azure").addHandler(logging.NullHandler())
 
 DEFAULT_CONCURRENCY = 8

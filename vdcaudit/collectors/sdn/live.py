@@ -12,6 +12,7 @@ from vdcaudit.collectors.sdn.ncclient import NOT_TLS, NcClient, NcReadError, NcS
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord
+from vdcaudit.untrusted import mask_credentials, safe_text
 
 # Without these the controller is unusable as a whole: stop asking for further collections.
 FATAL_PREFIXES = ("401", "TLS verification failed", "TLS handshake ended", "cannot connect", NOT_TLS)
@@ -31,7 +32,8 @@ def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | No
     fabric = settings.host
     scope = f"sdn://{fabric}"
     bodies: dict[str, list[Any]] = {}
-    summary: dict[str, Any] = {"kind": SOURCE, "location": settings.url, "fabric": fabric}
+    shown = mask_credentials(settings.url)  # what reports and messages say: never a user name or token
+    summary: dict[str, Any] = {"kind": SOURCE, "location": shown, "fabric": fabric}
     try:
         fatal: NcReadError | None = None
         try:
@@ -42,7 +44,7 @@ def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | No
                 # nothing answers at that address (a wrong URL or port, an unknown host): an input
                 # error, not a controller whose collections are all unknown
                 raise InputError(f"{exc.reason} to the Network Controller"
-                                 + (f" ({exc.detail})" if exc.detail else ""), settings.url) from None
+                                 + (f" ({safe_text(exc.detail)})" if exc.detail else ""), safe_text(shown)) from None
             if exc.reason.startswith(FATAL_AT_DISCOVERY):
                 fatal = exc
             # otherwise (404 on an older controller, say) the collections may still answer
@@ -58,12 +60,12 @@ def collect_live(settings: NcSettings, inventory: Inventory, host_dir: Path | No
             else:
                 failure = fatal
             inventory.add_coverage(CoverageRecord(SOURCE, scope, failure.reason, rtype,
-                                                  f"GET {settings.url.rstrip('/')}/networking/v1/{name}"
+                                                  f"GET {shown.rstrip('/')}/networking/v1/{name}"
                                                   + (f": {failure.detail}" if failure.detail else "")))
     finally:
         client.close()
     for name, entries in bodies.items():
-        add_collection(inventory, name, entries, fabric, {"url": f"{settings.url.rstrip('/')}/networking/v1/{name}"})
+        add_collection(inventory, name, entries, fabric, {"url": f"{shown.rstrip('/')}/networking/v1/{name}"})
     summary["resources"] = sum(len(v) for v in bodies.values())
     summary["hosts"] = add_hosts(inventory, fabric, host_dir) if host_dir is not None else 0
     inventory.sources.append(summary)

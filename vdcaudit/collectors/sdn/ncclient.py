@@ -14,21 +14,18 @@ the same scheme, host and port (credentials never go elsewhere, never in plain t
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
 
+from vdcaudit.deadline import DeadlineAdapter, DeadlinePassed, within
 from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url, origin
 from vdcaudit.errors import InputError
 from vdcaudit.httpbody import BodyTooLarge, read_body
 from vdcaudit.jsonfile import TOO_DEEP, TooDeep, decode
+from vdcaudit.untrusted import safe_text
 
 API_ROOT = "/networking/v1"
 DISCOVERY_PATH = "/networking/discovery"
@@ -81,7 +78,7 @@ def _negotiate_auth() -> Any:
 
 def validate(settings: NcSettings) -> None:
     if not is_https_url(settings.url):
-        raise InputError(f"--nc {settings.url}: expected https://HOST[:PORT] (the controller's REST endpoint)")
+        raise InputError(f"--nc {safe_text(settings.url)}: expected https://HOST[:PORT] (the controller's REST endpoint)")
     if settings.auth not in AUTH_MODES:
         raise InputError(f"--nc-auth {settings.auth}: choose from {', '.join(AUTH_MODES)}")
     if settings.auth == "cert" and not settings.client_cert:
@@ -103,7 +100,7 @@ class NcClient:
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy or netrc credentials picked up behind the user's back
         self.session.verify = settings.ca_bundle or True
-        self.adapter = _DeadlineAdapter()
+        self.adapter = DeadlineAdapter()
         self.session.mount("https://", self.adapter)
         self.session.headers.update({"Accept": "application/json", **settings.extra_headers})
         if settings.auth == "negotiate":
@@ -116,29 +113,16 @@ class NcClient:
         self.session.close()
 
     def _get(self, url: str) -> Any:
-        """GET url within the total deadline; the JSON body. The request runs on a helper thread so
-        that the deadline holds whatever the server does (headers or body a byte at a time); when
-        it passes, the connection is shut down and the helper ends."""
-        outcome: dict[str, Any] = {}
-        worker = threading.Thread(target=self._fetch, args=(url, outcome), daemon=True,
-                                  name="vdcaudit-nc-request")
-        worker.start()
-        worker.join(self.settings.timeout)
-        if worker.is_alive():
-            self.adapter.abort()
-            worker.join(1)  # let it end on the closed socket; a daemon thread never holds the exit
-            raise NcReadError(f"timeout after {self.settings.timeout:g}s")  # for the whole request
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["body"]
-
-    def _fetch(self, url: str, outcome: dict[str, Any]) -> None:
+        """GET url within the total deadline (vdcaudit.deadline: it holds whatever the server does,
+        headers or body a byte at a time); the JSON body."""
         try:
-            outcome["body"] = self._request(url)
-        except NcReadError as exc:
-            outcome["error"] = exc
-        except Exception as exc:  # the abort of a late request, say: reported, never raised on a thread
-            outcome["error"] = NcReadError("request failed", _first_line(exc))
+            return within(self.settings.timeout, lambda: self._request(url), self.adapter)
+        except DeadlinePassed:
+            raise NcReadError(f"timeout after {self.settings.timeout:g}s") from None  # for the whole request
+        except NcReadError:
+            raise
+        except Exception as exc:  # the abort of a late request, say
+            raise NcReadError("request failed", _first_line(exc)) from None
 
     def _request(self, url: str) -> Any:
         try:
@@ -232,37 +216,3 @@ def _error_text(body: bytes) -> str:
     if isinstance(error, dict):  # {"error": {"code", "message"}}
         return str(error.get("message") or error.get("code") or "")[:200]
     return str(parsed.get("message") or error or "")[:200]
-
-
-class _DeadlineAdapter(HTTPAdapter):
-    """requests' HTTPS adapter, keeping the sockets of its connections so that a request past its
-    deadline can be ended from outside (shutting a socket down wakes the thread blocked on it)."""
-
-    def __init__(self) -> None:
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        adapter = self
-
-        class TrackedConnection(HTTPSConnection):
-            def connect(self) -> None:
-                super().connect()
-                with adapter._lock:
-                    adapter._sockets.add(self.sock)
-
-        class TrackedPool(HTTPSConnectionPool):
-            ConnectionCls = TrackedConnection
-
-        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "https": TrackedPool}
-
-    def abort(self) -> None:
-        with self._lock:
-            sockets, self._sockets = self._sockets, set()
-        for sock in sockets:
-            try:
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the fd, not the TLS layer's state
-            except OSError:
-                pass
