@@ -93,9 +93,13 @@ def _with_source_options(command: Any) -> Any:
 @output_options
 @gate_input_options
 @recording_options
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Judge the evidence as of this day (YYYY-MM-DD): the platform floors Azure enforced then "
+                   "(docs/platform-floors.md). Default: a snapshot's collection time, else now.")
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
-         waivers_path: Path | None, quiet: bool, history: HistoryRequest, **source_params: Any) -> None:
+         waivers_path: Path | None, quiet: bool, history: HistoryRequest, as_of: datetime | None,
+         **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
@@ -111,7 +115,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
         for source in chosen:
             source.collect(params, inventory)
-        context = ScanContext(config=config, options=params)
+        context = ScanContext(config=config, options={**params, "as_of": as_of.date() if as_of else None})
         add_gate_inputs(context, waivers_path, baseline_path)
         result = run_scan(inventory, rules, context, started=started)
         finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from vdcaudit import forking, jmes
+from vdcaudit import floors, forking, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import META, Inventory
@@ -94,7 +94,7 @@ def _judge(rule: Rule, inventory: Inventory, context: ScanContext) -> list[Findi
         for resource in inventory.of_type(resource_type):
             if resource.get(META, {}).get("source") not in rule.sources:
                 continue
-            finding = evaluate(rule, resource, exempt)
+            finding = evaluate(rule, resource, exempt, context)
             if finding is not None:
                 findings.append(finding)
     return findings
@@ -128,10 +128,13 @@ def policy_exemption(rule: Rule, context: ScanContext) -> str | None:
     return None if required else f"{rule.required_by} is false for {rule.service} ({origin}): {accepted}"
 
 
-def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) -> Finding | None:
+def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None,
+             context: ScanContext | None = None) -> Finding | None:
     """One JMESPath rule on one resource; None when the rule's `where` excludes the resource.
-    `exempt`: the configured policy does not require the control (PASS, saying why)."""
+    `exempt`: the configured policy does not require the control (PASS, saying why). `context`
+    gives the day the evidence describes, for the rule's platform floor (vdcaudit.floors)."""
     assert rule.assertion is not None
+    context = context or ScanContext()
     if (blocked := malformed(rule, resource)) is not None:
         return blocked
     try:
@@ -150,6 +153,16 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
         if exempt is not None:
             # Honest about what was accepted: the evidence still shows the key the service uses.
             return finding_for(rule, resource, Status.PASS, f"Accepted by policy: {exempt}", evidence)
+        floor_note = None
+        if rule.platform_floor is not None and rule.floor_value is not None:
+            on, basis = floors.evidence_date(resource, context)
+            # a value the source cannot know yet (a template's reference()) is no configured value
+            configured = None if note(resource, [rule.floor_value_text or ""]) else jmes.search(rule.floor_value, resource)
+            decided = floors.decide(rule.platform_floor, configured, on, basis)
+            if decided is not None:
+                return finding_for(rule, resource, decided.status, decided.message, evidence)
+            if on < rule.platform_floor.since:
+                floor_note = floors.pending(rule.platform_floor, on, basis)
         missing = [req for req in rule.requirements if not req.satisfied_by(view)]
         if missing:
             names = "; ".join(req.describe() for req in missing)
@@ -171,6 +184,8 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
     status = Status.PASS if passed else rule.fail_status
     message = rule.messages[status.value]
+    if floor_note and status is not Status.PASS:
+        notes.append(floor_note)
     if notes:
         message += " (" + "; ".join(notes) + ")"
     return finding_for(rule, resource, status, message, evidence)

@@ -18,6 +18,7 @@ from jmespath.parser import ParsedResult
 
 from vdcaudit import jmes
 from vdcaudit.errors import InputError
+from vdcaudit.floors import Floor, table as floor_table
 from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Category, Severity, Status
 from vdcaudit.resources import data_path, schema_validator
@@ -63,6 +64,10 @@ class Rule:
     reads: tuple[str, ...] = ()  # other resource types the check reads
     service: str = ""  # e.g. "cosmos-db" (vdcaudit/services.py)
     required_by: str | None = None  # the vdcaudit.yaml policy that decides whether the rule applies
+    # a row of the platform floor table (vdcaudit.floors) and the configured value it bounds
+    platform_floor: Floor | None = None
+    floor_value: ParsedResult | None = None
+    floor_value_text: str | None = None
     where: ParsedResult | None = None
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
@@ -108,6 +113,9 @@ class Rule:
                                         for c in self.absent_default_when]}
                if self.absent_default_when else {}),
             **({"also_applies_to": list(self.also_applies_to)} if self.also_applies_to else {}),
+            **({"platform_floor": {"id": self.platform_floor.id, "value": self.floor_value_text,
+                                   "floor": self.platform_floor.floor, "since": self.platform_floor.since.isoformat(),
+                                   "source": self.platform_floor.source}} if self.platform_floor else {}),
             **({"fail_status": self.fail_status.value} if self.fail_status is not Status.FAIL else {}),
             "messages": dict(self.messages),
         }
@@ -191,6 +199,22 @@ def load_rule_file(path: Path) -> Rule:
     if clash:
         raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and elsewhere",
                          path, lines.get("absent_default_when"))
+    if "platform_floor" in data:
+        wanted = data["platform_floor"]
+        floor = floor_table().get(wanted["id"])
+        if floor is None:
+            raise InputError(f"platform_floor: no floor {wanted['id']} in the platform floor table",
+                             path, lines.get("platform_floor"))
+        outside = [t for t in rule.resource_types if t.lower() not in {a.lower() for a in floor.applies_to}]
+        if outside:
+            raise InputError(f"platform_floor: {floor.id} does not apply to {', '.join(outside)}",
+                             path, lines.get("platform_floor"))
+        if rule.assert_text and not wanted.get("value"):
+            raise InputError("platform_floor: an assert rule names the configured value (`value:`)",
+                             path, lines.get("platform_floor"))
+        rule.platform_floor, rule.floor_value_text = floor, wanted.get("value")
+        if rule.floor_value_text:
+            rule.floor_value = compile_at("platform_floor", rule.floor_value_text)
     if rule.where_text:
         rule.where = compile_at("where", rule.where_text)
         rule.where_paths = [p for req in jmes.required_paths(rule.where) for p in req.alternatives]
