@@ -4,11 +4,13 @@ the resource keeps its `apiVersion`, so the default of its era applies (issue 10
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
+from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
 
 RULES = {rule.id: rule for rule in load_rules()}
@@ -19,12 +21,13 @@ def template(*resources: dict) -> dict:
             "contentVersion": "1.0.0.0", "resources": list(resources)}
 
 
-def verdicts(tmp_path: Path, rule_id: str, document: dict) -> dict[str, str]:
+def verdicts(tmp_path: Path, rule_id: str, document: dict, as_of: date | None = None) -> dict[str, str]:
     path = tmp_path / "main.json"
     path.write_text(json.dumps(document, indent=2))
     inventory = Inventory()
     load_template(path, inventory)
-    return {f.resource_name: f.status.value for f in run([RULES[rule_id]], inventory).findings}
+    context = ScanContext(options={"as_of": as_of})
+    return {f.resource_name: f.status.value for f in run([RULES[rule_id]], inventory, context).findings}
 
 
 def test_storage_secure_transfer_default_follows_the_template_api_version(tmp_path: Path) -> None:
@@ -49,5 +52,7 @@ def test_application_gateway_without_a_policy_gets_its_era_default(tmp_path: Pat
         return {"type": "Microsoft.Network/applicationGateways", "apiVersion": api, "name": name,
                 "location": "westeurope",
                 "properties": {"httpListeners": [{"name": "https", "properties": {"protocol": "Https"}}]}}
-    assert verdicts(tmp_path, "VDC-AGW-001", template(gateway("agwnew", "2023-09-01"), gateway("agwold", "2022-01-01"))) \
-        == {"agwnew": "PASS", "agwold": "FAIL"}
+    gateways = template(gateway("agwnew", "2023-09-01"), gateway("agwold", "2022-01-01"))
+    assert verdicts(tmp_path, "VDC-AGW-001", gateways, as_of=date(2025, 8, 30)) == {"agwnew": "PASS", "agwold": "FAIL"}
+    # From 31 August 2025 the platform floor holds every gateway to TLS 1.2: the old default has no effect
+    assert verdicts(tmp_path, "VDC-AGW-001", gateways, as_of=date(2025, 8, 31)) == {"agwnew": "PASS", "agwold": "WARN"}

@@ -12,7 +12,7 @@ from typing import Any
 from vdcaudit import floors, forking, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
-from vdcaudit.inventory import META, Inventory
+from vdcaudit.inventory import API_VERSION, META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.summary import UNSCOPED
@@ -202,23 +202,28 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
     notes: list[str] = []
     undecided: dict[str, str] = {}
     view = resource
-    api_version = _api_version(resource)
+    api_version, which = _api_version(resource, rule.absent_default_api_basis == "response")
     defaults = {path: (value, "") for path, value in rule.absent_default.items()}
     for path, entries in rule.absent_default_by_api_version.items():
-        if api_version is not None:
-            defaults[path] = (next(value for since, value in entries if since <= api_version), "")
+        chosen = [value for since, value in entries if api_version is not None and since <= api_version]
+        if chosen:
+            defaults[path] = (chosen[0], f"{which} API version {api_version}")
         elif _absent(resource, path):
-            undecided[path] = (f"Azure's default for {path} depends on the API version that created the resource ("
+            what = ("that created the resource" if rule.absent_default_api_basis == "created"
+                    else "the resource was read or declared with")
+            known = f" (the data says {api_version})" if api_version else " and the data does not say which"
+            undecided[path] = (f"Azure's default for {path} depends on the API version {what} ("
                                + "; ".join(f"{value!r} from {since}" if since else f"{value!r} before"
                                            for since, value in entries)
-                               + ") and the data does not say which")
+                               + ")" + known)
     for path in dict.fromkeys(p for c in rule.absent_default_when for p in c.values):
-        if not _absent(resource, path):
-            continue
+        if not _absent(resource, path) or path in defaults:
+            continue  # present, or decided by the API version above
         cases = [c for c in rule.absent_default_when if path in c.values]
         holding = next((c for c in cases if jmes.truthy(jmes.search(c.when, resource))), None)
         if holding is not None:
             defaults[path] = (holding.values[path], holding.because)
+            undecided.pop(path, None)
         else:
             undecided[path] = (f"Azure documents the default of {path} case by case ("
                                + "; ".join(c.because for c in cases) + ") and the data shows none of these cases")
@@ -260,13 +265,18 @@ def _absent(resource: dict[str, Any], path: str) -> bool:
     return len(keys) == 1 or isinstance(resource.get(keys[0]), dict)
 
 
-def _api_version(resource: dict[str, Any]) -> str | None:
-    """The API version (YYYY-MM-DD) the resource was written with, when it carries one (templates
-    keep `apiVersion` on the resource; a preview suffix is ignored). None when it does not say."""
-    value = resource.get("apiVersion")
-    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        return value[:10]
-    return None
+def _api_version(resource: dict[str, Any], read_counts: bool) -> tuple[str | None, str]:
+    """The API version (YYYY-MM-DD; a preview suffix is ignored) that decides a by-version default,
+    and which it is: the version the resource was declared with (templates keep `apiVersion` on the
+    resource), else, when `read_counts`, the version it was read with (x_vdcaudit.apiVersion,
+    recorded by the live scan and `vdcaudit snapshot`). (None, "") when the data does not say."""
+    candidates = [("declared", resource.get("apiVersion"))]
+    if read_counts:
+        candidates.append(("read with", resource.get(META, {}).get(API_VERSION)))
+    for which, value in candidates:
+        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
+            return value[:10], which
+    return None, ""
 
 
 def _child_kinds_read(rules: list[Rule]) -> set[str]:

@@ -85,9 +85,9 @@ def tls_version(value: Any) -> tuple[int, int] | None:
     text = str(value).strip().lower()
     if text == "none":
         return (0, 0)
-    text = re.sub(r"^tls(v)?", "", text)
-    if text == "":
+    if text == "tls":
         return (1, 0)
+    text = re.sub(r"^tls(v)?", "", text)
     match = re.fullmatch(r"(\d)[._]?(\d)", text)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
@@ -115,8 +115,8 @@ def decide(floor: Floor, configured: Any, on: date, basis: str) -> Decision | No
     assert minimum is not None
     version = tls_version(configured)
     when = f"evidence of {on.isoformat()} ({basis})"
-    if configured is None or version == (0, 0):
-        shown = "none configured" if configured is None else f"{configured!r} (no minimum)"
+    if configured is None or configured == "" or version == (0, 0):  # empty is not a value
+        shown = "none configured" if configured in (None, "") else f"{configured!r} (no minimum)"
         return Decision(Status.PASS, f"Effective minimum TLS {floor.floor}: configured {shown}; "
                                      f"{floor.cited()}; {when}")
     if version is None:

@@ -53,6 +53,9 @@ class Rule:
     absent_default: dict[str, Any] = field(default_factory=dict)
     # path -> [(first API version it applies from, or "" for every older one; value)], newest first
     absent_default_by_api_version: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    # "created": only a template's declared apiVersion picks the default; "response": the version the
+    # resource was read with (x_vdcaudit.apiVersion) counts too
+    absent_default_api_basis: str = "created"
     # defaults that hold only for some resources, in the rule's order: the first that holds applies
     absent_default_when: list[ConditionalDefault] = field(default_factory=list)
     also_applies_to: tuple[str, ...] = ()  # further types judged by the rule (web app slots, say)
@@ -109,6 +112,8 @@ class Rule:
                 path: [{"since": since or None, "value": value} for since, value in entries]
                 for path, entries in self.absent_default_by_api_version.items()}}
                if self.absent_default_by_api_version else {}),
+            **({"absent_default_api_basis": self.absent_default_api_basis}
+               if self.absent_default_api_basis != "created" else {}),
             **({"absent_default_when": [{"when": c.when_text, "because": c.because, "values": c.values}
                                         for c in self.absent_default_when]}
                if self.absent_default_when else {}),
@@ -181,6 +186,7 @@ def load_rule_file(path: Path) -> Rule:
             path: sorted(((entry["since"] or "", entry["value"]) for entry in entries), reverse=True)
             for path, entries in (data.get("absent_default_by_api_version") or {}).items()},
         service=data.get("service") or service_of(data["resource_type"]), required_by=data.get("required_by"),
+        absent_default_api_basis=data.get("absent_default_api_basis", "created"),
     )
     clash = set(rule.absent_default) & set(rule.absent_default_by_api_version)
     if clash:
@@ -194,10 +200,11 @@ def load_rule_file(path: Path) -> Rule:
         ConditionalDefault(entry["when"], entry["because"].strip(), dict(entry["values"]),
                            compile_at("absent_default_when", entry["when"]))
         for entry in data.get("absent_default_when") or []]
-    clash = (set(rule.absent_default) | set(rule.absent_default_by_api_version)) & \
-        {p for c in rule.absent_default_when for p in c.values}
+    # A path may have both a by-version default (the API version decides, where the data says it)
+    # and case-by-case ones (for data without a version); never also a plain default.
+    clash = set(rule.absent_default) & {p for c in rule.absent_default_when for p in c.values}
     if clash:
-        raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and elsewhere",
+        raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and absent_default",
                          path, lines.get("absent_default_when"))
     if "platform_floor" in data:
         wanted = data["platform_floor"]
