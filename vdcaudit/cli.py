@@ -32,7 +32,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
-from vdcaudit.rulepack import load_rule_file, load_rules, rule_files
+from vdcaudit.rulepack import lint, load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
 from vdcaudit.sdn_command import sdn as sdn_command
 from vdcaudit.snapshot_command import snapshot as snapshot_command
@@ -173,15 +173,19 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
 @rules.command("validate")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
 def rules_validate(directory: Path | None) -> None:
-    """Validate rule files against the shipped JSON Schema (default: the built-in pack)."""
+    """Validate rule files against the shipped JSON Schema (default: the built-in pack), and lint
+    them: a presence test against null on a string property (an id, a URI, a name) takes "" for a
+    value, so it is reported too."""
     folder = directory or data_path("rules")
     problems, valid = [], 0
     for path in rule_files(folder):
         try:
-            load_rule_file(path)
-            valid += 1
+            found = lint(load_rule_file(path))
         except InputError as exc:
             problems.append(exc.one_line())
+            continue
+        problems.extend(f"{path}: {problem}" for problem in found)
+        valid += not found
     if not problems and not valid:  # a mistyped folder must not pass as a valid (empty) rule pack
         raise UserError(f"{folder}: no rule files (*.yaml, *.yml) in the folder")
     for problem in problems:

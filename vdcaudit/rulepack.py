@@ -6,6 +6,7 @@ never meets a broken expression.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -244,6 +245,25 @@ def load_rule_file(path: Path) -> Rule:
     if path.stem != rule.id:
         raise InputError(f"file name must be the rule id ({rule.id}.yaml)", path, lines.get("id"))
     return rule
+
+
+# A presence test against null (`x != null`, `x == null`) takes "" for a value. For properties that
+# hold strings - ids, URIs, names, versions, keys - an empty string names nothing (Azure Policy's
+# built-in definitions test such values by length), so the test must be `length(x || '') > `0``.
+_NULL_TEST = re.compile(r"([A-Za-z_@][\w.@\[\]\"]*)\s*(!=|==)\s*(`null`|null\b)")
+_STRING_NAME = re.compile(r"(id|uri|url|name|version|key|identifier|thumbprint|secret|hostname)\"?$", re.IGNORECASE)
+
+
+def lint(rule: Rule) -> list[str]:
+    """Expressions that are valid but judge wrongly: null tests on string properties, which accept ""."""
+    problems = []
+    for key, text in (("where", rule.where_text), ("assert", rule.assert_text)):
+        for match in _NULL_TEST.finditer(text or ""):
+            path = match.group(1)
+            if _STRING_NAME.search(path):
+                problems.append(f"{key}: `{match.group(0)}` takes an empty string for a value; test "
+                                f"`length({path} || '') {'>' if match.group(2) == '!=' else '=='} `0`` instead")
+    return problems
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
