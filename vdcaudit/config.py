@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
+from vdcaudit.ipsec import parse_allowed
 from vdcaudit.services import known_services
 from vdcaudit.waivers import WaiverEntry, parse_waivers
 from vdcaudit.yamlfile import load_config_document
@@ -49,6 +50,8 @@ class Config:
     waivers: list[WaiverEntry] | None = None  # None: the file has no `waivers:` section
     raw: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, KeyPolicy] = field(default_factory=lambda: parse_policies({}))
+    # ipsec.allowed: the IPsec/IKE algorithms the tenant mandates, per policy property (vdcaudit.ipsec)
+    ipsec_allowed: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_key_owner(self, object_id: str) -> bool:
         return any(owner.object_id.lower() == object_id.lower() for owner in self.key_owners or [])
@@ -86,4 +89,5 @@ def load_config(path: Path | None) -> Config:
                   for o in data["key_owners"] or []]
     waivers = parse_waivers(data["waivers"] or [], path, text) if "waivers" in data else None
     return Config(path=str(path), key_owners=owners, waivers=waivers, raw=data,
-                  policies=parse_policies(data, path))
+                  policies=parse_policies(data, path),
+                  ipsec_allowed=parse_allowed((data.get("ipsec") or {}).get("allowed"), path))

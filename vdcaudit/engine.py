@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from vdcaudit import floors, forking, jmes
+from vdcaudit import floors, forking, ipsec, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import API_VERSION, META, Inventory
@@ -53,7 +53,8 @@ def _judge_all(rules: list[Rule], inventory: Inventory, context: ScanContext) ->
     judge and one half goes to a worker; if the worker fails, its half is judged here instead
     (slower, the same verdicts): a broken worker never changes a result."""
     def judge(indexes: list[int]) -> dict[int, list[Finding]]:
-        return {index: _judge(rules[index], inventory, context) for index in indexes}
+        with ipsec.allowing(context.config.ipsec_allowed):  # also in a forked worker
+            return {index: _judge(rules[index], inventory, context) for index in indexes}
 
     if len(inventory) < PARALLEL_FROM_RESOURCES or len(rules) < 2 or not forking.available():
         return judge(list(range(len(rules))))
