@@ -46,9 +46,7 @@ def test_demo_evaluations_do_not_break(demo_findings: dict) -> None:
 @pytest.mark.parametrize(("rule_id", "resource", "status"), [
     ("VDC-PEER-001", "vnet-spoke3", "FAIL"),          # encrypted VNet peered with an unencrypted hub
     ("VDC-AGW-003", "agw-spoke3-portal", "PASS"),     # HTTP listener that only redirects to HTTPS
-    # an SSL profile allows TLS 1.0, which has no effect since Azure's floor of 2025-08-31 (the demo's
-    # exports carry no collection time: judged as of the scan)
-    ("VDC-AGW-001", "agw-spoke3-legacy", "WARN"),
+    ("VDC-AGW-001", "agw-spoke3-legacy", "FAIL"),     # an SSL profile allows TLS 1.0
     ("VDC-APP-002", "app-spoke3-portal", "PASS"),     # value read from the child config/web
     ("VDC-CMK-002", "des-legacy-app", "FAIL"),        # key URL points at a vault without purge protection
     ("VDC-CMK-007", "rsv-spoke5", "FAIL"),            # backup CMK in kv-legacy-app (no purge protection)

@@ -119,3 +119,15 @@ def test_the_floor_is_listed_with_its_rule() -> None:
     listed = rule.metadata()["platform_floor"]
     assert listed["since"] == date(2025, 8, 31).isoformat() and listed["floor"] == "1.2"
     assert listed["source"].startswith("https://learn.microsoft.com/azure/azure-sql/")
+
+
+def test_the_demo_is_dated_and_as_of_shows_the_floors(tmp_path: Path) -> None:
+    def demo(*extra: str) -> dict[tuple[str, str], str]:
+        out = tmp_path / ("later" if extra else "dated")
+        result = CliRunner().invoke(cli, ["scan", "--demo", "--out", str(out), "--format", "json", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        return {(f["rule_id"], f["resource_name"]): f["status"] for f in findings_in(out)}
+    dated, later = demo(), demo("--as-of", "2026-02-03")
+    # a namespace that does not print minimumTlsVersion, and a gateway whose SSL profile allows TLS 1.0
+    assert dated[("VDC-SB-001", "sb-spoke2-legacy")] == "UNKNOWN" and later[("VDC-SB-001", "sb-spoke2-legacy")] == "PASS"
+    assert dated[("VDC-AGW-001", "agw-spoke3-legacy")] == "FAIL" and later[("VDC-AGW-001", "agw-spoke3-legacy")] == "WARN"

@@ -135,13 +135,14 @@ def snapshot_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_snapshot(path: Path, inventory: Inventory, source: str = SOURCE) -> None:
-    """Read every file first, then add: a bad file anywhere stops the scan before any result."""
+def load_snapshot(path: Path, inventory: Inventory, source: str = SOURCE, collected: str | None = None) -> None:
+    """Read every file first, then add: a bad file anywhere stops the scan before any result.
+    `collected`: when the evidence was collected, for files that do not record it themselves."""
     documents = [(file, read_json(file)) for file in snapshot_files(path)]
     loaded = [(file, resources_in(document, file), coverage_in(document, file), collected_in(document, file))
               for file, document in documents]
-    for file, resources, gaps, collected in loaded:
-        inventory.extend(resources, source, {"file": str(file)}, collected)
+    for file, resources, gaps, recorded in loaded:
+        inventory.extend(resources, source, {"file": str(file)}, recorded or collected)
         for gap in gaps:
             inventory.add_coverage(gap)
         inventory.sources.append({"kind": source, "location": str(file), "resources": len(resources)})
