@@ -128,6 +128,6 @@ def test_the_demo_is_dated_and_as_of_shows_the_floors(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         return {(f["rule_id"], f["resource_name"]): f["status"] for f in findings_in(out)}
     dated, later = demo(), demo("--as-of", "2026-02-03")
-    # a namespace that does not print minimumTlsVersion, and a gateway whose SSL profile allows TLS 1.0
-    assert dated[("VDC-SB-001", "sb-spoke2-legacy")] == "UNKNOWN" and later[("VDC-SB-001", "sb-spoke2-legacy")] == "PASS"
+    # a namespace set to TLS 1.0, and a gateway whose SSL profile allows TLS 1.0
+    assert dated[("VDC-SB-001", "sb-spoke2-legacy")] == "FAIL" and later[("VDC-SB-001", "sb-spoke2-legacy")] == "WARN"
     assert dated[("VDC-AGW-001", "agw-spoke3-legacy")] == "FAIL" and later[("VDC-AGW-001", "agw-spoke3-legacy")] == "WARN"
