@@ -56,3 +56,16 @@ def test_application_gateway_without_a_policy_gets_its_era_default(tmp_path: Pat
     assert verdicts(tmp_path, "VDC-AGW-001", gateways, as_of=date(2025, 8, 30)) == {"agwnew": "PASS", "agwold": "FAIL"}
     # From 31 August 2025 the platform floor holds every gateway to TLS 1.2: the old default has no effect
     assert verdicts(tmp_path, "VDC-AGW-001", gateways, as_of=date(2025, 8, 31)) == {"agwnew": "PASS", "agwold": "WARN"}
+
+
+def test_key_vault_in_a_template_without_an_api_version_stays_unknown_and_says_why(tmp_path: Path) -> None:
+    vault = {"type": "Microsoft.KeyVault/vaults", "name": "kvunsaid", "location": "westeurope",
+             "properties": {"tenantId": "72f988bf-0000-4000-8000-0000000e4a70", "sku": {"family": "A", "name": "standard"}}}
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(template(vault), indent=2))
+    inventory = Inventory()
+    load_template(path, inventory)
+    finding = run([RULES["VDC-KV-004"]], inventory).findings[0]
+    assert finding.status.value == "UNKNOWN"
+    assert "depends on the API version that created the resource" in finding.message
+    assert "a deployed vault whose enableRbacAuthorization is null" in finding.message

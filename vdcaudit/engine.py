@@ -226,8 +226,9 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
             defaults[path] = (holding.values[path], holding.because)
             undecided.pop(path, None)
         else:
-            undecided[path] = (f"Azure documents the default of {path} case by case ("
-                               + "; ".join(c.because for c in cases) + ") and the data shows none of these cases")
+            by_case = (f"Azure documents the default of {path} case by case ("
+                       + "; ".join(c.because for c in cases) + ") and the data shows none of these cases")
+            undecided[path] = "; ".join(filter(None, [undecided.get(path), by_case]))
     for path, (default, because) in defaults.items():
         keys = path_keys(path)
         if not _absent(resource, path):
