@@ -28,6 +28,7 @@ from vdcaudit.model import Status
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan
 from tests.findings_json import findings_in
+from tests import evidence_day
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"
@@ -68,7 +69,7 @@ def verdicts(inventory: Inventory, rules) -> dict[str, str]:
 
 
 def findings(inventory: Inventory, rules):
-    return scan(inventory, rules, ScanContext(config=load_config(DEMO / "vdcaudit.yaml"))).findings
+    return scan(inventory, rules, ScanContext(config=load_config(DEMO / "vdcaudit.yaml"), options=evidence_day.OPTIONS)).findings
 
 
 @pytest.fixture(scope="module")
