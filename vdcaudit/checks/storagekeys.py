@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from vdcaudit import floors
-from vdcaudit.armdata import dig, props
+from vdcaudit.armdata import as_bool, dig, props
 from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
@@ -45,7 +45,7 @@ def storage_key_expiry(rule: Rule, account: dict[str, Any], inventory: Inventory
     if account.get("properties") is None:
         return finding_for(rule, account, Status.UNKNOWN, "cannot assess: properties absent from the resource data")
     settings = props(account)
-    if settings.get("allowSharedKeyAccess") is False:
+    if as_bool(settings.get("allowSharedKeyAccess")) is False:
         return None  # no usable keys to rotate
     period = dig(settings, "keyPolicy.keyExpirationPeriodInDays")
     evidence: dict[str, Any] = {"properties.keyPolicy.keyExpirationPeriodInDays": period,
