@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date, datetime
 import re
 import sys
 import tempfile
@@ -91,7 +92,7 @@ def _name(case_resource: dict[str, Any], resource_type: str, index: int) -> str:
 def template_of(rule: Rule, case: dict[str, Any], index: int) -> dict[str, Any] | None:
     """A minimal template declaring the case's one resource, or None when the case cannot be one
     (it needs other resources, settings, child data or a clock)."""
-    if any(key in case for key in ("related", "config", "options", "now", "finding_id")):
+    if any(key in case for key in ("related", "config", "finding_id")) or set(case.get("options") or {}) - {"as_of"}:
         return None
     resource = case["resource"]
     if "x_vdcaudit" in resource:
@@ -107,14 +108,23 @@ def template_of(rule: Rule, case: dict[str, Any], index: int) -> dict[str, Any] 
     return {"$schema": TEMPLATE_SCHEMA, "contentVersion": "1.0.0.0", "resources": [declared]}
 
 
-def judge(rule: Rule, template: dict[str, Any]) -> str | None:
-    """The verdict the rule gives the template's resource, through the template source."""
+def as_of(case: dict[str, Any]) -> date | None:
+    """The day a case is judged on (its clock or its --as-of), for rules whose verdict depends on
+    the date the evidence describes (platform floors); None: today."""
+    if (case.get("options") or {}).get("as_of"):
+        return date.fromisoformat(str(case["options"]["as_of"]))
+    return datetime.fromisoformat(str(case["now"])).date() if case.get("now") else None
+
+
+def judge(rule: Rule, template: dict[str, Any], day: date | None = None) -> str | None:
+    """The verdict the rule gives the template's resource, through the template source, as
+    `vdcaudit scan --template FILE [--as-of DAY]` would give it."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "example.json"
         path.write_text(json.dumps(template), encoding="utf-8")
         inventory = Inventory()
         load_template(path, inventory)
-        findings = run([rule], inventory, ScanContext()).findings
+        findings = run([rule], inventory, ScanContext(options={"as_of": day})).findings
     declared = template["resources"][0]
     name = declared["name"].split("/")[-1].lower()
     mine = [f for f in findings if f.rule_id == rule.id and f.resource_name.split("/")[-1].lower() == name]
@@ -134,8 +144,8 @@ def examples(rule: Rule) -> dict[str, dict[str, Any]]:
         if verdict not in wanted or verdict in chosen:
             continue
         template = template_of(rule, case, index)
-        if template is not None and judge(rule, template) == verdict:
-            chosen[verdict] = {"case": case["name"], "template": template}
+        if template is not None and judge(rule, template, as_of(case)) == verdict:
+            chosen[verdict] = {"case": case["name"], "template": template, "as_of": as_of(case)}
     return chosen
 
 
@@ -242,7 +252,8 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any]) -
             "the rule needs other resources, settings or child data that a one-resource example cannot show; "
             "see its cases in `tests/rule_cases/" + rule.id + ".yaml`."), ""]
     for verdict, example in chosen.items():
-        lines += [f"### {verdict}: {_flat(example['case'])}", "", "ARM template:", "", "```json",
+        day = f" (judged as of {example['as_of']}: `--as-of {example['as_of']}`)" if example["as_of"] else ""
+        lines += [f"### {verdict}: {_flat(example['case'])}{day}", "", "ARM template:", "", "```json",
                   json.dumps(example["template"], indent=2), "```", "", "Bicep:", "", "```bicep",
                   bicep_of(example["template"]), "```", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -13,6 +13,7 @@ from vdcaudit.collectors.arm_expressions import (
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.config import load_config
 from vdcaudit.model import ScanContext
+from tests import evidence_day
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.scan import scan
@@ -142,7 +143,7 @@ def test_template_findings_end_to_end_with_lines() -> None:
     inv = Inventory()
     load_template(TEMPLATE, inv, PARAMETERS)
     from vdcaudit.rulepack import load_rules
-    result = scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml")))
+    result = scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml"), options=evidence_day.OPTIONS))
     verdicts = {(f.rule_id, f.resource_name[:8]): f for f in result.findings}
     expected = {
         ("VDC-ST-002", "stlogsvz"): "FAIL", ("VDC-ST-002", "stspoke1"): "PASS",
@@ -211,7 +212,7 @@ def template_result():
     from vdcaudit.rulepack import load_rules
     inv = Inventory()
     load_template(TEMPLATE, inv, PARAMETERS)
-    return scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml")))
+    return scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml"), options=evidence_day.OPTIONS))
 
 
 def test_every_rule_resource_type_is_in_the_template_fixture(inventory: Inventory) -> None:
@@ -291,7 +292,7 @@ def _scan(path: Path, parameters: Path | None = None):
     from vdcaudit.rulepack import load_rules
     inv = Inventory()
     load_template(path, inv, parameters)
-    return inv, scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml")))
+    return inv, scan(inv, load_rules(), ScanContext(config=load_config(FIXTURES / "vdcaudit.yaml"), options=evidence_day.OPTIONS))
 
 
 def _verdict(result, rule_id: str, name: str) -> object:

@@ -6,6 +6,7 @@ test follows the cases as they grow."""
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -56,6 +57,8 @@ def _scan(rule_id: str, resources: list[dict[str, Any]], case: dict[str, Any]) -
     for resource in resources:
         inventory.add(resource, source)
     context = ScanContext(config=_config(case.get("config")), options=case.get("options", {}))
+    if "now" in case:
+        context.now = datetime.fromisoformat(str(case["now"]))
     return run([rule], inventory, context).findings
 
 

@@ -11,13 +11,16 @@ from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.collectors.terraform import load_plan
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
+from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
+from tests import evidence_day
 
 RULE = [rule for rule in load_rules() if rule.id == "VDC-COS-001"]
 
 
 def _verdicts(inventory: Inventory) -> dict[str, tuple[str, str]]:
-    return {f.resource_name: (f.status.value, f.message) for f in run(RULE, inventory).findings}
+    return {f.resource_name: (f.status.value, f.message)
+            for f in run(RULE, inventory, ScanContext(options=evidence_day.OPTIONS)).findings}
 
 
 def _account(name: str, kind: str, capabilities: list[str]) -> dict:

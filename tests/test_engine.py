@@ -210,7 +210,7 @@ def test_absent_default_when_takes_the_first_case_that_holds(tmp_path: Path) -> 
 
 
 def test_absent_default_when_is_checked_at_load(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="both in absent_default_when and elsewhere"):
+    with pytest.raises(InputError, match="both in absent_default_when and absent_default"):
         make_rule(tmp_path, extra="absent_default: {properties.minimumTlsVersion: TLS1_0}\n" + WHEN)
     with pytest.raises(InputError, match="invalid JMESPath in 'absent_default_when'"):
         make_rule(tmp_path, extra=WHEN.replace("lower(kind) == 'blockblobstorage'", "kind ==="))

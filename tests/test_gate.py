@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from vdcaudit.cli import cli
 from tests.findings_json import findings_in
+from tests import evidence_day
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iac"
 TEMPLATE = ["--template", str(FIXTURES / "main.json"), "--parameters", str(FIXTURES / "main.parameters.json"),
@@ -18,7 +19,7 @@ TEMPLATE = ["--template", str(FIXTURES / "main.json"), "--parameters", str(FIXTU
 
 def _run(tmp_path: Path, *extra: str) -> tuple[int, str, dict]:
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["scan", *TEMPLATE, "--format", "json", "--out", str(out), *extra])
+    result = CliRunner().invoke(cli, ["scan", *TEMPLATE, *evidence_day.CLI, "--format", "json", "--out", str(out), *extra])
     report = out / "vdcaudit-findings.json"
     document = {**json.loads(report.read_text()), "findings": findings_in(report)} if report.exists() else {}
     return result.exit_code, result.output + (result.stderr if hasattr(result, "stderr") else ""), document
@@ -116,7 +117,7 @@ def test_baseline_gate_fails_only_on_new_failures_and_lists_fixed(tmp_path: Path
     out = tmp_path / "out2"
     run = CliRunner().invoke(cli, ["scan", "--template", str(tmp_path / "main.json"), "--parameters",
                                    str(tmp_path / "params.json"), "--config", str(FIXTURES / "vdcaudit.yaml"),
-                                   "--format", "json", "--out", str(out), "--baseline", str(baseline),
+                                   *evidence_day.CLI, "--format", "json", "--out", str(out), "--baseline", str(baseline),
                                    "--fail-on", "high"])
     document = json.loads((out / "vdcaudit-findings.json").read_text())
     assert run.exit_code == 1
@@ -149,7 +150,7 @@ def test_parameters_without_template_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_sarif_results_from_templates_carry_file_and_line(tmp_path: Path) -> None:
     out = tmp_path / "sarif"
-    result = CliRunner().invoke(cli, ["scan", *TEMPLATE, "--format", "sarif", "--out", str(out), "-q"])
+    result = CliRunner().invoke(cli, ["scan", *TEMPLATE, *evidence_day.CLI, "--format", "sarif", "--out", str(out), "-q"])
     assert result.exit_code == 0
     results = json.loads((out / "vdcaudit.sarif").read_text())["runs"][0]["results"]
     lines = {r["locations"][0]["logicalLocations"][0]["name"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]

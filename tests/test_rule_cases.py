@@ -12,6 +12,7 @@ import yaml
 
 from vdcaudit.config import Config, KeyOwner, parse_policies
 from vdcaudit.engine import run
+from vdcaudit.ipsec import parse_allowed
 from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Severity
@@ -44,7 +45,7 @@ def _config(raw: dict[str, Any] | None) -> Config:
         return Config()
     owners = raw.get("key_owners")
     return Config(key_owners=None if owners is None else [KeyOwner(o) for o in owners], raw=raw,
-                  policies=parse_policies(raw))
+                  policies=parse_policies(raw), ipsec_allowed=parse_allowed((raw.get("ipsec") or {}).get("allowed")))
 
 
 @pytest.mark.parametrize(("rule_id", "case"), CASES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ rule_pages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rule_pages)
 
 RULES = {rule.id: rule for rule in load_rules()}
-EXAMPLE = re.compile(r"^### (PASS|FAIL|WARN): .*?\n\nARM template:\n\n```json\n(.*?)\n```", re.S | re.M)
+EXAMPLE = re.compile(r"^### (PASS|FAIL|WARN): [^\n]*?(?:\(judged as of (\d{4}-\d{2}-\d{2})[^\n]*)?\n\n"
+                     r"ARM template:\n\n```json\n(.*?)\n```", re.S | re.M)
 
 
 def test_one_page_per_rule_and_every_page_is_up_to_date() -> None:
@@ -33,13 +35,14 @@ def test_one_page_per_rule_and_every_page_is_up_to_date() -> None:
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_every_example_on_a_page_gives_its_verdict(rule_id: str) -> None:
     page = (REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8")
-    for verdict, template in EXAMPLE.findall(page):
-        assert rule_pages.judge(RULES[rule_id], json.loads(template)) == verdict, (rule_id, verdict)
+    for verdict, day, template in EXAMPLE.findall(page):
+        judged_on = date.fromisoformat(day) if day else None
+        assert rule_pages.judge(RULES[rule_id], json.loads(template), judged_on) == verdict, (rule_id, verdict)
 
 
 def test_most_rules_show_a_passing_and_a_failing_template() -> None:
     shown = [rule_id for rule_id in RULES
-             if {"PASS"} <= {v for v, _ in EXAMPLE.findall((REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8"))}]
+             if {"PASS"} <= {v for v, _, _ in EXAMPLE.findall((REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8"))}]
     # rules of on-premises SDN data and rules that need several resources or child data have none
     assert len(shown) >= 100
 

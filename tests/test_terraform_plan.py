@@ -10,6 +10,7 @@ import pytest
 from vdcaudit.collectors.terraform import load_plan, mapping
 from vdcaudit.config import load_config
 from vdcaudit.model import ScanContext
+from tests import evidence_day
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
@@ -23,7 +24,7 @@ CONFIG = PLAN.parent / "vdcaudit.yaml"
 def result():
     inventory = Inventory()
     load_plan(PLAN, inventory, subscription_id="sub-ci")
-    return inventory, scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG)))
+    return inventory, scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG), options=evidence_day.OPTIONS))
 
 
 def _status(result, rule_id: str, name: str) -> str:
@@ -179,7 +180,7 @@ def test_plans_of_azurerm_3_and_4(plan: str, expected: dict) -> None:
     path = PLAN.parent / plan
     inventory = Inventory()
     load_plan(path, inventory)
-    scanned = scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG)))
+    scanned = scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG), options=evidence_day.OPTIONS))
     verdicts = {(f.rule_id, f.resource_name): f.status.value for f in scanned.findings}
     assert {key: verdicts.get(key) for key in expected} == expected
     assert all(f.location and f.location["file"] == str(path) and f.location["line"] for f in scanned.findings)
@@ -202,7 +203,7 @@ def test_coverage_gaps_of_a_plan_carry_file_and_line(tmp_path: Path) -> None:
     path.write_text(json.dumps(document, indent=1))
     inventory = Inventory()
     load_plan(path, inventory)
-    scanned = scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG)))
+    scanned = scan(inventory, load_rules(), ScanContext(config=load_config(CONFIG), options=evidence_day.OPTIONS))
     gaps = [f for f in scanned.findings if f.rule_id == "VDC-RED-001" and f.status.value == "UNKNOWN"]
     assert gaps and all(g.location == {"file": str(path), "line": g.location["line"]} and g.location["line"] > 1
                         for g in gaps)
@@ -239,7 +240,7 @@ def test_slots_scale_sets_and_disk_encryption_extensions_are_mapped(tmp_path: Pa
     extension = inventory.get(vm + "/extensions/AzureDiskEncryption")
     assert extension is not None and extension["properties"]["publisher"] == "Microsoft.Azure.Security"
     findings = {(f.rule_id, f.resource_name): f.status.value
-                for f in scan(inventory, load_rules(), ScanContext()).findings}
+                for f in scan(inventory, load_rules(), ScanContext(options=evidence_day.OPTIONS)).findings}
     assert findings[("VDC-APP-001", "staging")] == "FAIL"
     assert findings[("VDC-APP-002", "staging")] == "PASS"
     assert findings[("VDC-APP-003", "staging")] == "PASS"

@@ -12,6 +12,7 @@ from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.collectors.terraform import load_plan
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import ScanContext
+from tests import evidence_day
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan
 
@@ -20,7 +21,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iac"
 
 def _verdicts(inventory: Inventory) -> dict[tuple[str, str], list[str]]:
     found: dict[tuple[str, str], list[str]] = {}
-    for finding in scan(inventory, load_rules(), ScanContext()).findings:
+    for finding in scan(inventory, load_rules(), ScanContext(options=evidence_day.OPTIONS)).findings:
         found.setdefault((finding.rule_id, finding.resource_name), []).append(finding.status.value)
     return found
 

@@ -34,7 +34,7 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
-from vdcaudit.rulepack import Rule, growth_warnings, load_rule_file, load_rules, rule_files
+from vdcaudit.rulepack import Rule, growth_warnings, lint, load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
 from vdcaudit.sdn_command import sdn as sdn_command
 from vdcaudit.snapshot_command import snapshot as snapshot_command
@@ -98,9 +98,12 @@ def _with_source_options(command: Any) -> Any:
 @gate_input_options
 @recording_options
 @click.option("--title", help="The report's title (overrides `report: title` in the config).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Judge the evidence as of this day (YYYY-MM-DD): the platform floors Azure enforced then "
+                   "(docs/platform-floors.md). Default: a snapshot's collection time, else now.")
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
-         waivers_path: Path | None, quiet: bool, history: HistoryRequest, title: str | None,
+         waivers_path: Path | None, quiet: bool, history: HistoryRequest, title: str | None, as_of: datetime | None,
          **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
@@ -113,7 +116,7 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
     params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
-    context = ScanContext(config=config, options=params)
+    context = ScanContext(config=config, options={**params, "as_of": as_of.date() if as_of else None})
     add_gate_inputs(context, waivers_path, baseline_path, rules)  # a refused waiver stops before any read
     with collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
         inventory = Inventory()
@@ -211,16 +214,20 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
 @rules.command("validate")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
 def rules_validate(directory: Path | None) -> None:
-    """Validate rule files against the shipped JSON Schema (default: the built-in pack)."""
+    """Validate rule files against the shipped JSON Schema (default: the built-in pack), and lint
+    them: a presence test against null on a string property (an id, a URI, a name) takes "" for a
+    value, so it is reported too."""
     folder = directory or data_path("rules")
     problems, valid = [], 0
     for path in rule_files(folder):
         try:
             rule = load_rule_file(path)
-            valid += 1
         except InputError as exc:
             problems.append(exc.one_line())
             continue
+        found = lint(rule)
+        problems.extend(f"{path}: {problem}" for problem in found)
+        valid += not found
         for warning in growth_warnings(rule):  # valid, but bounded at run time: said now
             click.echo(f"warning: {safe_text(path, limit=None)}: {warning}", err=True)
     if not problems and not valid:  # a mistyped folder must not pass as a valid (empty) rule pack

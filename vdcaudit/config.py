@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
+from vdcaudit.ipsec import parse_allowed
 from vdcaudit.services import known_services
 from vdcaudit.waivers import WaiverEntry, max_days, parse_waivers, waiver_items
 from vdcaudit.yamlfile import load_config_document
@@ -53,6 +54,8 @@ class Config:
     # `report:` title, organisation, engagement, prepared_by, reviewed_by (the report's cover and
     # sign-off block); absent keys are left out
     report: dict[str, str] = field(default_factory=dict)
+    # ipsec.allowed: the IPsec/IKE algorithms the tenant mandates, per policy property (vdcaudit.ipsec)
+    ipsec_allowed: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_key_owner(self, object_id: str) -> bool:
         return any(owner.object_id.lower() == object_id.lower() for owner in self.key_owners or [])
@@ -93,4 +96,5 @@ def load_config(path: Path | None) -> Config:
     listed = "waivers" in data and not (isinstance(section, dict) and "list" not in section)
     waivers = parse_waivers(waiver_items(section), path, text) if listed else None
     return Config(path=str(path), key_owners=owners, waivers=waivers, waiver_max_days=max_days(section), raw=data,
-                  policies=parse_policies(data, path), report=dict(data.get("report") or {}))
+                  policies=parse_policies(data, path), report=dict(data.get("report") or {}),
+                  ipsec_allowed=parse_allowed((data.get("ipsec") or {}).get("allowed"), path))

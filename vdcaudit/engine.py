@@ -9,10 +9,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from vdcaudit import forking, jmes
+from vdcaudit import floors, forking, ipsec, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
-from vdcaudit.inventory import META, Inventory
+from vdcaudit.inventory import API_VERSION, META, Inventory
 from vdcaudit.model import Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.summary import UNSCOPED
@@ -53,7 +53,8 @@ def _judge_all(rules: list[Rule], inventory: Inventory, context: ScanContext) ->
     judge and one half goes to a worker; if the worker fails, its half is judged here instead
     (slower, the same verdicts): a broken worker never changes a result."""
     def judge(indexes: list[int]) -> dict[int, list[Finding]]:
-        return {index: _judge(rules[index], inventory, context) for index in indexes}
+        with ipsec.allowing(context.config.ipsec_allowed):  # also in a forked worker
+            return {index: _judge(rules[index], inventory, context) for index in indexes}
 
     if len(inventory) < PARALLEL_FROM_RESOURCES or len(rules) < 2 or not forking.available():
         return judge(list(range(len(rules))))
@@ -94,7 +95,7 @@ def _judge(rule: Rule, inventory: Inventory, context: ScanContext) -> list[Findi
         for resource in inventory.of_type(resource_type):
             if resource.get(META, {}).get("source") not in rule.sources:
                 continue
-            finding = evaluate(rule, resource, exempt)
+            finding = evaluate(rule, resource, exempt, context)
             if finding is not None:
                 findings.append(finding)
     return findings
@@ -134,10 +135,13 @@ def policy_exemption(rule: Rule, context: ScanContext) -> str | None:
     return None if required else f"{rule.required_by} is false for {rule.service} ({origin}): {accepted}"
 
 
-def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) -> Finding | None:
+def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None,
+             context: ScanContext | None = None) -> Finding | None:
     """One JMESPath rule on one resource; None when the rule's `where` excludes the resource.
-    `exempt`: the configured policy does not require the control (PASS, saying why)."""
+    `exempt`: the configured policy does not require the control (PASS, saying why). `context`
+    gives the day the evidence describes, for the rule's platform floor (vdcaudit.floors)."""
     assert rule.assertion is not None
+    context = context or ScanContext()
     if (blocked := malformed(rule, resource)) is not None:
         return blocked
     try:
@@ -156,6 +160,16 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
         if exempt is not None:
             # Honest about what was accepted: the evidence still shows the key the service uses.
             return finding_for(rule, resource, Status.PASS, f"Accepted by policy: {exempt}", evidence)
+        floor_note = None
+        if rule.platform_floor is not None and rule.floor_value is not None:
+            on, basis = floors.evidence_date(resource, context)
+            # a value the source cannot know yet (a template's reference()) is no configured value
+            configured = None if note(resource, [rule.floor_value_text or ""]) else jmes.search(rule.floor_value, resource)
+            decided = floors.decide(rule.platform_floor, configured, on, basis)
+            if decided is not None:
+                return finding_for(rule, resource, decided.status, decided.message, evidence)
+            if on < rule.platform_floor.since:
+                floor_note = floors.pending(rule.platform_floor, on, basis)
         missing = [req for req in rule.requirements if not req.satisfied_by(view)]
         if missing:
             names = "; ".join(req.describe() for req in missing)
@@ -177,6 +191,8 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None) ->
         return finding_for(rule, resource, Status.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
     status = Status.PASS if passed else rule.fail_status
     message = rule.messages[status.value]
+    if floor_note and status is not Status.PASS:
+        notes.append(floor_note)
     if notes:
         message += " (" + "; ".join(notes) + ")"
     return finding_for(rule, resource, status, message, evidence)
@@ -193,26 +209,32 @@ def _with_defaults(rule: Rule, resource: dict[str, Any]) -> tuple[dict[str, Any]
     notes: list[str] = []
     undecided: dict[str, str] = {}
     view = resource
-    api_version = _api_version(resource)
+    api_version, which = _api_version(resource, rule.absent_default_api_basis == "response")
     defaults = {path: (value, "") for path, value in rule.absent_default.items()}
     for path, entries in rule.absent_default_by_api_version.items():
-        if api_version is not None:
-            defaults[path] = (next(value for since, value in entries if since <= api_version), "")
+        chosen = [value for since, value in entries if api_version is not None and since <= api_version]
+        if chosen:
+            defaults[path] = (chosen[0], f"{which} API version {api_version}")
         elif _absent(resource, path):
-            undecided[path] = (f"Azure's default for {path} depends on the API version that created the resource ("
+            what = ("that created the resource" if rule.absent_default_api_basis == "created"
+                    else "the resource was read or declared with")
+            known = f" (the data says {api_version})" if api_version else " and the data does not say which"
+            undecided[path] = (f"Azure's default for {path} depends on the API version {what} ("
                                + "; ".join(f"{value!r} from {since}" if since else f"{value!r} before"
                                            for since, value in entries)
-                               + ") and the data does not say which")
+                               + ")" + known)
     for path in dict.fromkeys(p for c in rule.absent_default_when for p in c.values):
-        if not _absent(resource, path):
-            continue
+        if not _absent(resource, path) or path in defaults:
+            continue  # present, or decided by the API version above
         cases = [c for c in rule.absent_default_when if path in c.values]
         holding = next((c for c in cases if jmes.truthy(jmes.search(c.when, resource))), None)
         if holding is not None:
             defaults[path] = (holding.values[path], holding.because)
+            undecided.pop(path, None)
         else:
-            undecided[path] = (f"Azure documents the default of {path} case by case ("
-                               + "; ".join(c.because for c in cases) + ") and the data shows none of these cases")
+            by_case = (f"Azure documents the default of {path} case by case ("
+                       + "; ".join(c.because for c in cases) + ") and the data shows none of these cases")
+            undecided[path] = "; ".join(filter(None, [undecided.get(path), by_case]))
     for path, (default, because) in defaults.items():
         keys = path_keys(path)
         if not _absent(resource, path):
@@ -251,13 +273,18 @@ def _absent(resource: dict[str, Any], path: str) -> bool:
     return len(keys) == 1 or isinstance(resource.get(keys[0]), dict)
 
 
-def _api_version(resource: dict[str, Any]) -> str | None:
-    """The API version (YYYY-MM-DD) the resource was written with, when it carries one (templates
-    keep `apiVersion` on the resource; a preview suffix is ignored). None when it does not say."""
-    value = resource.get("apiVersion")
-    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        return value[:10]
-    return None
+def _api_version(resource: dict[str, Any], read_counts: bool) -> tuple[str | None, str]:
+    """The API version (YYYY-MM-DD; a preview suffix is ignored) that decides a by-version default,
+    and which it is: the version the resource was declared with (templates keep `apiVersion` on the
+    resource), else, when `read_counts`, the version it was read with (x_vdcaudit.apiVersion,
+    recorded by the live scan and `vdcaudit snapshot`). (None, "") when the data does not say."""
+    candidates = [("declared", resource.get("apiVersion"))]
+    if read_counts:
+        candidates.append(("read with", resource.get(META, {}).get(API_VERSION)))
+    for which, value in candidates:
+        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
+            return value[:10], which
+    return None, ""
 
 
 def _child_kinds_read(rules: list[Rule]) -> set[str]:

@@ -23,6 +23,10 @@ from vdcaudit.model import CoverageRecord
 from vdcaudit.untrusted import safe_text
 
 META = "x_vdcaudit"
+# x_vdcaudit keys: when the source collected the resource (a `vdcaudit snapshot` file's collection
+# time, ISO 8601), and the API version it was read or declared with (YYYY-MM-DD[-preview])
+OBSERVED = "observed"
+API_VERSION = "apiVersion"
 
 _View = TypeVar("_View")
 
@@ -101,7 +105,8 @@ class Inventory:
         # reads their type (the live scan asks Resource Graph only for the types rules read)
         self.uncollected: dict[tuple[str, str], int] = {}
 
-    def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None) -> None:
+    def add(self, resource: Any, source: str, origin: dict[str, Any] | None = None,
+            observed: str | None = None) -> None:
         """Add one resource. A resource whose id was seen before is merged into the earlier one:
         its values win, but what it lacks (e.g. `properties`, which `az resource list` leaves null)
         does not erase what an earlier export (Resource Graph, `az resource show`) held. The same id
@@ -135,6 +140,10 @@ class Inventory:
             ambiguous += previous.get(META, {}).get("ambiguous", [])
             resource = _merged(previous, resource)
         meta(resource).update({"source": source, **({"origin": origin} if origin else {})})
+        # when the evidence was collected is said by the file (vdcaudit_snapshot.collected), never by an entry
+        meta(resource).pop(OBSERVED, None)
+        if observed:
+            meta(resource)[OBSERVED] = observed
         # Names spelt twice in different case make the resource ambiguous: the engine gives ERROR.
         for name, found in (("ambiguous", ambiguous), ("coerced", coerced)):
             if found:
@@ -192,9 +201,10 @@ class Inventory:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def extend(self, resources: Iterable[Any], source: str, origin: dict[str, Any] | None = None) -> None:
+    def extend(self, resources: Iterable[Any], source: str, origin: dict[str, Any] | None = None,
+               observed: str | None = None) -> None:
         for index, resource in enumerate(resources):
-            self.add(resource, source, {**(origin or {}), "index": index})
+            self.add(resource, source, {**(origin or {}), "index": index}, observed)
 
 
 def _merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:

@@ -82,13 +82,20 @@ def _rule_section(rule: Rule) -> list[str]:
     for path, entries in rule.absent_default_by_api_version.items():
         versions = "; ".join(f"{_code(str(value))} from API version {since}" if since else f"{_code(str(value))} before"
                              for since, value in entries)
-        lines.append(f"- Documented Azure default when `{path}` is absent, by the API version that created the "
-                     f"resource: {versions} (no apiVersion in the data: UNKNOWN)")
+        which = ("that created the resource" if rule.absent_default_api_basis == "created"
+                 else "the resource was read or declared with")
+        lines.append(f"- Documented Azure default when `{path}` is absent, by the API version {which}: "
+                     f"{versions} (no apiVersion in the data: UNKNOWN)")
     for case in rule.absent_default_when:
         values = ", ".join(f"`{path}` {_code(str(value))}" for path, value in case.values.items())
         lines.append(f"- Documented Azure default when absent, where {_code(case.when_text)} ({_flat(case.because)}): {values}")
     if rule.absent_default_when:
         lines.append("- Where none of those conditions holds, an absent value has no documented default: UNKNOWN")
+    if rule.platform_floor:
+        floor = rule.platform_floor
+        lines.append(f"- Platform floor `{floor.id}`: Azure enforces TLS {floor.floor} on {floor.service} from "
+                     f"{floor.since.isoformat()} (<{floor.source}>); for evidence from that day on, an unset "
+                     f"value PASSes and a lower one has no effect (WARN) — see docs/platform-floors.md")
     lines.append(f"- Baseline requirement: {rule.references.get('baseline', '–')}")
     for key, label in FRAMEWORKS:
         if rule.frameworks().get(key):

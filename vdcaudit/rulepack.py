@@ -6,6 +6,7 @@ never meets a broken expression.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from jmespath.parser import ParsedResult
 
 from vdcaudit import jmes
 from vdcaudit.errors import InputError
+from vdcaudit.floors import Floor, table as floor_table
 from vdcaudit.jsonfile import read_text
 from vdcaudit.model import Category, Severity, Status
 from vdcaudit.resources import data_path, schema_validator
@@ -53,6 +55,9 @@ class Rule:
     absent_default: dict[str, Any] = field(default_factory=dict)
     # path -> [(first API version it applies from, or "" for every older one; value)], newest first
     absent_default_by_api_version: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    # "created": only a template's declared apiVersion picks the default; "response": the version the
+    # resource was read with (x_vdcaudit.apiVersion) counts too
+    absent_default_api_basis: str = "created"
     # defaults that hold only for some resources, in the rule's order: the first that holds applies
     absent_default_when: list[ConditionalDefault] = field(default_factory=list)
     also_applies_to: tuple[str, ...] = ()  # further types judged by the rule (web app slots, say)
@@ -66,6 +71,10 @@ class Rule:
     reads: tuple[str, ...] = ()  # other resource types the check reads
     service: str = ""  # e.g. "cosmos-db" (vdcaudit/services.py)
     required_by: str | None = None  # the vdcaudit.yaml policy that decides whether the rule applies
+    # a row of the platform floor table (vdcaudit.floors) and the configured value it bounds
+    platform_floor: Floor | None = None
+    floor_value: ParsedResult | None = None
+    floor_value_text: str | None = None
     where: ParsedResult | None = None
     assertion: ParsedResult | None = None
     requirements: list[jmes.Requirement] = field(default_factory=list)
@@ -114,10 +123,15 @@ class Rule:
                 path: [{"since": since or None, "value": value} for since, value in entries]
                 for path, entries in self.absent_default_by_api_version.items()}}
                if self.absent_default_by_api_version else {}),
+            **({"absent_default_api_basis": self.absent_default_api_basis}
+               if self.absent_default_api_basis != "created" else {}),
             **({"absent_default_when": [{"when": c.when_text, "because": c.because, "values": c.values}
                                         for c in self.absent_default_when]}
                if self.absent_default_when else {}),
             **({"also_applies_to": list(self.also_applies_to)} if self.also_applies_to else {}),
+            **({"platform_floor": {"id": self.platform_floor.id, "value": self.floor_value_text,
+                                   "floor": self.platform_floor.floor, "since": self.platform_floor.since.isoformat(),
+                                   "source": self.platform_floor.source}} if self.platform_floor else {}),
             **({"fail_status": self.fail_status.value} if self.fail_status is not Status.FAIL else {}),
             "messages": dict(self.messages),
         }
@@ -193,6 +207,7 @@ def load_rule_file(path: Path) -> Rule:
             path: sorted(((entry["since"] or "", entry["value"]) for entry in entries), reverse=True)
             for path, entries in (data.get("absent_default_by_api_version") or {}).items()},
         service=data.get("service") or service_of(data["resource_type"]), required_by=data.get("required_by"),
+        absent_default_api_basis=data.get("absent_default_api_basis", "created"),
     )
     clash = set(rule.absent_default) & set(rule.absent_default_by_api_version)
     if clash:
@@ -206,11 +221,28 @@ def load_rule_file(path: Path) -> Rule:
         ConditionalDefault(entry["when"], entry["because"].strip(), dict(entry["values"]),
                            compile_at("absent_default_when", entry["when"]))
         for entry in data.get("absent_default_when") or []]
-    clash = (set(rule.absent_default) | set(rule.absent_default_by_api_version)) & \
-        {p for c in rule.absent_default_when for p in c.values}
+    # A path may have both a by-version default (the API version decides, where the data says it)
+    # and case-by-case ones (for data without a version); never also a plain default.
+    clash = set(rule.absent_default) & {p for c in rule.absent_default_when for p in c.values}
     if clash:
-        raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and elsewhere",
+        raise InputError(f"{', '.join(sorted(clash))} has a default both in absent_default_when and absent_default",
                          path, lines.get("absent_default_when"))
+    if "platform_floor" in data:
+        wanted = data["platform_floor"]
+        floor = floor_table().get(wanted["id"])
+        if floor is None:
+            raise InputError(f"platform_floor: no floor {wanted['id']} in the platform floor table",
+                             path, lines.get("platform_floor"))
+        outside = [t for t in rule.resource_types if t.lower() not in {a.lower() for a in floor.applies_to}]
+        if outside:
+            raise InputError(f"platform_floor: {floor.id} does not apply to {', '.join(outside)}",
+                             path, lines.get("platform_floor"))
+        if rule.assert_text and not wanted.get("value"):
+            raise InputError("platform_floor: an assert rule names the configured value (`value:`)",
+                             path, lines.get("platform_floor"))
+        rule.platform_floor, rule.floor_value_text = floor, wanted.get("value")
+        if rule.floor_value_text:
+            rule.floor_value = compile_at("platform_floor", rule.floor_value_text)
     conditions = [selector_condition(name, path, lines.get("selectors")) for name in rule.selectors]
     conditions += [rule.where_text] if rule.where_text else []
     if conditions:
@@ -237,6 +269,25 @@ def load_rule_file(path: Path) -> Rule:
     if path.stem != rule.id:
         raise InputError(f"file name must be the rule id ({rule.id}.yaml)", path, lines.get("id"))
     return rule
+
+
+# A presence test against null (`x != null`, `x == null`) takes "" for a value. For properties that
+# hold strings - ids, URIs, names, versions, keys - an empty string names nothing (Azure Policy's
+# built-in definitions test such values by length), so the test must be `length(x || '') > `0``.
+_NULL_TEST = re.compile(r"([A-Za-z_@][\w.@\[\]\"]*)\s*(!=|==)\s*(`null`|null\b)")
+_STRING_NAME = re.compile(r"(id|uri|url|name|version|key|identifier|thumbprint|secret|hostname)\"?$", re.IGNORECASE)
+
+
+def lint(rule: Rule) -> list[str]:
+    """Expressions that are valid but judge wrongly: null tests on string properties, which accept ""."""
+    problems = []
+    for key, text in (("where", rule.where_text), ("assert", rule.assert_text)):
+        for match in _NULL_TEST.finditer(text or ""):
+            path = match.group(1)
+            if _STRING_NAME.search(path):
+                problems.append(f"{key}: `{match.group(0)}` takes an empty string for a value; test "
+                                f"`length({path} || '') {'>' if match.group(2) == '!=' else '=='} `0`` instead")
+    return problems
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:

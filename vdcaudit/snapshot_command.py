@@ -12,7 +12,7 @@ import click
 from vdcaudit import __version__
 from vdcaudit.atomic import check_folder, check_replaceable, json_bytes, write_atomically
 from vdcaudit.collectors import azure as azure_source
-from vdcaudit.inventory import Inventory, strip_annotations
+from vdcaudit.inventory import API_VERSION, META, Inventory, strip_annotations
 
 
 def snapshot_document(inventory: Inventory, started: datetime) -> dict[str, Any]:
@@ -24,8 +24,19 @@ def snapshot_document(inventory: Inventory, started: datetime) -> dict[str, Any]
             "collected": started.isoformat(), "sources": inventory.sources,
             "coverage": [record.to_dict() for record in inventory.coverage],
         },
-        "value": [strip_annotations(resource) for resource in inventory],
+        "value": [_as_read(resource) for resource in inventory],
     }
+
+
+def _as_read(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource as the source printed it, plus the one annotation the evidence needs later: the
+    API version it was read with (x_vdcaudit.apiVersion), which decides defaults that changed with
+    the API. Everything else vdcaudit annotates is derived again when the file is read."""
+    printed = strip_annotations(resource)
+    version = resource.get(META, {}).get(API_VERSION)
+    if version:
+        printed[META] = {API_VERSION: version}
+    return printed
 
 
 @click.command("snapshot")

@@ -8,8 +8,8 @@ is set at all, Azure applies a default that depends on the API version the gatew
 AppGwSslPolicy20150501, TLS 1.0 and weak suites, for API versions before 2023-02-01;
 AppGwSslPolicy20220101, TLS 1.2, from 2023-02-01). A template carries its `apiVersion`, so the
 default is known; a deployed gateway's print does not say, so that case is UNKNOWN. (Application
-Gateway stopped accepting TLS 1.0/1.1 from clients on 31 August 2025; a gateway still configured
-with an old policy is reported by what it is configured with.) Shapes follow Microsoft.Network API
+Gateway stopped accepting TLS 1.0/1.1 from clients on 31 August 2025: from then on the platform floor
+decides VDC-AGW-001 for a gateway configured with an old policy, see vdcaudit.floors.) Shapes follow Microsoft.Network API
 2023-09-01.
 """
 
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vdcaudit import floors
 from vdcaudit.armdata import dig, props, same
 from vdcaudit.checks import register_each
 from vdcaudit.findings import finding_for
@@ -159,8 +160,28 @@ def _policy_verdict(rule: Rule, gateway: dict[str, Any], problem: Callable[[Poli
     return finding_for(rule, gateway, Status.PASS, passing, evidence)
 
 
+def _floor_verdict(rule: Rule, gateway: dict[str, Any], context: ScanContext) -> Finding | None:
+    """The rule's platform floor, when in force on the evidence's date, decides a gateway whose policies
+    allow TLS 1.0/1.1 (no effect: WARN) or cannot be told (PASS); None otherwise (vdcaudit.floors)."""
+    floor = rule.platform_floor
+    if floor is None or not _has_https_listener(gateway):
+        return None
+    on, basis = floors.evidence_date(gateway, context)
+    policies = gateway_policies(gateway)
+    weak = [p for p in policies if p.min_protocol in ("tlsv1_0", "tlsv1_1")]
+    if not weak and not any(p.unknown for p in policies):
+        return None  # every policy known and at 1.2 or later: judged as always
+    decided = floors.decide(floor, weak[0].min_protocol if weak else None, on, basis)
+    if decided is None:
+        return None
+    evidence = {p.where: p.description for p in policies}
+    return finding_for(rule, gateway, decided.status, decided.message, evidence)
+
+
 @register_each("appgw_min_tls")
 def appgw_min_tls(rule: Rule, gateway: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding | None:
+    if (decided := _floor_verdict(rule, gateway, context)) is not None:
+        return decided
     return _policy_verdict(
         rule, gateway, lambda p: f"{p.where} allows {p.min_protocol}" if p.min_protocol in ("tlsv1_0", "tlsv1_1") else None,
         "accepts TLS older than 1.2", "policies allowing TLS older than 1.2", "every TLS policy requires TLS 1.2 or later")

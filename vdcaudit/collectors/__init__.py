@@ -36,15 +36,20 @@ def _collect_snapshots(params: dict[str, Any], inventory: Inventory) -> None:
         load_snapshot(Path(path), inventory)
 
 
+# The demo's exports describe the VDC on these days (judged with the platform floors of the day;
+# `--as-of` shows a later day: docs/platform-floors.md).
+DEMO_DAY, DEMO_NEXT_DAY = "2024-06-03T06:00:00+00:00", "2024-06-04T06:00:00+00:00"
+
+
 def _collect_demo(params: dict[str, Any], inventory: Inventory) -> None:
     if params.get("demo_next"):
         # The same VDC a day later: fixtures/demo-next holds the files that changed (to try --history)
         changed = sorted(snapshot_files(data_path("demo-next") / "azure"))
         names = {file.name for file in changed}
         for file in [f for f in sorted(snapshot_files(data_path("demo") / "azure")) if f.name not in names] + changed:
-            load_snapshot(file, inventory)
+            load_snapshot(file, inventory, collected=DEMO_NEXT_DAY)
     else:
-        load_snapshot(data_path("demo") / "azure", inventory)
+        load_snapshot(data_path("demo") / "azure", inventory, collected=DEMO_DAY)
     sdn_source.load_fabric_snapshot(data_path("demo") / "sdn", inventory)  # the on-premises SDN beside it
 
 

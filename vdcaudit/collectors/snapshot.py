@@ -15,6 +15,7 @@ name order).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,20 @@ def coverage_in(document: Any, path: Path) -> list[CoverageRecord]:
     return gaps
 
 
+def collected_in(document: Any, path: Path) -> str | None:
+    """When `vdcaudit snapshot` collected the file (vdcaudit_snapshot.collected, ISO 8601): the day
+    its evidence describes, which platform floors are judged on (vdcaudit.floors)."""
+    block = document.get("vdcaudit_snapshot") if isinstance(document, dict) else None
+    collected = block.get("collected") if isinstance(block, dict) else None
+    if collected is None:
+        return None
+    try:
+        datetime.fromisoformat(str(collected).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"vdcaudit_snapshot.collected is not an ISO 8601 time: {str(collected)[:40]!r}", path) from None
+    return str(collected)
+
+
 def snapshot_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*.json") if p.is_file())
@@ -122,12 +137,14 @@ def snapshot_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_snapshot(path: Path, inventory: Inventory, source: str = SOURCE) -> None:
-    """Read every file first, then add: a bad file anywhere stops the scan before any result."""
+def load_snapshot(path: Path, inventory: Inventory, source: str = SOURCE, collected: str | None = None) -> None:
+    """Read every file first, then add: a bad file anywhere stops the scan before any result.
+    `collected`: when the evidence was collected, for files that do not record it themselves."""
     documents = [(file, read_json(file)) for file in snapshot_files(path)]
-    loaded = [(file, resources_in(document, file), coverage_in(document, file)) for file, document in documents]
-    for file, resources, gaps in loaded:
-        inventory.extend(resources, source, {"file": str(file)})
+    loaded = [(file, resources_in(document, file), coverage_in(document, file), collected_in(document, file))
+              for file, document in documents]
+    for file, resources, gaps, recorded in loaded:
+        inventory.extend(resources, source, {"file": str(file)}, recorded or collected)
         for gap in gaps:
             inventory.add_coverage(gap)
         inventory.sources.append({"kind": source, "location": str(file), "resources": len(resources)})

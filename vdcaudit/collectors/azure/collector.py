@@ -28,7 +28,7 @@ from vdcaudit.collectors.azure import catalog, generic
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
 from vdcaudit.errors import InputError
-from vdcaudit.inventory import Inventory, parse_scope
+from vdcaudit.inventory import API_VERSION, META, Inventory, parse_scope
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "azure"
@@ -43,6 +43,16 @@ CONNECTION_FAILED = "connection failed (retries exhausted)"
 # running forever.
 MAX_PAGES = 10_000
 COUNTED = "x_vdcaudit_counted"  # marks a count row from COUNT_QUERY among the graph rows
+
+
+def read_with(version: str, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Record the API version each resource was read with (x_vdcaudit.apiVersion): defaults that
+    changed with the API are judged by it (rules' absent_default_api_basis), and `vdcaudit snapshot`
+    keeps it. Typed SDK clients pick their version themselves and are not recorded."""
+    for resource in resources:
+        if isinstance(resource, dict) and version:
+            resource.setdefault(META, {})[API_VERSION] = version
+    return resources
 
 
 @dataclass
@@ -204,14 +214,14 @@ class AzureCollector:
         if call.scope == "subscription":
             path = f"/subscriptions/{subscription}/providers/{call.type}"
         elif call.scope == "each" and target:
-            return [generic.get_resource(self.clients, subscription, target, version)]
+            return read_with(version, [generic.get_resource(self.clients, subscription, target, version)])
         elif call.scope == "parent" and target:
             path = f"{target}/{call.segment}"
             if call.single:
-                return [generic.get_resource(self.clients, subscription, path, version)]
+                return read_with(version, [generic.get_resource(self.clients, subscription, path, version)])
         else:
             raise ValueError(f"catalog call for {call.type}: scope {call.scope!r} needs a target id")
-        return generic.list_collection(self.clients, subscription, path, version)
+        return read_with(version, generic.list_collection(self.clients, subscription, path, version))
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -403,7 +413,7 @@ class AzureCollector:
         except LookupError as exc:
             raise ReadFailed(str(exc)) from None
         try:
-            return generic.get_resource(self.clients, sub, item["id"], version)
+            return read_with(version, [generic.get_resource(self.clients, sub, item["id"], version)])[0]
         except ResourceNotFoundError:
             return None  # deleted since the list was read: nothing to judge
 
