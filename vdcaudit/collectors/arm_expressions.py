@@ -302,6 +302,9 @@ class Scope:
     current_loop: str | None = None
     budget: Budget = field(default_factory=Budget)
     lambda_values: dict[str, Any] = field(default_factory=dict)  # lambdaVariables() in a lambda's body
+    # Naming a resource whose name is given at deployment time: a parameter without a value stands
+    # for itself (`[parameters('vaultName')]`), so the resource is judged under that symbolic name.
+    symbolic: bool = False
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _evaluating: set[tuple[str, str]] = field(default_factory=set)
 
@@ -314,11 +317,12 @@ class Scope:
         if key is None:
             raise TemplateExpressionError(f"parameter '{name}' is not declared in the template")
         if key in self.parameter_values:
-            return self.parameter_values[key]
-        default = self.parameter_defaults.get(key, NO_DEFAULT)
-        if default is NO_DEFAULT:
-            return Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
-        return self._lazy("parameter", key, default)
+            value = self.parameter_values[key]
+        elif (default := self.parameter_defaults.get(key, NO_DEFAULT)) is NO_DEFAULT:
+            value = Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
+        else:
+            value = self._lazy("parameter", key, default)
+        return f"[parameters('{key}')]" if self.symbolic and isinstance(value, Unknown) else value
 
     def variable(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
         key = _find_key(self.variables.keys(), name)
