@@ -23,6 +23,7 @@ the scan (exit 2) instead of letting a 2 KB template eat the machine.
 from __future__ import annotations
 
 import base64
+import decimal
 import functools
 import hashlib
 import json
@@ -558,7 +559,7 @@ _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
 
 
 def _format(template: str, *args: Any) -> str:
-    """.NET composite formatting as format() uses it: {0}, {1:D3}, {{ and }}."""
+    """.NET composite formatting as format() uses it: {0}, {1:D3}, {2:N0}, {{ and }}."""
     built = [0]
 
     def replace(match: re.Match[str]) -> str:
@@ -571,7 +572,14 @@ def _format(template: str, *args: Any) -> str:
         if spec and spec[0] in "Dd" and isinstance(value, int):
             width = int(spec[1:] or 0)
             _check_length(width, "format()")
-            text = str(value).zfill(width)
+            text = ("-" if value < 0 else "") + str(abs(value)).zfill(width)  # .NET: digits, then the sign
+        elif spec and spec[0] in "Nn" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            decimals = int(spec[1:] or 2)  # N: group separators and, by default, 2 decimals (invariant culture)
+            _check_length(decimals, "format()")
+            exact = decimal.Decimal(str(value))
+            digits = decimal.Context(prec=max(exact.adjusted(), 0) + decimals + 2)
+            rounded = exact.quantize(decimal.Decimal(1).scaleb(-decimals), decimal.ROUND_HALF_UP, digits)
+            text = f"{rounded:,.{decimals}f}"  # .NET rounds a midpoint away from zero
         else:
             text = _text(value)
         built[0] += len(text)
