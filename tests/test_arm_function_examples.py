@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from vdcaudit.collectors.arm_expressions import Deployment, Scope, Unknown, evaluate_value
+from vdcaudit.collectors.arm_expressions import Budget, Deployment, Scope, Unknown, evaluate_value
+from vdcaudit.collectors.arm_template import _Loader
 
 EXAMPLES = json.loads((Path(__file__).parent / "data" / "arm_function_examples.json").read_text(encoding="utf-8"))
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -29,9 +30,12 @@ def _outputs() -> list[Any]:
 
 
 def _scope(case: dict[str, Any]) -> Scope:
+    """The scope the template loader builds for the example's template (variable copy loops included)."""
+    document = {"parameters": {name: {"defaultValue": value} for name, value in case.get("parameters", {}).items()},
+                "variables": case.get("variables", {}), "resources": []}
     deployment = Deployment(**case.get("deployment", {"subscription_id": "00000000-0000-0000-0000-000000000000",
                                                       "resource_group": "examplegroup", "location": "southcentralus"}))
-    return Scope(deployment, {}, dict(case.get("parameters", {})), dict(case.get("variables", {})))
+    return _Loader(Path("example.json"), Budget()).scope(document, {}, deployment, Path("example.json"), None)
 
 
 @pytest.mark.parametrize(("case", "name"), _outputs())

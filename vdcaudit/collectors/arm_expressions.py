@@ -769,6 +769,9 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     def compare(a: Any, b: Any) -> bool:
         if type(a) is not type(b) or not isinstance(a, (int, str)):
             raise TemplateExpressionError(f"cannot compare {a!r} with {b!r}")
+        if isinstance(a, str):  # ARM orders text as .NET's culture comparison does: letters first
+            # regardless of case, then lower case before upper (greater('A', 'a') is true)
+            return op((a.lower(), a.swapcase()), (b.lower(), b.swapcase()))
         return op(a, b)
     return compare
 
