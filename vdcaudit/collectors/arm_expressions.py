@@ -917,7 +917,9 @@ def _datetime(text: Any) -> datetime:
 
 
 def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:
-    """dateTimeAdd(base, 'P1Y'): years and months move the calendar date, the rest adds time."""
+    """dateTimeAdd(base, 'P1Y'). ARM does not follow the calendar: a year is 365 days and a month
+    30 (learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-date#datetimeadd,
+    "Remarks": 2024-01-01 plus P1Y is 2024-12-31)."""
     match = _ISO_DURATION.match(_require(str, duration, "dateTimeAdd()'s duration"))
     if match is None or duration in ("P", "PT"):
         raise TemplateExpressionError(f"{duration!r} is not an ISO 8601 duration")
@@ -925,13 +927,8 @@ def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:
     years, months, weeks, days, hours, minutes = (int(g or 0) for g in match.groups()[1:7])
     seconds = float(match.group(8) or 0)
     moment = _datetime(base)
-    total_months = moment.year * 12 + moment.month - 1 + sign * (years * 12 + months)
-    year, month = divmod(total_months, 12)
-    try:
-        moment = moment.replace(year=year, month=month + 1)
-    except ValueError:  # the 31st in a shorter month: .NET AddMonths keeps the month's last day
-        moment = moment.replace(year=year, month=month + 1, day=28)
-    moment += sign * timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    moment += sign * timedelta(days=years * 365 + months * 30 + weeks * 7 + days, hours=hours, minutes=minutes,
+                               seconds=seconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
