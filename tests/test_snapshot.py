@@ -162,7 +162,7 @@ def test_an_entry_whose_type_its_id_contradicts_is_an_entry_error_and_the_other_
     [error] = inventory.coverage
     assert error.entry_error and error.scope == f"{tmp_path / 'd' / 'b.json'}#[0]"
     assert error.resource_type == "Microsoft.Storage/storageAccounts/blobServices"
-    assert "says it is a Microsoft.Storage/storageAccounts/blobServices" in error.reason
+    assert "saying it is a Microsoft.Storage/storageAccounts/blobServices" in error.reason
     assert "names a Microsoft.Storage/storageAccounts" in error.reason
 
 

@@ -71,9 +71,23 @@ def _canonical(resource_type: str) -> str:
         else lowered
 
 
+# Entries of one export share their key layout: which keys are identity keys is worked out once per
+# layout (a snapshot of a million resources has a few dozen layouts); past this many, it is not kept.
+LAYOUTS_KEPT = 10_000
+_identity_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+_PLAIN = ("id", "type")
+
+
 def settle(entry: dict[str, Any]) -> dict[str, Any]:
     """The entry with its identity as `id` and `type` (every other identity key removed), or
     IdentityError. Null identity keys count as absent (PowerShell prints `ExtensionResourceType: null`)."""
+    if _identity_layout(entry) == _PLAIN:  # az, Resource Graph, REST: the entry as it is, when its id agrees
+        resource_id, resource_type = entry["id"], entry["type"]
+        if isinstance(resource_id, str) and isinstance(resource_type, str) and resource_id.strip() \
+                and resource_type.strip():
+            named = type_in_id(resource_id)
+            if named is None or same_type(resource_type, named):
+                return entry
     ids = _stated(entry, ID_NAMES, "id")
     types = _stated(entry, TYPE_NAMES, "type")
     extension = _stated(entry, {EXTENSION_TYPE_NAME}, "type")
@@ -82,11 +96,11 @@ def settle(entry: dict[str, Any]) -> dict[str, Any]:
     known_type = _known_type(types, extension, encoded)
     if len(distinct_ids) > 1:
         (first, one), (second, other) = distinct_ids[:2]
-        raise IdentityError(f"'{first}' {one} and '{second}' {other} name different resources", known_type)
+        raise IdentityError(f"names two different resources: '{first}' {one} and '{second}' {other}", known_type)
     distinct_types = _distinct(types, _canonical)
     if len(distinct_types) > 1:
         (first, one), (second, other) = distinct_types[:2]
-        raise IdentityError(f"'{first}' {one} and '{second}' {other} name different types", None)
+        raise IdentityError(f"names two different types: '{first}' {one} and '{second}' {other}", None)
     if not distinct_ids:
         raise IdentityError("has no id (no 'id', 'Id' or 'ResourceId')", known_type)
     id_key, resource_id = distinct_ids[0]
@@ -108,6 +122,17 @@ def settle(entry: dict[str, Any]) -> dict[str, Any]:
     return {"id": resource_id, "type": resource_type, **settled}
 
 
+def _identity_layout(entry: dict[str, Any]) -> tuple[str, ...]:
+    layout = tuple(entry)
+    found = _identity_keys.get(layout)
+    if found is None:
+        names = ID_NAMES | TYPE_NAMES | {EXTENSION_TYPE_NAME}
+        found = tuple(key for key in layout if isinstance(key, str) and key.lower() in names)
+        if len(_identity_keys) < LAYOUTS_KEPT:
+            _identity_keys[layout] = found
+    return found
+
+
 def _stated(entry: dict[str, Any], names: frozenset[str] | set[str], what: str) -> list[tuple[str, str]]:
     """(key, value) of every non-null identity key of this kind; a value that is not text is an error."""
     found = []
@@ -115,7 +140,7 @@ def _stated(entry: dict[str, Any], names: frozenset[str] | set[str], what: str) 
         if not isinstance(key, str) or key.lower() not in names or value is None:
             continue
         if not isinstance(value, str) or not value.strip():
-            raise IdentityError(f"'{key}' is {value!r}, not an {what}")
+            raise IdentityError(f"has '{key}' {value!r}, which is not an {what}")
         found.append((key, value))
     return found
 
@@ -143,7 +168,7 @@ def _known_type(types: list[tuple[str, str]], extension: list[tuple[str, str]],
 
 def _agree(key: str, stated: str, id_key: str, resource_id: str, encoded: str | None, verb: str = "is") -> None:
     if encoded is not None and not same_type(stated, encoded):
-        raise IdentityError(f"'{key}' says it {verb} a {stated}, but its '{id_key}' {resource_id} names a {encoded}",
+        raise IdentityError(f"has '{key}' saying it {verb} a {stated}, but its '{id_key}' {resource_id} names a {encoded}",
                             stated if verb == "is" else None)
 
 

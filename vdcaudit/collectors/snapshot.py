@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
-from vdcaudit.identity import IdentityError, settle
+from vdcaudit.identity import LAYOUTS_KEPT, IdentityError, settle
 from vdcaudit.inventory import Inventory
 from vdcaudit.jsonfile import read_json
 from vdcaudit.model import CoverageRecord
@@ -35,6 +35,8 @@ POWERSHELL_NAMES = {"resourcegroupname": "resourceGroup"}
 POWERSHELL_MARKS = frozenset({"resourceid", "resourcetype", "resourcegroupname", "resourcename"})
 # PSResource members that say how PowerShell found the resource, not what it is: not carried over.
 POWERSHELL_ONLY = {"resourcename", "extensionresourcename", "parentresource", "createdtime", "changedtime"}
+# Entries of one export share their key layout: whether a layout is PowerShell's is decided once.
+_marked_layouts: dict[tuple[Any, ...], bool] = {}
 # Nesting of `resources` deeper than ARM allows child types (a few levels) is hostile input.
 MAX_CHILD_DEPTH = 10
 
@@ -43,7 +45,15 @@ def is_powershell(resource: Any) -> bool:
     """A PSResource print (names in any case): it has a member only PSResource has (`ResourceId`,
     `ResourceType`, `ResourceGroupName`, `ResourceName`); children nested under its `resources` are
     PSResources too, even those that print only `Id`."""
-    return isinstance(resource, dict) and any(str(key).lower() in POWERSHELL_MARKS for key in resource)
+    if not isinstance(resource, dict):
+        return False
+    layout = tuple(resource)
+    marked = _marked_layouts.get(layout)
+    if marked is None:
+        marked = any(str(key).lower() in POWERSHELL_MARKS for key in layout)
+        if len(_marked_layouts) < LAYOUTS_KEPT:
+            _marked_layouts[layout] = marked
+    return marked
 
 
 def from_powershell(resource: dict[str, Any]) -> dict[str, Any]:
