@@ -107,7 +107,7 @@ def test_a_psrule_style_folder_is_read_whole_with_every_spelling() -> None:
     assert types.count("microsoft.sql/servers/databases/transparentdataencryption") == 2
     assert "microsoft.insights/diagnosticsettings" in types and len(inventory) == 16
     inventory.link_children()
-    database = inventory.get(f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/test-rg/providers/"
+    database = inventory.get("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/test-rg/providers/"
                              "Microsoft.Sql/servers/server-A/databases/database-B")
     assert database["x_vdcaudit"]["children"]["transparentdataencryption"][0]["properties"]["state"] == "Disabled"
 

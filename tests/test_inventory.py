@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory, parent_id, parse_scope
 
 SUB = "/subscriptions/s1/resourceGroups/rg1/providers"
