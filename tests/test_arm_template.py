@@ -402,7 +402,7 @@ def test_absent_and_empty_properties_give_the_same_verdicts(tmp_path: Path) -> N
     ("[reduce(createArray(1, 2, 3), 0, lambda('c', 'n', add(lambdaVariables('c'), lambdaVariables('n'))))]", 6),
     ("[sort(createArray(3, 1, 2), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]", [1, 2, 3]),
     ("[dateTimeToEpoch('2027-06-30T00:00:00Z')]", 1814313600),
-    ("[dateTimeAdd('2026-01-31T00:00:00Z', 'P1M')]", "2026-02-28T00:00:00Z"),
+    ("[dateTimeAdd('2026-01-31T00:00:00Z', 'P1M')]", "2026-03-02T00:00:00Z"),  # ARM: a month is 30 days
     ("[length(createArray(reference('x'), 1))]", 2),  # the items may be unknown, the count is not
     ("[length(union(createArray(createObject('a', reference('x'))), createArray(1)))]", 2),
 ])

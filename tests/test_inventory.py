@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory, parent_id, parse_scope
 
 SUB = "/subscriptions/s1/resourceGroups/rg1/providers"
@@ -85,17 +84,20 @@ def test_az_resource_list_does_not_erase_resource_graph_properties() -> None:
     assert server["properties"] == {"minimalTlsVersion": "1.2"} and server["tags"] == {"env": "prod"}
 
 
-@pytest.mark.parametrize(("resource", "problem"), [
-    ({"type": "Microsoft.Sql/servers"}, "has no 'id'"),
-    ({"id": SERVER}, "has no 'type'"),
-    ({"id": "", "type": "x/y"}, "has no 'id'"),
-    ("not an object", "is not a JSON object"),
+@pytest.mark.parametrize(("resource", "problem", "resource_type"), [
+    ({"type": "Microsoft.Sql/servers"}, "has no 'id'", "Microsoft.Sql/servers"),
+    ({"id": SERVER}, "has no 'type'", None),
+    ({"id": "", "type": "x/y"}, "has no 'id'", "x/y"),
+    ("not an object", "is not a JSON object", None),
 ])
-def test_invalid_resources_are_rejected_with_file_and_index(resource: object, problem: str) -> None:
+def test_invalid_resources_are_entry_errors_with_file_and_index(resource: object, problem: str,
+                                                                  resource_type: str | None) -> None:
     inventory = Inventory()
-    with pytest.raises(InputError) as error:
-        inventory.extend([resource], "snapshot", {"file": "snap.json"})
-    assert error.value.one_line() == f"snap.json: resource #0 {problem}"
+    inventory.extend([resource, {"id": SERVER, "type": "Microsoft.Sql/servers"}], "snapshot", {"file": "snap.json"})
+    assert [r["id"] for r in inventory] == [SERVER]  # the other entry is judged
+    [error] = inventory.coverage
+    assert (error.scope, error.reason, error.resource_type, error.entry_error) == (
+        "snap.json#0", f"the entry {problem}", resource_type, True)
 
 
 def test_derived_views_are_built_once_and_rebuilt_after_a_change() -> None:

@@ -147,17 +147,39 @@ def test_powershell_redis_with_the_non_tls_port_open_fails() -> None:
 
 def resources_in_ps(document: list) -> list:
     from vdcaudit.collectors.snapshot import resources_in
+    from vdcaudit.identity import settle
 
-    return resources_in(document, Path("ps.json"))
+    return [settle(entry) for entry, _ in resources_in(document, Path("ps.json"))]
 
 
-def test_duplicate_id_with_another_type_is_refused_naming_both_files(write_json, tmp_path: Path) -> None:
+def test_an_entry_whose_type_its_id_contradicts_is_an_entry_error_and_the_other_is_judged(
+        write_json, tmp_path: Path) -> None:
     write_json("d/a.json", [ACCOUNT])
     write_json("d/b.json", [{**ACCOUNT, "type": "Microsoft.Storage/storageAccounts/blobServices"}])
-    with pytest.raises(InputError) as error:
-        load_snapshot(tmp_path / "d", Inventory())
-    message = str(error.value)
-    assert "a.json" in message and "b.json" in message and "two resource types" in message
+    inventory = Inventory()
+    load_snapshot(tmp_path / "d", inventory)
+    assert [r["name"] for r in inventory] == ["st1"] and inventory.get(ACCOUNT["id"])["type"] == ACCOUNT["type"]
+    [error] = inventory.coverage
+    assert error.entry_error and error.scope == f"{tmp_path / 'd' / 'b.json'}#[0]"
+    assert error.resource_type == "Microsoft.Storage/storageAccounts"  # the id's type: its rules report the entry
+    assert "saying it is a Microsoft.Storage/storageAccounts/blobServices" in error.reason
+    assert "names a Microsoft.Storage/storageAccounts" in error.reason
+
+
+def test_one_id_that_names_no_type_given_two_types_makes_both_entries_errors(write_json, tmp_path: Path) -> None:
+    """An id that does not encode a type (not an ARM id) cannot tell which entry is right: neither
+    is judged or merged, both are named, and a third entry with that id is not judged either."""
+    odd = {"id": "urn:vdcaudit:thing", "name": "thing", "type": "Microsoft.Storage/storageAccounts", "properties": {}}
+    write_json("d/a.json", [odd, ACCOUNT])
+    write_json("d/b.json", [{**odd, "type": "Microsoft.KeyVault/vaults"}, odd])
+    inventory = Inventory()
+    load_snapshot(tmp_path / "d", inventory)
+    assert [r["name"] for r in inventory] == ["st1"]
+    assert [(e.scope.rsplit("/", 1)[-1], e.resource_type) for e in inventory.coverage] == [
+        ("a.json#[0]", "Microsoft.Storage/storageAccounts"), ("b.json#[0]", "Microsoft.KeyVault/vaults"),
+        ("b.json#[1]", "Microsoft.Storage/storageAccounts")]
+    assert all(e.entry_error and "two resource types" in e.reason or "other entries" in e.reason
+               for e in inventory.coverage)
 
 
 def test_duplicate_id_with_the_same_type_in_other_case_merges(write_json) -> None:

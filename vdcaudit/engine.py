@@ -13,7 +13,7 @@ from vdcaudit import floors, forking, ipsec, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import API_VERSION, META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import CoverageRecord, Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.summary import UNSCOPED
 from vdcaudit.unresolved import covering, note
@@ -108,16 +108,36 @@ def judge_rule(rule: Rule, inventory: Inventory, context: ScanContext) -> list[F
 
 
 def _coverage_gaps(rule: Rule, inventory: Inventory) -> list[Finding]:
-    """UNKNOWN for every scope where resources of the rule's type could not be read."""
+    """UNKNOWN for every scope where resources of the rule's type could not be read; ERROR for every
+    entry of the input the rule would have judged that could not be identified."""
     gaps = []
+    types = {t.lower() for t in rule.resource_types}
     for record in inventory.coverage:
-        if record.resource_type is None or record.resource_type.lower() in {t.lower() for t in rule.resource_types}:
+        if record.entry_error:
+            if _judges_entry(rule, record):
+                gaps.append(scope_finding(rule, record.scope, Status.ERROR,
+                                          f"cannot judge the entry {record.scope}: {record.reason}",
+                                          record.source, record.location))
+        elif record.resource_type is None or record.resource_type.lower() in types:
             what = record.resource_type or "resources"
             gaps.append(scope_finding(
                 rule, record.scope, Status.UNKNOWN,
                 f"{what} in {record.scope} could not be read ({record.reason})"
                 + (f": {record.detail}" if record.detail else ""), record.source, record.location))
     return gaps
+
+
+def _judges_entry(rule: Rule, record: CoverageRecord) -> bool:
+    """Whether the rule would have judged an entry that could not be identified: every rule of its
+    source when its type is unknown; else the rules of its type, of a type it reads, or of a parent
+    type (a child's data, a TDE state say, is judged on its parent)."""
+    if record.source not in rule.sources:
+        return False
+    if record.resource_type is None:
+        return True
+    segments = record.resource_type.lower().split("/")
+    family = {"/".join(segments[:end]) for end in range(2, len(segments) + 1)}
+    return any(t.lower() in family for t in (*rule.resource_types, *rule.reads))
 
 
 # What a policy set to false accepts, for the PASS message

@@ -98,6 +98,7 @@ class Inventory:
         self._by_type: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._type_lists: dict[str, list[dict[str, Any]]] = {}  # of_type()'s lists, until the next add
         self._linked = False
+        self._contested: dict[str, str] = {}  # id (lower-case) named with two types -> those types
         self.coverage: list[CoverageRecord] = []
         self.sources: list[dict[str, Any]] = []  # what was read: {"kind": ..., "location": ...}
         self._derived: dict[str, Any] = {}  # views built from the whole inventory, see derived()
@@ -109,11 +110,16 @@ class Inventory:
             observed: str | None = None) -> None:
         """Add one resource. A resource whose id was seen before is merged into the earlier one:
         its values win, but what it lacks (e.g. `properties`, which `az resource list` leaves null)
-        does not erase what an earlier export (Resource Graph, `az resource show`) held. The same id
-        with a different type is refused (InputError naming both entries): never one lost quietly."""
+        does not erase what an earlier export (Resource Graph, `az resource show`) held.
+
+        An entry that cannot be identified (not an object, no id or type) and the entries of one id
+        with two different types are not judged (which of them is right cannot be told) and
+        nothing is merged because of them: each becomes an entry error (see reject), and every
+        other resource is judged as usual."""
         where = (origin or {}).get("file")
         if not isinstance(resource, dict):
-            raise InputError(f"{_describe(origin)} is not a JSON object", where)
+            self.reject("is not a JSON object", source, origin)
+            return
         try:
             resource, ambiguous, coerced = wrap_resource(resource, META)
         except ValueError as exc:
@@ -122,18 +128,33 @@ class Inventory:
             resource.pop(META)  # vdcaudit's own annotations key, printed as something else: not ours
         for key in ("id", "type"):
             if not isinstance(resource.get(key), str) or not resource[key]:
-                raise InputError(f"{_describe(origin)} has no '{key}'", where)
+                declared = resource.get("type")
+                self.reject(f"has no '{key}'", source, origin, declared if isinstance(declared, str) and declared else None)
+                return
         resource = normalise(resource)
         key = resource["id"].lower()
+        if key in self._contested:
+            self.reject(f"has id {resource['id']}, which other entries name with different types "
+                        f"({self._contested[key]})", source, origin, resource["type"])
+            return
         previous = self._by_id.get(key)
         if previous is not None and previous["type"].lower() != resource["type"].lower():
             # Two different things under one id: merging would drop one resource's findings, and
-            # which one is right cannot be told. Refuse, naming both entries.
+            # which one is right cannot be told. Neither is judged; both are named.
             earlier = previous.get(META, {}).get("origin")
-            raise InputError(f"{_describe(origin)} has id {safe_text(resource['id'])} with type "
-                             f"{safe_text(resource['type'])}, but {_describe(earlier)}{_in_file(earlier)} has the "
-                             f"same id with type {safe_text(previous['type'])}: one id cannot name two resource types",
-                             where)
+            self._contested[key] = f"{previous['type']}, {resource['type']}"
+            del self._by_id[key]
+            del self._by_type[previous["type"].lower()][key]
+            self._type_lists.pop(previous["type"].lower(), None)
+            self._linked = False
+            self._derived.clear()
+            problem = (f"has id {resource['id']} with type {{}}, but {{}} has the same id with type {{}}: "
+                       "one id cannot name two resource types")
+            self.reject(problem.format(previous["type"], _entry_name(origin), resource["type"]),
+                        previous.get(META, {}).get("source", source), earlier, previous["type"])
+            self.reject(problem.format(resource["type"], _entry_name(earlier), previous["type"]),
+                        source, origin, resource["type"])
+            return
         if previous is not None:
             del self._by_type[previous["type"].lower()][key]
             self._type_lists.pop(previous["type"].lower(), None)
@@ -153,6 +174,16 @@ class Inventory:
         self._type_lists.pop(resource["type"].lower(), None)
         self._linked = False
         self._derived.clear()
+
+    def reject(self, problem: str, source: str, origin: dict[str, Any] | None,
+               resource_type: str | None = None) -> None:
+        """An entry of the input that cannot be judged: recorded as an entry error (a coverage record
+        that the rules of `resource_type`, or every rule when the type is unknown, report as ERROR
+        for this entry, by file and position), so it fails the gate like any ERROR."""
+        location = {k: origin[k] for k in ("file", "line") if origin and origin.get(k) is not None}
+        self.coverage.append(CoverageRecord(
+            source=source, scope=_entry_name(origin), reason=f"the entry {problem}", resource_type=resource_type,
+            location=location or None, entry_error=True))
 
     def derived(self, name: str, build: Callable[["Inventory"], _View]) -> _View:
         """A view built from the whole inventory (an index of vaults, the SDN fabric, ...), built once
@@ -230,9 +261,18 @@ def strip_annotations(resource: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(clean)
 
 
-def _in_file(origin: dict[str, Any] | None) -> str:
-    where = (origin or {}).get("file") or (origin or {}).get("url")
-    return f" in {where}" if where else ""
+def _entry_name(origin: dict[str, Any] | None) -> str:
+    """Where an entry is: `file#position` (a snapshot entry's path in its document, or its index),
+    `file:line` (a template or plan), or `#index` alone."""
+    origin = origin or {}
+    where = str(origin.get("file") or origin.get("url") or "")
+    if origin.get("entry"):
+        return f"{where}#{origin['entry']}"
+    if origin.get("line") is not None:
+        return f"{where}:{origin['line']}"
+    if origin.get("index") is not None:
+        return f"{where}#{origin['index']}"
+    return where or "an entry"
 
 
 def _describe(origin: dict[str, Any] | None) -> str:

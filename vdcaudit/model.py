@@ -104,6 +104,9 @@ class CoverageRecord:
     resource_type: str | None = None  # None: everything in the scope
     detail: str = ""
     location: dict[str, Any] | None = None  # {file, line} of what was not read, for template / plan sources
+    # An entry of the input that was read but cannot be judged (it has no identity, or two that
+    # disagree): the rules that would have judged it report ERROR for it, not UNKNOWN.
+    entry_error: bool = False
 
     def covers(self, scope: str | None, resource_type: str) -> bool:
         type_matches = self.resource_type is None or self.resource_type.lower() == resource_type.lower()

@@ -23,6 +23,7 @@ the scan (exit 2) instead of letting a 2 KB template eat the machine.
 from __future__ import annotations
 
 import base64
+import decimal
 import functools
 import hashlib
 import json
@@ -302,6 +303,9 @@ class Scope:
     current_loop: str | None = None
     budget: Budget = field(default_factory=Budget)
     lambda_values: dict[str, Any] = field(default_factory=dict)  # lambdaVariables() in a lambda's body
+    # Naming a resource whose name is given at deployment time: a parameter without a value stands
+    # for itself (`[parameters('vaultName')]`), so the resource is judged under that symbolic name.
+    symbolic: bool = False
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _evaluating: set[tuple[str, str]] = field(default_factory=set)
 
@@ -314,11 +318,12 @@ class Scope:
         if key is None:
             raise TemplateExpressionError(f"parameter '{name}' is not declared in the template")
         if key in self.parameter_values:
-            return self.parameter_values[key]
-        default = self.parameter_defaults.get(key, NO_DEFAULT)
-        if default is NO_DEFAULT:
-            return Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
-        return self._lazy("parameter", key, default)
+            value = self.parameter_values[key]
+        elif (default := self.parameter_defaults.get(key, NO_DEFAULT)) is NO_DEFAULT:
+            value = Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
+        else:
+            value = self._lazy("parameter", key, default)
+        return f"[parameters('{key}')]" if self.symbolic and isinstance(value, Unknown) else value
 
     def variable(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
         key = _find_key(self.variables.keys(), name)
@@ -564,7 +569,7 @@ _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
 
 
 def _format(template: str, *args: Any) -> str:
-    """.NET composite formatting as format() uses it: {0}, {1:D3}, {{ and }}."""
+    """.NET composite formatting as format() uses it: {0}, {1:D3}, {2:N0}, {{ and }}."""
     built = [0]
 
     def replace(match: re.Match[str]) -> str:
@@ -577,7 +582,14 @@ def _format(template: str, *args: Any) -> str:
         if spec and spec[0] in "Dd" and isinstance(value, int):
             width = int(spec[1:] or 0)
             _check_length(width, "format()")
-            text = str(value).zfill(width)
+            text = ("-" if value < 0 else "") + str(abs(value)).zfill(width)  # .NET: digits, then the sign
+        elif spec and spec[0] in "Nn" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            decimals = int(spec[1:] or 2)  # N: group separators and, by default, 2 decimals (invariant culture)
+            _check_length(decimals, "format()")
+            exact = decimal.Decimal(str(value))
+            digits = decimal.Context(prec=max(exact.adjusted(), 0) + decimals + 2)
+            rounded = exact.quantize(decimal.Decimal(1).scaleb(-decimals), decimal.ROUND_HALF_UP, digits)
+            text = f"{rounded:,.{decimals}f}"  # .NET rounds a midpoint away from zero
         else:
             text = _text(value)
         built[0] += len(text)
@@ -767,6 +779,9 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     def compare(a: Any, b: Any) -> bool:
         if type(a) is not type(b) or not isinstance(a, (int, str)):
             raise TemplateExpressionError(f"cannot compare {a!r} with {b!r}")
+        if isinstance(a, str):  # ARM orders text as .NET's culture comparison does: letters first
+            # regardless of case, then lower case before upper (greater('A', 'a') is true)
+            return op((a.lower(), a.swapcase()), (b.lower(), b.swapcase()))
         return op(a, b)
     return compare
 
@@ -912,7 +927,9 @@ def _datetime(text: Any) -> datetime:
 
 
 def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:
-    """dateTimeAdd(base, 'P1Y'): years and months move the calendar date, the rest adds time."""
+    """dateTimeAdd(base, 'P1Y'). ARM does not follow the calendar: a year is 365 days and a month
+    30 (learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-date#datetimeadd,
+    "Remarks": 2024-01-01 plus P1Y is 2024-12-31)."""
     match = _ISO_DURATION.match(_require(str, duration, "dateTimeAdd()'s duration"))
     if match is None or duration in ("P", "PT"):
         raise TemplateExpressionError(f"{duration!r} is not an ISO 8601 duration")
@@ -920,16 +937,9 @@ def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:
     years, months, weeks, days, hours, minutes = (int(g or 0) for g in match.groups()[1:7])
     seconds = float(match.group(8) or 0)
     moment = _datetime(base)
-    total_months = moment.year * 12 + moment.month - 1 + sign * (years * 12 + months)
-    year, month = divmod(total_months, 12)
-    if not 1 <= year <= 9999:
-        raise OutOfRange(f"year {year} is past the calendar's years 1 to 9999")
     try:
-        moment = moment.replace(year=year, month=month + 1)
-    except ValueError:  # the 31st in a shorter month: .NET AddMonths keeps the month's last day
-        moment = moment.replace(year=year, month=month + 1, day=28)
-    try:
-        moment += sign * timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+        moment += sign * timedelta(days=years * 365 + months * 30 + weeks * 7 + days, hours=hours, minutes=minutes,
+                                   seconds=seconds)
     except (OverflowError, ValueError):  # timedelta's own range, or a date past year 9999
         raise OutOfRange(f"{duration} from {base} is past the calendar's years 1 to 9999") from None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

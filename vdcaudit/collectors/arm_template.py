@@ -187,17 +187,29 @@ class _Loader:
                 return
             if not isinstance(short_type, str) or not short_type:
                 raise TemplateExpressionError("the resource has no 'type'")
-            name = evaluate_value(_field(raw, "name"), scope)
+            unresolved: dict[str, Any] = {}
+            name = self.identity_part(_field(raw, "name"), scope, "name", unresolved)
             if isinstance(name, Unknown):
                 self.gap(raw, f"the name of a {short_type} resource is unknown before deployment: {name.reason}")
                 return
             if not isinstance(name, str) or not name:
                 raise TemplateExpressionError(f"the {short_type} resource has no 'name'")
-            full_type, full_name = _qualify(short_type, name, parent)
+            try:
+                full_type, full_name = _qualify(short_type, name, parent)
+            except TemplateExpressionError:
+                if "name" not in unresolved:
+                    raise
+                # a symbolic name without the segments the type needs: not a mistake of the template
+                self.gap(raw, f"the name of a {short_type} resource is unknown before deployment: "
+                              f"{unresolved['name']['reason']}")
+                return
             if full_type.lower() == DEPLOYMENT_TYPE.lower():
+                if unresolved:
+                    self.gap(raw, f"the name of deployment '{full_name}' is unknown before deployment")
+                    return
                 self.nested_deployment(raw, scope, full_name)
                 return
-            resource_id = self.build_id(raw, scope, full_type, full_name)
+            resource_id = self.build_id(raw, scope, full_type, full_name, unresolved)
         except TemplateExpressionError as exc:
             self.unbuildable(raw, str(exc))
             return
@@ -210,7 +222,6 @@ class _Loader:
                         built=False, resource_type=full_type)
             return
         self.ids[resource_id.lower()] = line_of(raw)
-        unresolved: dict[str, Any] = {}
         if isinstance(condition, Unknown):
             unresolved["condition"] = {"expression": _field(raw, "condition"), "reason": condition.reason}
         # ARM returns a child's own name ("current"), not the path ("srv/db/current")
@@ -294,14 +305,34 @@ class _Loader:
         self.defect(problem, raw, built=False, resource_type=resource_type)
         self.gap(raw, f"a resource cannot be built: {problem}")
 
-    def build_id(self, raw: dict[str, Any], scope: Scope, full_type: str, full_name: str) -> Any:
+    def identity_part(self, raw: Any, scope: Scope, path: str, unresolved: dict[str, Any]) -> Any:
+        """A part of a resource's identity (its name, an extension's scope). When it depends on a value
+        given only at deployment (a parameter without a default, the common case in CI), the
+        resource is still built and judged, under a symbolic value: the parameters stand for
+        themselves (`[parameters('vaultName')]-kv`), so children and extensions naming it still
+        find it; what is left unknown that way is named by its expression. Recorded under
+        `x_vdcaudit.unresolved`, so a rule that reads it reports UNKNOWN."""
+        value = evaluate_value(raw, scope)
+        if not isinstance(value, Unknown):
+            return value
+        stand_in = evaluate_value(raw, replace(scope, symbolic=True, _cache={}, _evaluating=set()))
+        if not isinstance(stand_in, str) or not stand_in:
+            if not isinstance(raw, str):
+                return value
+            stand_in = raw.replace("/", "%2F")  # an expression vdcaudit cannot resolve: named by its text
+        unresolved[path] = {"expression": raw if isinstance(raw, str) else None,
+                            "reason": f"{value.reason}; judged under the symbolic {path} {stand_in}"}
+        return stand_in
+
+    def build_id(self, raw: dict[str, Any], scope: Scope, full_type: str, full_name: str,
+                 unresolved: dict[str, Any]) -> Any:
         namespace, *types = full_type.strip("/").split("/")
         tail = f"providers/{namespace}/" + "/".join(f"{t}/{n}" for t, n in zip(types, full_name.split("/")))
         deployment = scope.deployment
         base = f"/subscriptions/{deployment.subscription_id}/resourceGroups/{deployment.resource_group}"
         declared_scope = _field(raw, "scope")
         if declared_scope is not None:  # an extension resource (role assignment, lock, diagnostic setting ...)
-            target = evaluate_value(declared_scope, scope)
+            target = self.identity_part(declared_scope, scope, "scope", unresolved)
             if isinstance(target, Unknown):
                 return target
             if not isinstance(target, str):

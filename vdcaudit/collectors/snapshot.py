@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
+from vdcaudit.identity import LAYOUTS_KEPT, IdentityError, settle
 from vdcaudit.inventory import Inventory
 from vdcaudit.jsonfile import read_json
 from vdcaudit.model import CoverageRecord
@@ -28,22 +29,33 @@ from vdcaudit.untrusted import safe_text
 SOURCE = "snapshot"
 
 
-# Az PowerShell's PSResource names -> the ARM envelope names (matched case-insensitively).
-POWERSHELL_NAMES = {"resourceid": "id", "resourcetype": "type", "resourcegroupname": "resourceGroup"}
+# Az PowerShell's PSResource names -> the ARM envelope names (matched case-insensitively); its
+# identity names (`ResourceId`, `Id`, `ResourceType`, `Type`, `ExtensionResourceType`) are read by
+# vdcaudit.identity, as every entry's are.
+POWERSHELL_NAMES = {"resourcegroupname": "resourceGroup"}
+# Members only a PSResource prints: any of them tells the shape.
+POWERSHELL_MARKS = frozenset({"resourceid", "resourcetype", "resourcegroupname", "resourcename"})
 # PSResource members that say how PowerShell found the resource, not what it is: not carried over.
-POWERSHELL_ONLY = {"resourcename", "extensionresourcename", "extensionresourcetype", "parentresource",
-                   "createdtime", "changedtime"}
+POWERSHELL_ONLY = {"resourcename", "extensionresourcename", "parentresource", "createdtime", "changedtime"}
+# Entries of one export share their key layout: whether a layout is PowerShell's is decided once.
+_marked_layouts: dict[tuple[Any, ...], bool] = {}
 # Nesting of `resources` deeper than ARM allows child types (a few levels) is hostile input.
 MAX_CHILD_DEPTH = 10
 
 
 def is_powershell(resource: Any) -> bool:
-    """A PSResource print: `ResourceId` and `ResourceType`, no ARM `type` (names in any case; some
-    Az.Resources versions also print `Id`, the same id)."""
+    """A PSResource print (names in any case): it has a member only PSResource has (`ResourceId`,
+    `ResourceType`, `ResourceGroupName`, `ResourceName`); children nested under its `resources` are
+    PSResources too, even those that print only `Id`."""
     if not isinstance(resource, dict):
         return False
-    names = {str(key).lower() for key in resource}
-    return {"resourceid", "resourcetype"} <= names and "type" not in names
+    layout = tuple(resource)
+    marked = _marked_layouts.get(layout)
+    if marked is None:
+        marked = any(str(key).lower() in POWERSHELL_MARKS for key in layout)
+        if len(_marked_layouts) < LAYOUTS_KEPT:
+            _marked_layouts[layout] = marked
+    return marked
 
 
 def from_powershell(resource: dict[str, Any]) -> dict[str, Any]:
@@ -57,38 +69,41 @@ def from_powershell(resource: dict[str, Any]) -> dict[str, Any]:
             continue
         target = POWERSHELL_NAMES.get(lowered)
         if target is not None and target.lower() in names:
-            continue  # the ARM name is printed too (`Id` beside `ResourceId`): keep that one
+            continue  # the ARM name is printed too: keep that one
         converted[target or key] = value
     return converted
 
 
-def _flattened(resources: list[Any], path: Path, depth: int = 0) -> Iterator[Any]:
-    """Each resource, then the children an Az PowerShell print nests under its `resources`."""
-    for resource in resources:
-        if not is_powershell(resource):
-            yield resource
+def _flattened(resources: list[Any], path: Path, position: str, depth: int = 0) -> Iterator[tuple[Any, str]]:
+    """Each resource with its position in the document (`value[3]`, `[0].resources[1]`), then the
+    children an Az PowerShell print nests under its `resources`."""
+    for index, resource in enumerate(resources):
+        here = f"{position}[{index}]"
+        if not (depth or is_powershell(resource)) or not isinstance(resource, dict):
+            yield resource, here
             continue
-        yield from_powershell(resource)
-        children = next((v for k, v in resource.items() if str(k).lower() == "resources"), None)
+        yield from_powershell(resource), here
+        key, children = next(((k, v) for k, v in resource.items() if str(k).lower() == "resources"), ("", None))
         if children is None:
             continue
         if not isinstance(children, list):
-            raise InputError(f"'resources' of {safe_text(resource.get('ResourceId') or 'a resource')} is not an array",
-                             path)
+            raise InputError(f"'resources' of the entry at {here} is not an array", path)
         if depth >= MAX_CHILD_DEPTH:
             raise InputError(f"child resources nested deeper than {MAX_CHILD_DEPTH} levels", path)
-        yield from _flattened(children, path, depth + 1)
+        yield from _flattened(children, path, f"{here}.{key}", depth + 1)
 
 
-def resources_in(document: Any, path: Path) -> list[Any]:
+def resources_in(document: Any, path: Path) -> list[tuple[Any, str]]:
+    """The entries of a snapshot document, each with its position in it."""
     if isinstance(document, list):
-        return list(_flattened(document, path))
+        return list(_flattened(document, path, ""))
     if isinstance(document, dict):
         for key in ("data", "value"):
             if isinstance(document.get(key), list):
-                return list(_flattened(document[key], path))
+                return list(_flattened(document[key], path, key))
         if is_powershell(document):  # ConvertTo-Json prints a single resource as an object
-            return list(_flattened([document], path))
+            return [(entry, position.removeprefix("[0]").lstrip(".") or "$")
+                    for entry, position in _flattened([document], path, "")]
     raise InputError("not an Azure snapshot: expected a JSON array of resources, an object with "
                      "a 'data' array (az graph query) or a 'value' array (ARM list response), or "
                      "Get-AzResource | ConvertTo-Json output", path)
@@ -138,13 +153,26 @@ def snapshot_files(path: Path) -> list[Path]:
 
 
 def load_snapshot(path: Path, inventory: Inventory, source: str = SOURCE, collected: str | None = None) -> None:
-    """Read every file first, then add: a bad file anywhere stops the scan before any result.
+    """Read every file first, then add: a file that is not JSON or not a snapshot stops the scan
+    before any result. An entry whose identity is missing or contradicts itself is an entry error
+    (inventory.reject): it is not judged, and every other entry of the file is.
     `collected`: when the evidence was collected, for files that do not record it themselves."""
     documents = [(file, read_json(file)) for file in snapshot_files(path)]
     loaded = [(file, resources_in(document, file), coverage_in(document, file), collected_in(document, file))
               for file, document in documents]
-    for file, resources, gaps, recorded in loaded:
-        inventory.extend(resources, source, {"file": str(file)}, recorded or collected)
+    for file, entries, gaps, recorded in loaded:
+        observed = recorded or collected
+        for index, (entry, position) in enumerate(entries):
+            origin = {"file": str(file), "index": index, "entry": position}
+            if not isinstance(entry, dict):
+                inventory.reject("is not a JSON object", source, origin)
+                continue
+            try:
+                settled = settle(entry)
+            except IdentityError as exc:
+                inventory.reject(str(exc), source, origin, exc.resource_type)
+                continue
+            inventory.add(settled, source, origin, observed)
         for gap in gaps:
             inventory.add_coverage(gap)
-        inventory.sources.append({"kind": source, "location": str(file), "resources": len(resources)})
+        inventory.sources.append({"kind": source, "location": str(file), "resources": len(entries)})
