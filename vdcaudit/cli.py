@@ -17,7 +17,9 @@ import click
 
 from vdcaudit import __version__
 from vdcaudit.collectors import SOURCES, all_options, selectors
-from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
+from vdcaudit.bundle.command import verify as verify_command
+from vdcaudit.bundle.writer import evidence_bundle
+from vdcaudit.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
@@ -93,9 +95,11 @@ def _with_source_options(command: Any) -> Any:
 @output_options
 @gate_input_options
 @recording_options
+@evidence_options
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
-         waivers_path: Path | None, quiet: bool, history: HistoryRequest, **source_params: Any) -> None:
+         waivers_path: Path | None, quiet: bool, history: HistoryRequest, evidence_path: Path | None,
+         sign_key: Path | None, **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
@@ -106,16 +110,23 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
     config = load_config(config_path)
     rules = load_rules(list(rule_dirs))
-    with collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
+    with evidence_bundle(evidence_path, sign_key, "scan") as bundle, \
+            collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
+        if bundle is not None:
+            bundle.record_sources(source_params)  # copied before they are read
         inventory = Inventory()
         params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
         for source in chosen:
             source.collect(params, inventory)
         context = ScanContext(config=config, options=params)
         add_gate_inputs(context, waivers_path, baseline_path)
+        if bundle is not None:
+            if any(source.name == "azure" for source in chosen):
+                bundle.record_live(inventory, started)
+            bundle.record_settings(config, waivers_path, baseline_path, rule_dirs, context.now)
         result = run_scan(inventory, rules, context, started=started)
         finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
-               allow_empty=allow_empty)
+               allow_empty=allow_empty, evidence=bundle)
 
 
 @cli.group()
@@ -193,6 +204,7 @@ cli.add_command(emulator_command)
 cli.add_command(sdn_command)
 cli.add_command(history_command)
 cli.add_command(merge_command)
+cli.add_command(verify_command)
 rules.add_command(rules_docs)
 
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
+from vdcaudit.bundle.writer import EvidenceBundle
 from vdcaudit.console import print_summary
 from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 from vdcaudit.gate import gate_failures, gate_message, print_gate_notes
@@ -70,13 +71,25 @@ def gate_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
                              "not in it.")(command)
 
 
+def evidence_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--evidence and --sign-key, as keyword arguments evidence_path and sign_key."""
+    command = click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY.pem",
+                           help="Sign the evidence bundle's manifest with this private key (Ed25519, ECDSA or RSA "
+                                "PEM); checkable with plain OpenSSL (docs/evidence.md).")(command)
+    return click.option("--evidence", "evidence_path", type=click.Path(path_type=Path), metavar="PATH",
+                        help="Also write an evidence bundle: a folder, or a .zip if PATH ends in .zip "
+                             "(inputs, settings, rule pack, reports, manifest; check with vdcaudit verify).")(command)
+
+
 def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool,
-           history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
+           history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False,
+           evidence: EvidenceBundle | None = None) -> NoReturn:
     if not allow_empty:
         refuse_empty(result)
     # Recorded first (one transaction), so the reports carry the "since the last scan" section
     recording = record_scan(result, history) if history is not None and history.target else None
     written = write_reports(result, formats, out_dir)
+    bundled = evidence.commit(result, written.paths) if evidence is not None else None
     problems = recording.after_reports(written.paths) if recording else []
     for problem in problems:  # a failed notification loses nothing: the scan is recorded
         click.echo(f"vdcaudit: {problem}", err=True)
@@ -90,11 +103,12 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
         print_gate_notes(result)
         if recording:
             click.echo(recording.summary() + (f"; {len(problems)} problem(s) after recording, see above" if problems else ""))
+        if bundled:
+            click.echo(bundled)
     if fail_on:
         gate = gate_failures(result, Severity(fail_on), count_errors=fail_on_error)
-        if gate:
-            if not quiet:
-                click.echo(gate_message(gate, fail_on), err=True)
+        if gate:  # printed even with --quiet: a CI log must say why the step failed
+            click.echo(gate_message(gate, fail_on), err=True)
             sys.exit(EXIT_GATE_FAILED)
     sys.exit(EXIT_OK)
 

@@ -12,19 +12,24 @@ import click
 from vdcaudit import __version__
 from vdcaudit.atomic import check_folder, check_replaceable, json_bytes, write_atomically
 from vdcaudit.collectors import azure as azure_source
-from vdcaudit.inventory import Inventory, strip_annotations
+from vdcaudit.inventory import META, Inventory, strip_annotations
 
 
-def snapshot_document(inventory: Inventory, started: datetime) -> dict[str, Any]:
+def snapshot_document(inventory: Inventory, started: datetime, source: str | None = None) -> dict[str, Any]:
     """An ARM list response (`value`) of every resource as it was read, child resources as their
-    own entries, plus what was collected and what could not be read (ignored by the loader)."""
+    own entries, plus what was collected and what could not be read (ignored by the loader).
+    `source`: only what that source read (an evidence bundle keeps a live scan's part this way)."""
+    def wanted(kind: str | None) -> bool:
+        return source is None or kind == source
+
     return {
         "vdcaudit_snapshot": {
             "tool": {"name": "vdcaudit", "version": __version__},
-            "collected": started.isoformat(), "sources": inventory.sources,
-            "coverage": [record.to_dict() for record in inventory.coverage],
+            "collected": started.isoformat(), "sources": [s for s in inventory.sources if wanted(s.get("kind"))],
+            "coverage": [record.to_dict() for record in inventory.coverage if wanted(record.source)],
         },
-        "value": [strip_annotations(resource) for resource in inventory],
+        "value": [strip_annotations(resource) for resource in inventory
+                  if wanted(resource.get(META, {}).get("source"))],
     }
 
 

@@ -30,13 +30,18 @@ _TENANT_KEYS = ("tenant", "tenant_id", "tenantId", "tenants")
 _SUBSCRIPTION_KEYS = ("subscription", "subscription_id", "subscriptionId", "subscriptions")
 
 
-def rulepack_version(rules: list[Rule]) -> str:
-    """`<count> rules, sha256:<12 hex>` over the rules' metadata: two reports with the same value
-    were judged by the same rule text, whatever the tool version."""
-    digest = hashlib.sha256(
+def rulepack_digest(rules: list[Rule]) -> str:
+    """The full sha256 (64 hex) over the rules' metadata: two scans with the same digest were
+    judged by the same rule text, whatever the tool version."""
+    return hashlib.sha256(
         json.dumps([r.metadata() for r in rules], sort_keys=True, default=str).encode("utf-8")
-    ).hexdigest()[:12]
-    return f"{len(rules)} rules, sha256:{digest}"
+    ).hexdigest()
+
+
+def rulepack_version(rules: list[Rule]) -> str:
+    """`<count> rules, sha256:<12 hex>`: the digest as reports show it (the evidence bundle's
+    manifest keeps it whole)."""
+    return f"{len(rules)} rules, sha256:{rulepack_digest(rules)[:12]}"
 
 
 def is_open_gap(finding: Finding) -> bool:

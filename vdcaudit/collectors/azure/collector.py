@@ -439,4 +439,6 @@ class AzureCollector:
             inventory.extend((r for r in rows if not r.get(COUNTED)), SOURCE)
             inventory.extend(self.children(inventory, subscriptions), SOURCE)
         inventory.sources.append({"kind": SOURCE, "location": self.clients.connection.endpoint,
-                                  "resources": sum(1 for r in rows if not r.get(COUNTED)), "subscriptions": len(subscriptions), "method": method})
+                                  "resources": sum(1 for r in rows if not r.get(COUNTED)), "subscriptions": len(subscriptions), "method": method,
+                                  # who Azure accepted (token claims: object id, UPN, tenant)
+                                  "principal": getattr(self.clients.connection.credential, "principal", None) or {}})
