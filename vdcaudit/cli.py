@@ -56,6 +56,10 @@ class InternalError(UserError):
 
 
 class VdcGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["argv"] = list(args)  # the command line as given (an evidence bundle records it, masked)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

@@ -19,7 +19,7 @@ from vdcaudit.rulepack import load_rules
 
 
 @click.command("merge")
-@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
 @pack_options
 @output_options
 @gate_input_options

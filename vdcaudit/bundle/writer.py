@@ -32,6 +32,8 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import click
+
 from vdcaudit import __version__
 from vdcaudit.atomic import FileSet, check_replaceable, file_digest, json_bytes, reason
 from vdcaudit.bundle import signing
@@ -215,7 +217,10 @@ class EvidenceBundle:
         if f"reports/{FINDINGS}" not in self.files:  # verify compares against it: always kept
             self.add_bytes(f"reports/{FINDINGS}", RENDERERS["json"].render(result), "report")
         self.rejudge["findings"] = f"reports/{FINDINGS}"
-        manifest = self._manifest(result, sys.argv[1:] if argv is None else argv)
+        if argv is None:
+            context = click.get_current_context(silent=True)
+            argv = context.find_root().meta.get("argv", sys.argv[1:]) if context else sys.argv[1:]
+        manifest = self._manifest(result, argv)
         content = json_bytes(manifest)
         self.add_bytes(MANIFEST, content, "manifest")
         if self.key is not None:
