@@ -20,6 +20,8 @@ from vdcaudit.cli import cli
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"
 IAC = REPO / "fixtures" / "iac"
+HUB = "11111111-1111-4111-8111-111111111111"
+SPOKE2 = "33333333-3333-4333-8333-333333333333"
 
 
 def invoke(*args: str) -> "object":
@@ -253,3 +255,36 @@ def test_merge_require_signed_accepts_only_bundles_signed_by_the_trusted_key(tmp
     # the merge's own bundle holds the shard bundles and re-judges the merge
     result = invoke("verify", tmp_path / "merged-bundle")
     assert result.exit_code == 0, result.output
+
+
+def test_live_scan_bundle_re_judges_offline_with_the_same_findings(tmp_path: Path) -> None:
+    """A live scan through the real SDK clients against the ARM emulator, with a 403 on one
+    subscription: the bundle's collected snapshot, judged again offline, gives the same findings
+    (the unreadable subscription's UNKNOWNs included), and the operator is the token's principal."""
+    from vdcaudit.emulator.arm import ArmEmulator
+    from vdcaudit.emulator.httpserver import Fault
+
+    arm = ArmEmulator([DEMO / "azure"], page_size=5)
+    with arm:
+        arm.add_fault(Fault.forbidden(f"/subscriptions/{SPOKE2}"))
+        result = invoke("scan", "--subscription", HUB, "--subscription", SPOKE2, "--arm-endpoint", arm.url, "--ca-bundle", arm.ca_path,
+                        "--credential", "static-token", "--config", DEMO / "vdcaudit.yaml", "--out", tmp_path / "r",
+                        "--format", "json,sarif", "--evidence", tmp_path / "live.zip", "--quiet")
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "live.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        snapshot = json.loads(archive.read("inputs/azure-snapshot.json"))
+    assert manifest["operator"] == {"kind": "azure", "oid": "00000000-0000-4000-8000-0000000e0001",
+                                    "upn": "emulator@vdcaudit.invalid", "tid": "00000000-0000-4000-8000-0000000e0000"}
+    from vdcaudit.collectors.azure.clouds import EMULATOR_TOKEN
+
+    with zipfile.ZipFile(tmp_path / "live.zip") as archive:  # the token itself is nowhere
+        assert not any(EMULATOR_TOKEN.split(".")[1].encode() in archive.read(name) for name in archive.namelist())
+    assert manifest["rejudge"]["options"]["snapshot"] == ["inputs/azure-snapshot.json"]
+    assert len(snapshot["value"]) > 30
+    assert [c["scope"] for c in snapshot["vdcaudit_snapshot"]["coverage"]] == [SPOKE2]
+    verified = invoke("verify", tmp_path / "live.zip")  # the emulator is gone: offline
+    assert verified.exit_code == 0, verified.output
+    findings = json.loads((tmp_path / "r" / "vdcaudit-findings.json").read_text())["findings"]
+    assert f"{len(findings)} finding(s) re-judged" in verified.output
+    assert {"PASS", "FAIL", "UNKNOWN"} <= {f["status"] for f in findings}
