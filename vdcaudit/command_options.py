@@ -18,6 +18,7 @@ from vdcaudit.history.recording import HistoryRequest, record_scan
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
 from vdcaudit.reports import RENDERERS
+from vdcaudit.reports.sarif_report import MAX_RESULTS, omitted_results
 from vdcaudit.scan import ScanResult
 
 
@@ -29,6 +30,13 @@ def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
     if not names:  # e.g. --format "" or "," from an unset CI variable: the scan would write nothing
         raise click.BadParameter(f"no format given (choose from {', '.join(RENDERERS)})")
     return list(dict.fromkeys(names))
+
+
+def _sarif_category(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Kept on the context for finish(): the category only labels the SARIF file."""
+    if value is not None and (not value.strip("/ ") or any(ord(c) < 32 for c in value)):
+        raise click.BadParameter("a category is a non-empty name without control characters")
+    ctx.meta["sarif_category"] = value
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +55,10 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--allow-empty", is_flag=True,
                      help="Accept a scan that judged nothing (no resource any rule assesses) instead of "
                           "failing with exit 2."),
-        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and the gate line when it fails)."),
+        click.option("--sarif-category", metavar="NAME", expose_value=False, callback=_sarif_category,
+                     help="SARIF runs[].automationDetails.id (e.g. templates, plans). Default: none, so GitHub "
+                          "upload-sarif's `category` input applies."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -86,6 +97,8 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
            evidence: EvidenceBundle | None = None) -> NoReturn:
     if not allow_empty:
         refuse_empty(result)
+    context = click.get_current_context(silent=True)
+    result.sarif_category = context.meta.get("sarif_category") if context else None
     # Recorded first (one transaction), so the reports carry the "since the last scan" section
     recording = record_scan(result, history) if history is not None and history.target else None
     written = write_reports(result, formats, out_dir)
@@ -101,6 +114,9 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
             click.echo(f"stale: {path} is not from this scan (vdcaudit did not write it there, or it changed since)",
                        err=True)
         print_gate_notes(result)
+        if "sarif" in formats and omitted_results(result):
+            click.echo(f"sarif: {omitted_results(result)} least severe result(s) left out: GitHub accepts at most "
+                       f"{MAX_RESULTS} per run (every finding is in the JSON report)", err=True)
         if recording:
             click.echo(recording.summary() + (f"; {len(problems)} problem(s) after recording, see above" if problems else ""))
         if bundled:

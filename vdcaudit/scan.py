@@ -41,6 +41,9 @@ class ScanResult:
     # subscription -> {resources, not_assessed by type}: lets `vdcaudit merge` count a subscription
     # that two shards scanned once
     scopes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # --sarif-category: the SARIF run's automationDetails.id (None: left out, so that GitHub's
+    # upload-sarif `category` applies)
+    sarif_category: str | None = None
 
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.waiver is None]
