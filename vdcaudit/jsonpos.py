@@ -19,9 +19,11 @@ from vdcaudit.jsonfile import read_json
 
 
 class LinedDict(dict):  # type: ignore[type-arg]
-    """A JSON object with the 1-based line of its opening brace."""
+    """A JSON object with the 1-based line of its opening brace, and the line of each member's
+    value (`key_lines`: where a finding about that property points)."""
 
     line: int = 0
+    key_lines: dict[str, int] = {}
 
 
 class _LineDecoder(json.JSONDecoder):
@@ -29,11 +31,19 @@ class _LineDecoder(json.JSONDecoder):
         super().__init__(strict=strict)
         newlines = [i for i, char in enumerate(text) if char == "\n"]
 
-        def parse_object(state: tuple[str, int], *args: Any) -> tuple[LinedDict, int]:
+        def parse_object(state: tuple[str, int], strict: bool, scan_once: Any, *args: Any) -> tuple[LinedDict, int]:
             brace = state[1] - 1  # the scanner hands over the index just after "{"
-            obj, end = JSONObject(state, *args)
+            starts: list[int] = []
+
+            def scan_member(string: str, index: int) -> Any:  # called once per member value, in order
+                starts.append(string.rfind(":", 0, index))  # the key's colon: the key's line, not the value's
+                return scan_once(string, index)
+
+            obj, end = JSONObject(state, strict, scan_member, *args)
             lined = LinedDict(obj)
             lined.line = bisect.bisect_left(newlines, brace) + 1
+            if len(starts) == len(obj):  # (a key given twice keeps one value: then no member lines)
+                lined.key_lines = {key: bisect.bisect_left(newlines, start) + 1 for key, start in zip(obj, starts)}
             return lined, end
 
         self.parse_object = parse_object
@@ -52,3 +62,16 @@ def read_json_with_lines(path: Path) -> Any:
 
 def line_of(value: Any) -> int | None:
     return value.line if isinstance(value, LinedDict) and value.line else None
+
+
+def property_lines(value: Any, prefix: str = "", depth: int = 0) -> dict[str, int]:
+    """Line of every object member below `value`, by lower-case dotted path
+    (`properties.minimumtlsversion`): ARM names are case-insensitive."""
+    lines: dict[str, int] = {}
+    if not isinstance(value, LinedDict) or depth > 32:
+        return lines
+    for key, line in value.key_lines.items():
+        path = f"{prefix}{str(key).lower()}"
+        lines[path] = line
+        lines.update(property_lines(value[key], path + ".", depth + 1))
+    return lines

@@ -103,7 +103,12 @@ def _location(finding: Finding) -> dict[str, Any]:
     if file:
         physical: dict[str, Any] = {"artifactLocation": _artifact(str(file), os.getcwd())}
         line = (finding.location or {}).get("line")
-        if isinstance(line, int) and line >= 1:
+        read = (finding.location or {}).get("property_line")
+        if isinstance(read, int) and read >= 1:  # the property the verdict read, within its resource
+            physical["region"] = {"startLine": read}
+            if isinstance(line, int) and 1 <= line <= read:
+                physical["contextRegion"] = {"startLine": line}
+        elif isinstance(line, int) and line >= 1:
             physical["region"] = {"startLine": line}
         location["physicalLocation"] = physical
     return location

@@ -1,0 +1,52 @@
+"""Template findings point at the line of the property their verdict read (SARIF regions, CI
+annotations): the JSON parser records each member's line (vdcaudit.jsonpos)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vdcaudit.collectors.arm_template import load_template
+from vdcaudit.inventory import Inventory
+from vdcaudit.jsonpos import loads_with_lines, property_lines
+from vdcaudit.model import ScanContext
+from vdcaudit.rulepack import load_rules
+from vdcaudit.scan import scan
+
+
+def test_member_lines_are_the_keys_lines_by_lower_case_path() -> None:
+    document = loads_with_lines('{\n "a": 1,\n "Properties": {\n  "x": {"y": 2},\n  "list": [{"z": 1}],\n'
+                                '  "Split":\n    "value"\n }\n}')
+    assert property_lines(document) == {"a": 2, "properties": 3, "properties.x": 4, "properties.x.y": 4,
+                                        "properties.list": 5, "properties.split": 6}
+    assert property_lines(loads_with_lines('{"a": 1, "a": 2}')) == {}  # a repeated key: no guessing
+
+
+
+def test_findings_point_at_the_line_of_the_property_the_verdict_read(tmp_path: Path) -> None:
+    template = tmp_path / "t.json"
+    template.write_text("""{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {
+      "type": "Microsoft.Storage/storageAccounts",
+      "apiVersion": "2023-05-01",
+      "name": "stlegacy",
+      "location": "westeurope",
+      "kind": "StorageV2",
+      "sku": {"name": "Standard_LRS"},
+      "properties": {
+        "supportsHttpsTrafficOnly": true,
+        "MinimumTlsVersion":
+          "TLS1_0"
+      }
+    }
+  ]
+}
+""")
+    inventory = Inventory()
+    load_template(template, inventory)
+    result = scan(inventory, load_rules(), ScanContext())
+    tls = next(f for f in result.findings if f.rule_id == "VDC-ST-002")
+    assert tls.status.value == "FAIL"
+    assert tls.location == {"file": str(template), "line": 5, "property_line": 14}  # the key's line, any case
