@@ -21,7 +21,6 @@ def test_member_lines_are_the_keys_lines_by_lower_case_path() -> None:
     assert property_lines(loads_with_lines('{"a": 1, "a": 2}')) == {}  # a repeated key: no guessing
 
 
-
 def test_findings_point_at_the_line_of_the_property_the_verdict_read(tmp_path: Path) -> None:
     template = tmp_path / "t.json"
     template.write_text("""{
@@ -50,3 +49,16 @@ def test_findings_point_at_the_line_of_the_property_the_verdict_read(tmp_path: P
     tls = next(f for f in result.findings if f.rule_id == "VDC-ST-002")
     assert tls.status.value == "FAIL"
     assert tls.location == {"file": str(template), "line": 5, "property_line": 14}  # the key's line, any case
+
+
+def test_plan_findings_point_at_the_terraform_attribute_the_verdict_read() -> None:
+    from vdcaudit.collectors.terraform import load_plan
+
+    plan = Path(__file__).resolve().parent.parent / "fixtures" / "iac" / "plan.json"
+    inventory = Inventory()
+    load_plan(plan, inventory)
+    result = scan(inventory, load_rules(), ScanContext())
+    text = plan.read_text().splitlines()
+    https = [f for f in result.findings if f.rule_id == "VDC-APP-001" and f.status.value == "FAIL"]
+    assert https and all(text[f.location["property_line"] - 1].strip().startswith('"https_only"') for f in https)
+    assert all(f.location["line"] < f.location["property_line"] for f in https)
