@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import jsonschema
 import pytest
 from report_data import synthetic_result
 
@@ -42,9 +40,3 @@ def artifacts_dir() -> Path:
     path.mkdir(exist_ok=True)
     return path
 
-
-@pytest.fixture(scope="session")
-def sarif_validator() -> jsonschema.Draft4Validator:
-    """The OASIS SARIF 2.1.0 schema (tests/data), as GitHub code scanning validates uploads."""
-    schema = json.loads((Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft4Validator(schema)
