@@ -106,6 +106,19 @@ def test_a_changed_manifest_fails_its_signature(demo_bundle: Path, tmp_path: Pat
     assert result.exit_code == 1 and "manifest.json: signature does not verify" in result.output
 
 
+def test_one_changed_byte_of_an_unsigned_manifest_fails_verify(tmp_path: Path) -> None:
+    result = invoke("scan", "--template", IAC / "transit.template.json", "--out", tmp_path / "r", "--format", "json",
+                    "--evidence", tmp_path / "b")
+    assert result.exit_code == 0, result.output
+    manifest = tmp_path / "b" / "manifest.json"
+    assert invoke("verify", tmp_path / "b").exit_code == 0
+    manifest.write_bytes(manifest.read_bytes().replace(b'"scan"', b'"scam"', 1))
+    result = invoke("verify", tmp_path / "b")
+    assert result.exit_code == 1 and "manifest.json: sha256 differs from manifest.json.sha256" in result.output
+    checked = subprocess.run(["sha256sum", "-c", "manifest.json.sha256"], cwd=tmp_path / "b", capture_output=True)
+    assert checked.returncode != 0  # the same check with coreutils
+
+
 def test_an_extra_file_fails_verify(demo_bundle: Path, tmp_path: Path) -> None:
     bundle = copy_of(demo_bundle, tmp_path)
     (bundle / "reports" / "extra.txt").write_text("added later")
@@ -151,6 +164,7 @@ def test_changed_findings_with_matching_hashes_fail_the_re_judging(demo_bundle: 
     manifest["files"]["reports/vdcaudit-findings.json"]["sha256"] = file_digest(findings)
     manifest.pop("signature")
     (bundle / "manifest.json").write_text(json.dumps(manifest))
+    (bundle / "manifest.json.sha256").write_text(f"{file_digest(bundle / 'manifest.json')}  manifest.json\n")
     result = invoke("verify", bundle)
     assert result.exit_code == 1
     assert "bundled PASS, re-judged FAIL" in result.output

@@ -34,7 +34,7 @@ def _location(origin: dict[str, Any], evidence: dict[str, Any] | None) -> dict[s
     """File and line of the resource (template, plan); `property_line`: the line of the first
     property the verdict read that the file states (else of its nearest stated parent), where the
     source recorded member lines."""
-    location = {k: origin[k] for k in ("file", "line") if k in origin}
+    location: dict[str, Any] = {k: origin[k] for k in ("file", "line") if k in origin}
     lines = origin.get("lines")
     if location and lines and evidence:
         for path in evidence:

@@ -100,3 +100,20 @@ def test_quiet_still_prints_the_gate_line_when_the_gate_fails(tmp_path: Path) ->
     passed = CliRunner().invoke(cli, ["scan", "--demo", "--out", str(tmp_path), "--format", "json", "--quiet",
                                       "--fail-on", "critical"])
     assert passed.exit_code == 0 and passed.output == ""
+
+
+def test_the_terminal_says_how_many_sarif_results_were_left_out(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo with the limit lowered to 100 (the same code path as 25,000, without 25,000 findings)."""
+    from vdcaudit import command_options
+    from vdcaudit.reports import sarif_report
+
+    monkeypatch.setattr(sarif_report, "MAX_RESULTS", 100)
+    monkeypatch.setattr(command_options, "MAX_RESULTS", 100)
+    result = CliRunner().invoke(cli, ["scan", "--demo", "--out", str(tmp_path), "--format", "sarif,json"])
+    assert result.exit_code == 0, result.output
+    alerts = sum(1 for f in json.loads((tmp_path / "vdcaudit-findings.json").read_text())["findings"]
+                 if f["status"] != "PASS")
+    run = json.loads((tmp_path / "vdcaudit.sarif").read_text())["runs"][0]
+    assert len(run["results"]) == 100 and run["properties"]["omittedResults"]["count"] == alerts - 100
+    assert f"sarif: {alerts - 100} least severe result(s) left out: GitHub accepts at most 100 per run" in result.output

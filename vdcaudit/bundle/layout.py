@@ -6,6 +6,9 @@ from pathlib import Path
 
 FORMAT = "vdcaudit-evidence/1"
 MANIFEST = "manifest.json"
+# the manifest's own sha256, in `sha256sum -c` format: catches a damaged manifest in an unsigned
+# bundle (only a signature shows who wrote it)
+MANIFEST_DIGEST = "manifest.json.sha256"
 FINDINGS = "vdcaudit-findings.json"
 # scan options that name input files or folders: copied into the bundle, re-judged from the copies
 PATH_OPTIONS = frozenset({"snapshot", "template", "parameters", "terraform_plan", "sdn_snapshot"})

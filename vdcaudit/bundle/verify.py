@@ -12,11 +12,11 @@ from typing import Any
 
 from vdcaudit.atomic import file_digest
 from vdcaudit.bundle import signing
-from vdcaudit.bundle.layout import MANIFEST
+from vdcaudit.bundle.layout import MANIFEST, MANIFEST_DIGEST
 from vdcaudit.bundle.reader import OpenBundle
 from vdcaudit.errors import InputError
 
-BESIDE_MANIFEST = {MANIFEST, signing.SIGNATURE, signing.SIGNER}
+BESIDE_MANIFEST = {MANIFEST, MANIFEST_DIGEST, signing.SIGNATURE, signing.SIGNER}
 DIFFERENCES_LISTED = 200  # one line each; the count covers them all
 
 
@@ -37,6 +37,12 @@ def inside(bundle: OpenBundle, name: Any) -> Path:
 
 def check_files(bundle: OpenBundle) -> list[str]:
     problems = []
+    recorded = bundle.folder / MANIFEST_DIGEST
+    digest = recorded.read_text(encoding="utf-8", errors="replace").split(" ")[0] if recorded.is_file() else None
+    if digest is None:
+        problems.append(f"{MANIFEST_DIGEST}: missing (the manifest's own sha256)")
+    elif file_digest(bundle.folder / MANIFEST) != digest:
+        problems.append(f"{MANIFEST}: sha256 differs from {MANIFEST_DIGEST} (changed since the bundle was written)")
     listed = bundle.manifest["files"]
     for name, entry in sorted(listed.items()):
         path = inside(bundle, name)

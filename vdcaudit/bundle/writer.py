@@ -19,6 +19,7 @@ Inputs are copied before the scan reads them, so the bundle holds what the scan 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import shlex
 import shutil
@@ -37,7 +38,7 @@ import click
 from vdcaudit import __version__
 from vdcaudit.atomic import FileSet, check_replaceable, file_digest, json_bytes, reason
 from vdcaudit.bundle import signing
-from vdcaudit.bundle.layout import FINDINGS, FORMAT, MANIFEST, PATH_OPTIONS, LIVE_OPTIONS, is_zip
+from vdcaudit.bundle.layout import FINDINGS, FORMAT, LIVE_OPTIONS, MANIFEST, MANIFEST_DIGEST, PATH_OPTIONS, is_zip
 from vdcaudit.config import Config
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
@@ -223,6 +224,7 @@ class EvidenceBundle:
         manifest = self._manifest(result, argv)
         content = json_bytes(manifest)
         self.add_bytes(MANIFEST, content, "manifest")
+        self.add_bytes(MANIFEST_DIGEST, f"{hashlib.sha256(content).hexdigest()}  {MANIFEST}\n".encode(), "manifest")
         if self.key is not None:
             self.add_bytes(signing.SIGNATURE, signing.sign(self.key, content), "signature")
             self.add_bytes(signing.SIGNER, signing.public_pem(self.key), "signer")
