@@ -87,9 +87,14 @@ def test_sarif_keeps_the_most_severe_25000_results_and_says_how_many_were_left_o
     assert not list(sarif_validator.iter_errors(head))
 
 
-def test_sarif_at_the_limit_leaves_nothing_out(waived_result: ScanResult) -> None:
-    run = json.loads(RENDERERS["sarif"].render(too_many(waived_result, MAX_RESULTS)))["runs"][0]
-    assert len(run["results"]) == MAX_RESULTS and "properties" not in run
+def test_sarif_at_the_limit_leaves_nothing_out(waived_result: ScanResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vdcaudit.reports import sarif_report
+
+    monkeypatch.setattr(sarif_report, "MAX_RESULTS", 150)  # the boundary, without 25,000 findings
+    run = json.loads(RENDERERS["sarif"].render(too_many(waived_result, 150)))["runs"][0]
+    assert len(run["results"]) == 150 and "properties" not in run
+    run = json.loads(RENDERERS["sarif"].render(too_many(waived_result, 151)))["runs"][0]
+    assert len(run["results"]) == 150 and run["properties"]["omittedResults"]["count"] == 1
 
 
 def test_quiet_still_prints_the_gate_line_when_the_gate_fails(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from vdcaudit import __version__
 from vdcaudit.bundle.reader import open_bundle
 from vdcaudit.bundle.verify import verify as verify_bundle
 from vdcaudit.errors import EXIT_GATE_FAILED
@@ -25,6 +26,9 @@ def verify(bundle: Path, trust: Path | None, require_signed: bool) -> None:
     with open_bundle(bundle) as opened:
         verdict = verify_bundle(opened, trust, require_signed)
         manifest = opened.manifest
+    made_by = (manifest.get("tool") or {}).get("version")
+    if made_by != __version__:  # the Python checks are code: another version may judge differently
+        verdict.notes.append(f"the bundle was made by vdcaudit {made_by}; this is {__version__}")
     for note in verdict.notes:
         click.echo(f"note: {note}", err=True)
     for problem in verdict.problems:
