@@ -47,7 +47,9 @@ def check_files(bundle: OpenBundle) -> list[str]:
     for name, entry in sorted(listed.items()):
         path = inside(bundle, name)
         expected = entry.get("sha256") if isinstance(entry, dict) else None
-        if not path.is_file():
+        if path.is_symlink():  # a bundle holds copies; a link could point anywhere
+            problems.append(f"{name}: is a symbolic link, not a file of the bundle")
+        elif not path.is_file():
             problems.append(f"{name}: missing (listed in {MANIFEST})")
         elif file_digest(path) != expected:
             problems.append(f"{name}: sha256 differs from {MANIFEST} (changed since the bundle was written)")
@@ -108,8 +110,11 @@ def rejudge(bundle: OpenBundle) -> tuple[list[str], int]:
     if rulepack_digest(rules) != pack:
         problems.append(f"rules/: the bundled rule pack's sha256 {rulepack_digest(rules)} is not the manifest's {pack}")
     config_name = recipe.get("config")
-    context = ScanContext(config=load_config(inside(bundle, config_name) if config_name else None),
-                          now=datetime.fromisoformat(str(recipe.get("judged_at"))))
+    try:
+        judged_at = datetime.fromisoformat(str(recipe.get("judged_at")))
+    except ValueError:
+        raise InputError(f"{MANIFEST}: rejudge.judged_at is not a date-time", bundle.name) from None
+    context = ScanContext(config=load_config(inside(bundle, config_name) if config_name else None), now=judged_at)
     waivers, baseline = recipe.get("waivers"), recipe.get("baseline")
     add_gate_inputs(context, inside(bundle, waivers) if waivers else None, inside(bundle, baseline) if baseline else None)
     if recipe["command"] == "merge":

@@ -78,7 +78,6 @@ class EvidenceBundle:
 
     def __init__(self, target: Path, sign_key: Path | None, command: str) -> None:
         self.target = target
-        self.command = command
         self.key = signing.load_private_key(sign_key) if sign_key else None
         self._check_target()
         try:
@@ -126,15 +125,16 @@ class EvidenceBundle:
 
     def add_tree(self, source: Path, name: str, role: str) -> str:
         for file in sorted(p for p in source.rglob("*") if p.is_file()):
-            relative = file.relative_to(source).as_posix()
-            self.add_file(file, f"{name}/{relative}", role)
-            self.files[f"{name}/{relative}"]["from"] = shown_path(file)
+            self.add_file(file, f"{name}/{file.relative_to(source).as_posix()}", role)
         return name
 
     def add_bytes(self, name: str, content: bytes, role: str, origin: str = "") -> str:
         destination = self.staging / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(content)
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(content)
+        except OSError as exc:
+            raise InputError(f"cannot write: {reason(exc)}", self.target) from None
         self.files[name] = {"role": role, **({"from": origin} if origin else {})}
         return name
 
