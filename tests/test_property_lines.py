@@ -3,12 +3,14 @@ annotations): the JSON parser records each member's line (vdcaudit.jsonpos)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.inventory import Inventory
 from vdcaudit.jsonpos import loads_with_lines, property_lines
 from vdcaudit.model import ScanContext
+from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan
 
@@ -48,7 +50,12 @@ def test_findings_point_at_the_line_of_the_property_the_verdict_read(tmp_path: P
     result = scan(inventory, load_rules(), ScanContext())
     tls = next(f for f in result.findings if f.rule_id == "VDC-ST-002")
     assert tls.status.value == "FAIL"
-    assert tls.location == {"file": str(template), "line": 5, "property_line": 14}  # the key's line, any case
+    assert tls.location == {"file": str(template), "line": 5}  # the resource
+    assert tls.property_line == 14  # the key's line, whatever its case
+    document = json.loads(RENDERERS["json"].render(result))
+    assert len(document["resources"]) == 1  # one entry for the account, whatever line each verdict read
+    record = next(f for f in document["findings"] if f["rule_id"] == "VDC-ST-002")
+    assert record["property_line"] == 14
 
 
 def test_plan_findings_point_at_the_terraform_attribute_the_verdict_read() -> None:
@@ -60,5 +67,5 @@ def test_plan_findings_point_at_the_terraform_attribute_the_verdict_read() -> No
     result = scan(inventory, load_rules(), ScanContext())
     text = plan.read_text().splitlines()
     https = [f for f in result.findings if f.rule_id == "VDC-APP-001" and f.status.value == "FAIL"]
-    assert https and all(text[f.location["property_line"] - 1].strip().startswith('"https_only"') for f in https)
-    assert all(f.location["line"] < f.location["property_line"] for f in https)
+    assert https and all(text[f.property_line - 1].strip().startswith('"https_only"') for f in https)
+    assert all(f.location["line"] < f.property_line for f in https)

@@ -26,25 +26,23 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
         status=status, severity=rule.severity, category=rule.category, message=capped_text(message),
         evidence=capped_evidence(evidence), source=annotations.get("source", ""),
         subscription=subscription, resource_group=group,
-        location=_location(origin, evidence),
+        location={k: origin[k] for k in ("file", "line") if k in origin} or None,
+        property_line=_property_line(origin.get("lines"), evidence),
     )
 
 
-def _location(origin: dict[str, Any], evidence: dict[str, Any] | None) -> dict[str, Any] | None:
-    """File and line of the resource (template, plan); `property_line`: the line of the first
-    property the verdict read that the file states (else of its nearest stated parent), where the
-    source recorded member lines."""
-    location: dict[str, Any] = {k: origin[k] for k in ("file", "line") if k in origin}
-    lines = origin.get("lines")
-    if location and lines and evidence:
-        for path in evidence:
-            parts = str(path).lower().split(".")
-            found = next((lines[".".join(parts[:n])] for n in range(len(parts), 0, -1)
-                          if ".".join(parts[:n]) in lines), None)
-            if found is not None:
-                location["property_line"] = found
-                break
-    return location or None
+def _property_line(lines: dict[str, int] | None, evidence: dict[str, Any] | None) -> int | None:
+    """The line of the first property the verdict read that the file states (else of its nearest
+    stated parent), where the source recorded member lines (templates, plans)."""
+    if not lines:
+        return None
+    for path in evidence or {}:
+        parts = str(path).lower().split(".")
+        found = next((lines[".".join(parts[:n])] for n in range(len(parts), 0, -1)
+                      if ".".join(parts[:n]) in lines), None)
+        if found is not None:
+            return found
+    return None
 
 
 def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, source: str,

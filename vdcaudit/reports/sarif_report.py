@@ -103,7 +103,7 @@ def _location(finding: Finding) -> dict[str, Any]:
     if file:
         physical: dict[str, Any] = {"artifactLocation": _artifact(str(file), os.getcwd())}
         line = (finding.location or {}).get("line")
-        read = (finding.location or {}).get("property_line")
+        read = finding.property_line
         if isinstance(read, int) and read >= 1:  # the property the verdict read, within its resource
             physical["region"] = {"startLine": read}
             if isinstance(line, int) and 1 <= line <= read:
