@@ -301,3 +301,12 @@ def test_live_scan_bundle_re_judges_offline_with_the_same_findings(tmp_path: Pat
     findings = json.loads((tmp_path / "r" / "vdcaudit-findings.json").read_text())["findings"]
     assert f"{len(findings)} finding(s) re-judged" in verified.output
     assert {"PASS", "FAIL", "UNKNOWN"} <= {f["status"] for f in findings}
+
+
+def test_what_a_bundle_cannot_hold_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    result = invoke("scan", "--nc", "https://nc.contoso.local", "--out", tmp_path / "r", "--evidence", tmp_path / "b")
+    assert result.exit_code == 2 and "--save-snapshot" in result.output
+    key, _ = write_key(tmp_path, "ed25519")
+    result = invoke("scan", "--demo", "--out", tmp_path / "r", "--sign-key", key)
+    assert result.exit_code == 2 and "give --evidence PATH too" in result.output
+    assert not (tmp_path / "b").exists() and not any(p.name.startswith(".b.") for p in tmp_path.iterdir())
