@@ -148,23 +148,29 @@ def test_a_re_signed_forgery_fails_with_trust(demo_bundle: Path, tmp_path: Path)
     assert result.exit_code == 1  # ...but not signed by the trusted key
 
 
-def test_changed_findings_with_matching_hashes_fail_the_re_judging(demo_bundle: Path, tmp_path: Path) -> None:
-    """An unsigned bundle whose findings and manifest were both rewritten: the hashes agree, the
-    re-judged findings do not."""
-    bundle = copy_of(demo_bundle, tmp_path)
+def forge_one_fail_as_pass(bundle: Path) -> None:
+    """Rewrite the bundle's findings (its last FAIL as PASS) and its manifest to match, as whoever
+    holds an unsigned bundle can."""
+    from vdcaudit.atomic import file_digest
+
     for name in ("manifest.json.sig", "signer.pub.pem"):
-        (bundle / name).unlink()
+        (bundle / name).unlink(missing_ok=True)
     findings = bundle / "reports" / "vdcaudit-findings.json"
     text = findings.read_text()
     last_fail = text.rindex('"status":"FAIL"')  # in the findings, one per line at the end
     findings.write_text(text[:last_fail] + '"status":"PASS"' + text[last_fail + len('"status":"FAIL"'):])
     manifest = json.loads((bundle / "manifest.json").read_text())
-    from vdcaudit.atomic import file_digest
-
     manifest["files"]["reports/vdcaudit-findings.json"]["sha256"] = file_digest(findings)
-    manifest.pop("signature")
+    manifest.pop("signature", None)
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     (bundle / "manifest.json.sha256").write_text(f"{file_digest(bundle / 'manifest.json')}  manifest.json\n")
+
+
+def test_changed_findings_with_matching_hashes_fail_the_re_judging(demo_bundle: Path, tmp_path: Path) -> None:
+    """An unsigned bundle whose findings and manifest were both rewritten: the hashes agree, the
+    re-judged findings do not."""
+    bundle = copy_of(demo_bundle, tmp_path)
+    forge_one_fail_as_pass(bundle)
     result = invoke("verify", bundle)
     assert result.exit_code == 1
     assert "bundled PASS, re-judged FAIL" in result.output
@@ -310,3 +316,12 @@ def test_what_a_bundle_cannot_hold_is_refused_before_anything_is_read(tmp_path: 
     result = invoke("scan", "--demo", "--out", tmp_path / "r", "--sign-key", key)
     assert result.exit_code == 2 and "give --evidence PATH too" in result.output
     assert not (tmp_path / "b").exists() and not any(p.name.startswith(".b.") for p in tmp_path.iterdir())
+
+
+def test_merge_judges_a_shard_bundle_again_and_refuses_changed_findings(tmp_path: Path) -> None:
+    """A shard bundle whose findings were rewritten (and its manifest with them, as an unsigned
+    bundle allows) passes the hashes but not the re-judging."""
+    bundle = shard(tmp_path / "s", "main.json", None)
+    forge_one_fail_as_pass(bundle)
+    result = invoke("merge", bundle, "--out", tmp_path / "m", "--format", "json")
+    assert result.exit_code == 2 and "shard bundle rejected" in result.output and "re-judged FAIL" in result.output

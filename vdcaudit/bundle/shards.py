@@ -1,6 +1,6 @@
-"""`vdcaudit merge` shards given as evidence bundles: each is checked (every hash, and the
-signature against --trust) before its findings file is merged; with --require-signed only signed
-bundles are accepted."""
+"""`vdcaudit merge` shards given as evidence bundles: each is checked (every hash, the signature
+against --trust, and its inputs judged again must give its findings) before its findings file is
+merged; with --require-signed only signed bundles are accepted."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from vdcaudit.bundle.layout import is_bundle
 from vdcaudit.bundle.reader import open_bundle
-from vdcaudit.bundle.verify import check_files, check_signature, inside
+from vdcaudit.bundle.verify import check_files, check_signature, inside, rejudge
 from vdcaudit.errors import InputError
 
 
@@ -29,6 +29,8 @@ def shard_files(paths: list[Path], trust: Path | None = None, require_signed: bo
                 continue
             bundle = stack.enter_context(open_bundle(path))
             problems = check_signature(bundle, trust, require_signed)[0] + check_files(bundle)
+            if not problems:  # arrived judged: its inputs are judged again, its findings must agree
+                problems = rejudge(bundle)[0]
             if problems:
                 raise InputError(f"shard bundle rejected: {problems[0]}"
                                  + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""), path)
