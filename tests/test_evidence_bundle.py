@@ -243,8 +243,11 @@ def test_evidence_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
 def test_command_line_credentials_are_masked(tmp_path: Path) -> None:
     from vdcaudit.bundle.writer import masked_command
 
-    line = masked_command(["scan", "--history", "postgresql://auditor:s3cret@db.example/vdc", "--demo"])
-    assert "s3cret" not in line and "auditor" in line
+    line = masked_command(["scan", "--history", "postgresql://auditor:s3cret@db.example/vdc", "--demo",
+                           "--notify-webhook", "slack+https://hooks.slack.com/services/T0/B0/k3y",
+                           "--notify-webhook=https://u:pw@example.webhook.office.com/w/k3y2?sig=x"])
+    assert "s3cret" not in line and "auditor" in line and "k3y" not in line and "sig=" not in line and "pw" not in line
+    assert "slack+https://hooks.slack.com/***" in line and "--notify-webhook=https://example.webhook.office.com/***" in line
 
 
 def shard(folder: Path, template: str, key: Path | None) -> Path:

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -48,11 +49,31 @@ from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
 
 
+# options whose whole URL is the secret (a webhook's path is its key): only scheme and host are kept
+SECRET_URL_OPTIONS = ("--notify-webhook",)
+
+
+def _host_only(url: str) -> str:
+    """`[format+]scheme://host/***`: no user, path or query (where a webhook keeps its key)."""
+    prefix, plus, rest = url.rpartition("+") if "+http" in url else ("", "", url)
+    parts = urlsplit(rest)
+    return f"{prefix}{plus}{parts.scheme}://{parts.hostname or ''}/***"
+
+
 def masked_command(argv: list[str]) -> str:
-    """The command line as it may be recorded: passwords and tokens in URLs masked."""
+    """The command line as it may be recorded: passwords and tokens in URLs masked, webhooks cut
+    to their host."""
     from vdcaudit.history.database import masked  # the one URL masker (history URLs carry passwords)
 
-    return shlex.join(["vdcaudit", *(masked(arg) for arg in argv)])
+    shown, secret_next = [], False
+    for arg in argv:
+        option, equals, value = arg.partition("=")
+        if secret_next or (equals and option in SECRET_URL_OPTIONS):
+            shown.append((f"{option}=" if equals else "") + _host_only(value if equals else arg))
+        else:
+            shown.append(masked(arg))
+        secret_next = arg in SECRET_URL_OPTIONS
+    return shlex.join(["vdcaudit", *shown])
 
 
 def shown_path(path: Path) -> str:
