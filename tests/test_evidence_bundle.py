@@ -328,3 +328,16 @@ def test_merge_judges_a_shard_bundle_again_and_refuses_changed_findings(tmp_path
     forge_one_fail_as_pass(bundle)
     result = invoke("merge", bundle, "--out", tmp_path / "m", "--format", "json")
     assert result.exit_code == 2 and "shard bundle rejected" in result.output and "re-judged FAIL" in result.output
+
+
+def test_verify_never_reads_live_whatever_the_manifest_says(tmp_path: Path) -> None:
+    from vdcaudit.atomic import file_digest
+
+    bundle = shard(tmp_path / "s", "transit.template.json", None)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["rejudge"]["options"].update({"nc": "https://127.0.0.1:9", "all_subscriptions": True,
+                                           "arm_endpoint": "https://127.0.0.1:9", "credential": "static-token"})
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    (bundle / "manifest.json.sha256").write_text(f"{file_digest(bundle / 'manifest.json')}  manifest.json\n")
+    result = invoke("verify", bundle)
+    assert result.exit_code == 0, result.output  # judged from the bundled template only

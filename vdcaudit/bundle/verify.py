@@ -80,12 +80,14 @@ def check_signature(bundle: OpenBundle, trust: Path | None, required: bool) -> t
     return [], f"signature valid: signed by the trusted key {trust} (sha256 {fingerprint})"
 
 
-def _expected(bundle: OpenBundle, recipe: dict[str, Any]) -> dict[str, str]:
+def _expected(bundle: OpenBundle, recipe: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """fingerprint -> (status as compared, "RULE resource-id") of the bundled findings."""
     from vdcaudit.findings_file import read_findings_file
     from vdcaudit.model import fingerprint
 
     document = read_findings_file(inside(bundle, recipe.get("findings")))
-    return {fingerprint(str(f["rule_id"]), str(f["resource_id"])): _label(str(f["status"]), bool(f.get("waiver")))
+    return {fingerprint(str(f["rule_id"]), str(f["resource_id"])):
+            (_label(str(f["status"]), bool(f.get("waiver"))), f"{f['rule_id']} {f['resource_id']}")
             for f in document.findings}
 
 
@@ -126,14 +128,14 @@ def rejudge(bundle: OpenBundle) -> tuple[list[str], int]:
     else:
         result = _scan_again(bundle, recipe, rules, context)
     expected = _expected(bundle, recipe)
-    actual = {f.fingerprint: _label(f.status.value, f.waiver is not None) for f in result.findings}
+    actual = {f.fingerprint: (_label(f.status.value, f.waiver is not None), f"{f.rule_id} {f.resource_id}")
+              for f in result.findings}
     differences = []
     for key in sorted(set(expected) | set(actual)):
-        if expected.get(key) != actual.get(key):
-            finding = next((f for f in result.findings if f.fingerprint == key), None)
-            what = f"{finding.rule_id} {finding.resource_id}" if finding else f"fingerprint {key}"
-            differences.append(f"{recipe.get('findings')}: {what}: bundled {expected.get(key, 'absent')}, "
-                               f"re-judged {actual.get(key, 'absent')}")
+        bundled, again = expected.get(key, ("absent", "")), actual.get(key, ("absent", ""))
+        if bundled[0] != again[0]:
+            differences.append(f"{recipe.get('findings')}: {again[1] or bundled[1]}: bundled {bundled[0]}, "
+                               f"re-judged {again[0]}")
     problems += differences[:DIFFERENCES_LISTED]
     if len(differences) > DIFFERENCES_LISTED:
         problems.append(f"... and {len(differences) - DIFFERENCES_LISTED} more differing finding(s)")
@@ -141,12 +143,13 @@ def rejudge(bundle: OpenBundle) -> tuple[list[str], int]:
 
 
 def _scan_again(bundle: OpenBundle, recipe: dict[str, Any], rules: list[Any], context: Any) -> Any:
-    from vdcaudit.bundle.layout import PATH_OPTIONS
+    from vdcaudit.bundle.layout import LIVE_OPTIONS, PATH_OPTIONS
     from vdcaudit.collectors import SOURCES
     from vdcaudit.inventory import Inventory
     from vdcaudit.scan import scan
 
-    options = dict(recipe.get("options") or {})
+    # never a live read, whatever an (unsigned) manifest says: the bundle holds what was read
+    options = {k: v for k, v in (recipe.get("options") or {}).items() if k not in LIVE_OPTIONS}
     for name in PATH_OPTIONS & set(options):
         value = options[name]
         options[name] = [str(inside(bundle, v)) for v in value] if isinstance(value, list) else \
