@@ -20,7 +20,11 @@ def test_member_lines_are_the_keys_lines_by_lower_case_path() -> None:
                                 '  "Split":\n    "value"\n }\n}')
     assert property_lines(document) == {"a": 2, "properties": 3, "properties.x": 4, "properties.x.y": 4,
                                         "properties.list": 5, "properties.split": 6}
-    assert property_lines(loads_with_lines('{"a": 1, "a": 2}')) == {}  # a repeated key: no guessing
+    # a key given twice: JSON keeps the last value, and the line is that one's
+    assert property_lines(loads_with_lines('{"a": 1,\n "a": 2}')) == {"a": 2}
+    # escaped keys, and strings holding brackets, colons and quotes do not confuse it
+    tricky = loads_with_lines('{"x": "a:{[\\"", "k\\u00e9y":\n {"in": [1, {"deep": 2}]},\n "z": 1}')
+    assert property_lines(tricky) == {"x": 1, "kéy": 1, "kéy.in": 2, "z": 3}
 
 
 def test_findings_point_at_the_line_of_the_property_the_verdict_read(tmp_path: Path) -> None:

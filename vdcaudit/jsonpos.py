@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from json.decoder import JSONObject  # type: ignore[attr-defined]
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
@@ -18,32 +19,75 @@ from typing import Any
 from vdcaudit.jsonfile import read_json
 
 
-class LinedDict(dict):  # type: ignore[type-arg]
-    """A JSON object with the 1-based line of its opening brace, and the line of each member's
-    value (`key_lines`: where a finding about that property points)."""
+# a JSON string, or a bracket, or a colon: enough to find an object's own keys (a colon follows a key)
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
 
-    line: int = 0
-    key_lines: dict[str, int] = {}
+
+class _Document:
+    """The parsed text and where its lines start, shared by its objects (never copied with them)."""
+
+    __slots__ = ("text", "newlines")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.newlines = [i for i, char in enumerate(text) if char == "\n"]
+
+    def line(self, index: int) -> int:
+        return bisect.bisect_left(self.newlines, index) + 1
+
+    def __copy__(self) -> _Document:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Document:
+        return self
+
+
+class LinedDict(dict):  # type: ignore[type-arg]
+    """A JSON object with the 1-based line of its opening brace, and the line of each member's key
+    (`key_lines`: where a finding about that property points)."""
+
+    # the object's span in the document: its lines are found only when asked (most objects never
+    # are, and parsing stays as fast as without them)
+    _span: tuple[int, int, _Document] | None = None
+
+    @property
+    def line(self) -> int:
+        return self._span[2].line(self._span[0]) if self._span else 0
+
+    @property
+    def key_lines(self) -> dict[str, int]:
+        if self._span is None:
+            return {}
+        brace, end, document = self._span
+        text = document.text
+        lines: dict[str, int] = {}
+        depth, last = 0, None
+        for token in _TOKEN.finditer(text, brace + 1, end - 1):
+            found = token.group()
+            if found[0] == '"':
+                last = token
+                continue
+            if found in "{[":
+                depth += 1
+            elif found in "}]":
+                depth -= 1
+            elif depth == 0 and last is not None:  # a colon of this object: `last` is its key
+                key = json.loads(last.group()) if "\\" in last.group() else last.group()[1:-1]
+                lines[key] = document.line(last.start())
+            last = None
+        return lines
 
 
 class _LineDecoder(json.JSONDecoder):
     def __init__(self, text: str, strict: bool = True) -> None:
         super().__init__(strict=strict)
-        newlines = [i for i, char in enumerate(text) if char == "\n"]
+        document = _Document(text)
 
-        def parse_object(state: tuple[str, int], strict: bool, scan_once: Any, *args: Any) -> tuple[LinedDict, int]:
+        def parse_object(state: tuple[str, int], *args: Any) -> tuple[LinedDict, int]:
             brace = state[1] - 1  # the scanner hands over the index just after "{"
-            starts: list[int] = []
-
-            def scan_member(string: str, index: int) -> Any:  # called once per member value, in order
-                starts.append(string.rfind(":", 0, index))  # the key's colon: the key's line, not the value's
-                return scan_once(string, index)
-
-            obj, end = JSONObject(state, strict, scan_member, *args)
+            obj, end = JSONObject(state, *args)
             lined = LinedDict(obj)
-            lined.line = bisect.bisect_left(newlines, brace) + 1
-            if len(starts) == len(obj):  # (a key given twice keeps one value: then no member lines)
-                lined.key_lines = {key: bisect.bisect_left(newlines, start) + 1 for key, start in zip(obj, starts)}
+            lined._span = (brace, end, document)
             return lined, end
 
         self.parse_object = parse_object
