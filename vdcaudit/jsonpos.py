@@ -1,9 +1,10 @@
-"""JSON with line numbers: every object of the document remembers the line its `{` is on.
+"""JSON with line numbers: every object of the document remembers the line its `{` is on, and can
+tell the line of each of its keys.
 
-Template and plan findings point at the line of the resource's object (SARIF physical locations,
-CI annotations), so the line must come from the parser, not from searching the text. The standard
-library's pure-Python scanner lets the decoder supply its own object parser; ours wraps the stock one
-and records where the object started.
+Template and plan findings point at the line of the resource's object and of the property their
+verdict read (SARIF physical locations, CI annotations), so the lines must come from the parser,
+not from searching the text. The standard library's pure-Python scanner lets the decoder supply its
+own object parser; ours wraps the stock one and records the object's span in the document.
 """
 
 from __future__ import annotations
