@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from vdcaudit import forking
@@ -39,3 +40,10 @@ def forked_workers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         started.append(name)
     monkeypatch.setattr(forking.Forked, "__init__", spy)
     return started
+
+
+@pytest.fixture(scope="session")
+def sarif_validator() -> jsonschema.Draft4Validator:
+    """The OASIS SARIF 2.1.0 schema (tests/data), as GitHub code scanning validates uploads."""
+    schema = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema)

@@ -155,7 +155,11 @@ def test_sarif_results_from_templates_carry_file_and_line(tmp_path: Path) -> Non
     results = json.loads((out / "vdcaudit.sarif").read_text())["runs"][0]["results"]
     lines = {r["locations"][0]["logicalLocations"][0]["name"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
              for r in results if r.get("ruleId") in ("VDC-SQL-001", "VDC-SQL-002")}
-    assert lines == {"reportdb": 181, "vdc-prod-sql": 143}  # failing and unknown results (passes are not listed)
+    # failing and unknown results (passes are not listed): the SQL server's region is the line of the
+    # property its verdict read (minimalTlsVersion); the database's TDE state is not in the template,
+    # so its region is the resource's opening line
+    assert lines == {"reportdb": 181, "vdc-prod-sql": 150}
+    assert '"minimalTlsVersion"' in (FIXTURES / "main.json").read_text().splitlines()[149]
 
 
 def test_the_finding_fingerprint_format_is_pinned() -> None:

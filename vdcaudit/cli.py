@@ -18,7 +18,9 @@ from vdcaudit import __version__, azure_policy, policy_docs
 from vdcaudit.atomic import write_atomically
 from vdcaudit.azure_policy import Definition
 from vdcaudit.collectors import SOURCES, all_options, selectors
-from vdcaudit.command_options import finish, gate_input_options, output_options, pack_options
+from vdcaudit.bundle.command import verify as verify_command
+from vdcaudit.bundle.writer import evidence_bundle
+from vdcaudit.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
 from vdcaudit.emulator.command import emulator as emulator_command
@@ -58,6 +60,10 @@ class InternalError(UserError):
 
 
 class VdcGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["argv"] = list(args)  # the command line as given (an evidence bundle records it, masked)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -101,10 +107,11 @@ def _with_source_options(command: Any) -> Any:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Judge the evidence as of this day (YYYY-MM-DD): the platform floors Azure enforced then "
                    "(docs/platform-floors.md). Default: a snapshot's collection time, else now.")
+@evidence_options
 def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[str], out_dir: Path,
          fail_on: str | None, fail_on_error: bool, allow_empty: bool, baseline_path: Path | None,
          waivers_path: Path | None, quiet: bool, history: HistoryRequest, title: str | None, as_of: datetime | None,
-         **source_params: Any) -> None:
+         evidence_path: Path | None, sign_key: Path | None, **source_params: Any) -> None:
     """Scan one or more sources and write reports."""
     chosen = [source for source in SOURCES if source.wanted(source_params)]
     if not chosen:
@@ -118,15 +125,23 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
     context = ScanContext(config=config, options={**params, "as_of": as_of.date() if as_of else None})
     add_gate_inputs(context, waivers_path, baseline_path, rules)  # a refused waiver stops before any read
-    with collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
+    with evidence_bundle(evidence_path, sign_key, "scan") as bundle, \
+            collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
+        if bundle is not None:
+            bundle.record_sources(source_params)  # copied before they are read
         inventory = Inventory()
         for source in chosen:
             source.collect(params, inventory)
+        if bundle is not None:
+            if any(source.name == "azure" for source in chosen):
+                bundle.record_live(inventory, started)
+            bundle.record_settings(config, waivers_path, baseline_path, rule_dirs, context.now,
+                                   as_of.date() if as_of else None)
         result = run_scan(inventory, rules, context, started=started)
         result.report = report_facts(config.report, title)
         result.inputs = scan_inputs(result.sources, config_path, waivers_path, baseline_path)
         finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
-               allow_empty=allow_empty)
+               allow_empty=allow_empty, evidence=bundle)
 
 
 @cli.group()
@@ -245,6 +260,7 @@ cli.add_command(emulator_command)
 cli.add_command(sdn_command)
 cli.add_command(history_command)
 cli.add_command(merge_command)
+cli.add_command(verify_command)
 rules.add_command(rules_docs)
 
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
+from vdcaudit.bundle.writer import EvidenceBundle
 from vdcaudit.console import print_summary
 from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, InputError
 from vdcaudit.gate import gate_failures, gate_message, print_gate_notes
@@ -17,6 +18,7 @@ from vdcaudit.history.recording import HistoryRequest, record_scan
 from vdcaudit.model import Severity
 from vdcaudit.output import write_reports
 from vdcaudit.reports import RENDERERS
+from vdcaudit.reports.sarif_report import MAX_RESULTS, omitted_results
 from vdcaudit.scan import ScanResult
 from vdcaudit.untrusted import safe_text
 
@@ -29,6 +31,13 @@ def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
     if not names:  # e.g. --format "" or "," from an unset CI variable: the scan would write nothing
         raise click.BadParameter(f"no format given (choose from {', '.join(RENDERERS)})")
     return list(dict.fromkeys(names))
+
+
+def _sarif_category(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Kept on the context for finish(): the category only labels the SARIF file."""
+    if value is not None and (not value.strip("/ ") or any(ord(c) < 32 for c in value)):
+        raise click.BadParameter("a category is a non-empty name without control characters")
+    ctx.meta["sarif_category"] = value
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +56,10 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--allow-empty", is_flag=True,
                      help="Accept a scan that judged nothing (no resource any rule assesses) instead of "
                           "failing with exit 2."),
-        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and the gate line when it fails)."),
+        click.option("--sarif-category", metavar="NAME", expose_value=False, callback=_sarif_category,
+                     help="SARIF runs[].automationDetails.id (e.g. templates, plans). Default: none, so GitHub "
+                          "upload-sarif's `category` input applies."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -71,10 +83,23 @@ def gate_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
                              "not in it.")(command)
 
 
+def evidence_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--evidence and --sign-key, as keyword arguments evidence_path and sign_key."""
+    command = click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY.pem",
+                           help="Sign the evidence bundle's manifest with this private key (Ed25519, ECDSA or RSA "
+                                "PEM); checkable with plain OpenSSL (docs/evidence.md).")(command)
+    return click.option("--evidence", "evidence_path", type=click.Path(path_type=Path), metavar="PATH",
+                        help="Also write an evidence bundle: a folder, or a .zip if PATH ends in .zip "
+                             "(inputs, settings, rule pack, reports, manifest; check with vdcaudit verify).")(command)
+
+
 def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str | None, quiet: bool,
-           history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False) -> NoReturn:
+           history: HistoryRequest | None = None, fail_on_error: bool = True, allow_empty: bool = False,
+           evidence: EvidenceBundle | None = None) -> NoReturn:
     if not allow_empty:
         refuse_empty(result)
+    context = click.get_current_context(silent=True)
+    result.sarif_category = context.meta.get("sarif_category") if context else None
     # Recorded first (one transaction), so the reports carry the "since the last scan" section.
     # A history that cannot be reached or read (or is not a history) loses the scan nothing: the
     # reports are still written, then the one-line reason and exit 2.
@@ -85,6 +110,7 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
         except InputError as exc:
             unrecorded = exc
     written = write_reports(result, formats, out_dir)
+    bundled = evidence.commit(result, written.paths) if evidence is not None else None
     problems = recording.after_reports(written.paths) if recording else []
     if unrecorded is not None:
         problems.append(f"error: the scan was not recorded: {unrecorded.one_line()}")
@@ -99,13 +125,17 @@ def finish(result: ScanResult, formats: list[str], out_dir: Path, fail_on: str |
             click.echo(f"stale: {path} is not from this scan (vdcaudit did not write it there, or it changed since)",
                        err=True)
         print_gate_notes(result)
+        if "sarif" in formats and omitted_results(result):
+            click.echo(f"sarif: {omitted_results(result)} least severe result(s) left out: GitHub accepts at most "
+                       f"{MAX_RESULTS} per run (every finding is in the JSON report)", err=True)
         if recording:
             click.echo(recording.summary() + (f"; {len(problems)} problem(s) after recording, see above" if problems else ""))
+        if bundled:
+            click.echo(bundled)
     if fail_on:
         gate = gate_failures(result, Severity(fail_on), count_errors=fail_on_error)
-        if gate:
-            if not quiet:
-                click.echo(gate_message(gate, fail_on), err=True)
+        if gate:  # printed even with --quiet: a CI log must say why the step failed
+            click.echo(gate_message(gate, fail_on), err=True)
             sys.exit(EXIT_GATE_FAILED)  # the gate's verdict first: a failed notification cannot hide it
     sys.exit(EXIT_USAGE if problems else EXIT_OK)
 

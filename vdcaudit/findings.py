@@ -27,7 +27,22 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
         evidence=capped_evidence(evidence), source=annotations.get("source", ""),
         subscription=subscription, resource_group=group,
         location={k: origin[k] for k in ("file", "line") if k in origin} or None,
+        property_line=_property_line(origin.get("lines"), evidence),
     )
+
+
+def _property_line(lines: dict[str, int] | None, evidence: dict[str, Any] | None) -> int | None:
+    """The line of the first property the verdict read that the file states (else of its nearest
+    stated parent), where the source recorded member lines (templates, plans)."""
+    if not lines:
+        return None
+    for path in evidence or {}:
+        parts = str(path).lower().split(".")
+        found = next((lines[".".join(parts[:n])] for n in range(len(parts), 0, -1)
+                      if ".".join(parts[:n]) in lines), None)
+        if found is not None:
+            return found
+    return None
 
 
 def scope_finding(rule: Rule, scope_id: str, status: Status, message: str, source: str,

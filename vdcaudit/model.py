@@ -88,6 +88,8 @@ class Finding:
     # file and line of the resource for template / plan sources (SARIF physical locations)
     location: dict[str, Any] | None = None
     waiver: Waiver | None = None
+    # line of the property the verdict read, in location's file (template / plan), for SARIF regions
+    property_line: int | None = None
 
     @cached_property
     def fingerprint(self) -> str:  # every writer prints it: hashed once

@@ -49,6 +49,9 @@ class ScanResult:
     report: dict[str, str] = field(default_factory=dict)
     # every input file read, with its SHA-256 (vdcaudit.scan_inputs)
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    # --sarif-category: the SARIF run's automationDetails.id (None: left out, so that GitHub's
+    # upload-sarif `category` applies)
+    sarif_category: str | None = None
 
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.status is Status.FAIL and f.waiver is None]

@@ -15,16 +15,20 @@ from vdcaudit.collectors import azure as azure_source
 from vdcaudit.inventory import API_VERSION, META, Inventory, strip_annotations
 
 
-def snapshot_document(inventory: Inventory, started: datetime) -> dict[str, Any]:
+def snapshot_document(inventory: Inventory, started: datetime, source: str | None = None) -> dict[str, Any]:
     """An ARM list response (`value`) of every resource as it was read, child resources as their
-    own entries, plus what was collected and what could not be read (ignored by the loader)."""
+    own entries, plus what was collected and what could not be read (ignored by the loader).
+    `source`: only what that source read (an evidence bundle keeps a live scan's part this way)."""
+    def wanted(kind: str | None) -> bool:
+        return source is None or kind == source
+
     return {
         "vdcaudit_snapshot": {
             "tool": {"name": "vdcaudit", "version": __version__},
-            "collected": started.isoformat(), "sources": inventory.sources,
-            "coverage": [record.to_dict() for record in inventory.coverage],
+            "collected": started.isoformat(), "sources": [s for s in inventory.sources if wanted(s.get("kind"))],
+            "coverage": [record.to_dict() for record in inventory.coverage if wanted(record.source)],
         },
-        "value": [_as_read(resource) for resource in inventory],
+        "value": [_as_read(resource) for resource in inventory if wanted(resource.get(META, {}).get("source"))],
     }
 
 

@@ -39,3 +39,4 @@ def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parents[2] / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+

@@ -25,12 +25,6 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")
-def sarif_validator() -> jsonschema.Draft4Validator:
-    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft4Validator(schema)
-
-
-@pytest.fixture(scope="module")
 def findings_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(schema_path("vdcaudit-findings.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -113,7 +107,7 @@ def test_junit_has_one_case_per_rule_and_resource(waived_result: ScanResult) -> 
                    if (f.status is Status.UNKNOWN and f.waiver is None) or (f.waiver and f.status is not Status.PASS)]
     assert len(failures) == len(open_fail) == int(root.get("failures"))
     assert open_error and len(errors) == len(open_error) == int(root.get("errors"))  # the gate fails on them
-    assert len(skipped) == len(not_decided) == int(root.get("skipped"))
+    assert len(skipped) == len(not_decided) == sum(int(suite.get("skipped")) for suite in root.findall("testsuite"))
     assert all(c.find("skipped").get("message") for c in skipped)  # the reason is given
     assert sorted(c.find("error").get("message") for c in errors) == sorted(f.message for f in open_error)
     assert all(c.find("error").get("message") for c in errors)

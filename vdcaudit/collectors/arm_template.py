@@ -40,7 +40,7 @@ from vdcaudit.collectors.deployed_shape import apply_deployed_shape
 from vdcaudit.collectors.template_text import read_template_json
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.jsonpos import line_of
+from vdcaudit.jsonpos import line_of, property_lines
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "template"
@@ -239,7 +239,7 @@ class _Loader:
         if unresolved:
             resource[META] = {"unresolved": unresolved}
         self.count(raw, measure(resource, self.budget, MAX_RESOURCE_CHARS, f"the definition of {where}"))
-        self.resources.append((resource, {"file": str(self.path), "line": line_of(raw)}))
+        self.resources.append((resource, {"file": str(self.path), "line": line_of(raw), "lines": property_lines(raw)}))
         children = _field(raw, "resources") or []
         if not isinstance(children, list):
             self.defect(f"{where}: nested 'resources' must be an array", raw, built=False)

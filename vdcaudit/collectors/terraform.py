@@ -30,7 +30,7 @@ from vdcaudit.collectors.arm_template import DEFAULT_RESOURCE_GROUP, DEFAULT_SUB
 from vdcaudit.collectors.deployed_shape import apply_deployed_shape
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.jsonpos import line_of, read_json_with_lines
+from vdcaudit.jsonpos import line_of, property_lines, read_json_with_lines
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "terraform"
@@ -297,7 +297,7 @@ class _Plan:
                     reason=f"{instance.address}: the resource id cannot be built before apply ({arm_id.reason})",
                     location={"file": str(self.path), "line": instance.line or 1}))
                 continue
-            built.append((self.resource(instance, entry, arm_id), origin))
+            built.append((self.resource(instance, entry, arm_id), {**origin, "lines": _plan_lines(instance.after, entry)}))
             for child in entry.get("children", []):
                 child_id = f"{arm_id}/{child['type'].rsplit('/', 1)[-1]}/{child['name']}"
                 built.append((self.resource(instance, child, child_id, child["name"]), origin))
@@ -387,6 +387,21 @@ def _spec_attrs(spec: Any) -> str:
     if isinstance(spec, dict) and "unknown" in spec:
         return "not in the provider schema"
     return _spec_attrs(spec.get("from", "")) if isinstance(spec, dict) else str(spec)
+
+
+def _plan_lines(after: dict[str, Any], entry: dict[str, Any]) -> dict[str, int]:
+    """ARM path (lower case) -> line of the Terraform attribute it is mapped from, so a finding points
+    at the attribute its verdict read (the attribute's first segment: blocks are lists)."""
+    members = property_lines(after)
+    lines = {}
+    for arm_path, spec in (entry.get("set") or {}).items():
+        names = spec.get("from") if isinstance(spec, dict) else spec
+        for name in [names] if isinstance(names, str) else names if isinstance(names, list) else []:
+            line = members.get(re.split(r"[.\[]", str(name), maxsplit=1)[0].lower())
+            if line:
+                lines[str(arm_path).lower()] = line
+                break
+    return lines
 
 
 def _instances(document: dict[str, Any]) -> list[_Instance]:

@@ -31,14 +31,18 @@ _TENANT_KEYS = ("tenant", "tenant_id", "tenantId", "tenants")
 _SUBSCRIPTION_KEYS = ("subscription", "subscription_id", "subscriptionId", "subscriptions")
 
 
-def rulepack_version(rules: list[Rule]) -> str:
-    """`<count> rules, sha256:<64 hex>` over the rules' metadata: two reports with the same value
-    were judged by the same rule text, whatever the tool version. The whole digest: an auditor
-    compares it with the rule pack they hold, and a cut digest proves less."""
-    digest = hashlib.sha256(
+def rulepack_digest(rules: list[Rule]) -> str:
+    """The full sha256 (64 hex) over the rules' metadata: two scans with the same digest were
+    judged by the same rule text, whatever the tool version."""
+    return hashlib.sha256(
         json.dumps([r.metadata() for r in rules], sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
-    return f"{len(rules)} rules, sha256:{digest}"
+
+
+def rulepack_version(rules: list[Rule]) -> str:
+    """`<count> rules, sha256:<64 hex>`: the whole digest, as every report shows it (an auditor
+    compares it with the rule pack they hold, and a cut digest proves less)."""
+    return f"{len(rules)} rules, sha256:{rulepack_digest(rules)}"
 
 
 def is_open_gap(finding: Finding) -> bool:

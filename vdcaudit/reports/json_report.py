@@ -85,6 +85,8 @@ def finding_record(finding: Finding, resource: int, standard: dict[str, str]) ->
     if finding.message != standard.get(status):
         record["message"] = finding.message
     record["evidence"] = finding.evidence
+    if finding.property_line is not None:  # the resource's location has the file
+        record["property_line"] = finding.property_line
     waiver = finding.waiver
     if waiver is not None:  # absent means not waived (most findings): null on every line would cost 3 %
         record["waiver"] = {"rule": waiver.rule, "resource": waiver.resource, "justification": waiver.justification,

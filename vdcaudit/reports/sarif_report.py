@@ -9,6 +9,11 @@
 - partialFingerprints carry the finding's stable fingerprint; logical locations are the ARM ids;
   a physical location is given when the finding has a file (template, plan and snapshot scans).
 - A waived finding carries an accepted external suppression with the waiver's justification.
+- `runs[].automationDetails.id` only from --sarif-category: without it GitHub's upload-sarif
+  `category` input applies, so two scans of one repository (templates, plans) keep apart.
+- At most 25,000 results (GitHub's limit per run): beyond it the most severe are kept and the run's
+  `properties.omittedResults` says how many were left out (one run: GitHub rejects several runs
+  of one tool and category).
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.ME
 FAIL_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
               Severity.LOW: "note", Severity.INFO: "note"}
 KIND = {Status.FAIL: "fail", Status.UNKNOWN: "open", Status.ERROR: "open", Status.WARN: "review"}
+KIND_ORDER = ("fail", "open", "review")
+# GitHub code scanning rejects a run with more results ("Results per run: 25,000"):
+# https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/results-exceed-limit
+MAX_RESULTS = 25_000
 # Artifact URIs are made relative to this base when the file is under the working directory, so
 # GitHub can match them to the repository checkout.
 SRCROOT = "SRCROOT"
@@ -100,7 +109,12 @@ def _location(finding: Finding) -> dict[str, Any]:
     if file:
         physical: dict[str, Any] = {"artifactLocation": _artifact(str(file), os.getcwd())}
         line = (finding.location or {}).get("line")
-        if isinstance(line, int) and line >= 1:
+        read = finding.property_line
+        if isinstance(read, int) and read >= 1:  # the property the verdict read, within its resource
+            physical["region"] = {"startLine": read}
+            if isinstance(line, int) and 1 <= line <= read:
+                physical["contextRegion"] = {"startLine": line}
+        elif isinstance(line, int) and line >= 1:
             physical["region"] = {"startLine": line}
         location["physicalLocation"] = physical
     return location
@@ -134,7 +148,30 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-def sarif_document(result: ScanResult) -> dict[str, Any]:
+def _alerts(result: ScanResult) -> list[Finding]:
+    return [f for f in result.findings if f.status is not Status.PASS]
+
+
+def _rank(finding: Finding) -> tuple[int, int, int]:
+    """Which results to keep first when there are too many: open before waived, then by kind,
+    then by severity."""
+    return (finding.waiver is not None, KIND_ORDER.index(KIND[finding.status]), finding.severity.rank)
+
+
+def kept_results(result: ScanResult) -> tuple[list[Finding], int]:
+    """(the findings written as results, in report order; how many were left out for GitHub's limit)."""
+    alerts = _alerts(result)
+    if len(alerts) <= MAX_RESULTS:
+        return alerts, 0
+    keep = {id(f) for f in sorted(alerts, key=_rank)[:MAX_RESULTS]}
+    return [f for f in alerts if id(f) in keep], len(alerts) - MAX_RESULTS
+
+
+def omitted_results(result: ScanResult) -> int:
+    return max(0, len(_alerts(result)) - MAX_RESULTS)
+
+
+def sarif_document(result: ScanResult, omitted: int = 0) -> dict[str, Any]:
     """The log without its results (written after it, one by one, by write_sarif)."""
     return {
         "$schema": SARIF_SCHEMA,
@@ -153,18 +190,24 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
                 "startTimeUtc": result.started.isoformat().replace("+00:00", "Z"),
                 "endTimeUtc": result.finished.isoformat().replace("+00:00", "Z"),
             }],
-            "automationDetails": {"id": f"vdcaudit/{result.started.strftime('%Y%m%dT%H%M%SZ')}"},
+            **({"automationDetails": {"id": result.sarif_category.rstrip("/") + "/"}} if result.sarif_category else {}),
+            **({"properties": {"omittedResults": {
+                "count": omitted, "limit": MAX_RESULTS,
+                "reason": f"GitHub code scanning accepts at most {MAX_RESULTS} results per run: the most severe "
+                          "are kept (FAIL before UNKNOWN/ERROR before WARN, then by severity); every finding is "
+                          "in the JSON report"}}} if omitted else {}),
             "results": [],
         }],
     }
 
 
 def write_sarif(result: ScanResult, stream: BinaryIO) -> None:
-    head = dumps_pretty(sarif_document(result))
+    kept, omitted = kept_results(result)
+    head = dumps_pretty(sarif_document(result, omitted))
     cut = head.rindex(b'"results": []')  # stream the results into the one empty array
     stream.write(head[:cut] + b'"results": [')
     rule_index = {rule.id: i for i, rule in enumerate(result.rules)}
-    alerts = (_result(f, rule_index) for f in result.findings if f.status is not Status.PASS)
+    alerts = (_result(f, rule_index) for f in kept)
     written = write_records(stream, alerts, b"        ")
     stream.write(b"\n      " if written else b"")
     stream.write(head[cut + len(b'"results": ['):])

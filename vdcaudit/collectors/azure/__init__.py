@@ -86,6 +86,7 @@ def build(params: dict[str, Any]) -> Any:
     from vdcaudit.collectors.azure.clients import MAX_RESPONSE_BYTES, Clients, Connection
     from vdcaudit.collectors.azure.clouds import CLOUDS, check_endpoint, make_credential
     from vdcaudit.collectors.azure.collector import AzureCollector, Settings
+    from vdcaudit.collectors.azure.principal import PrincipalRecorder
 
     chosen = [flag for flag, key in (("--subscription", "subscription"), ("--all-subscriptions", "all_subscriptions"),
                                      ("--management-group", "management_group")) if params.get(key)]
@@ -96,7 +97,9 @@ def build(params: dict[str, Any]) -> Any:
     ca_bundle = params.get("ca_bundle")
     if ca_bundle:
         check_certificates(ca_bundle, "--ca-bundle")
-    credential = make_credential(params.get("credential") or "default", cloud, endpoint, params.get("tenant"))
+    # the recorder keeps the principal's claims for the evidence bundle's operator (never the token)
+    credential = PrincipalRecorder(make_credential(params.get("credential") or "default", cloud, endpoint,
+                                                   params.get("tenant")))
     connection = Connection(
         endpoint=endpoint, credential=credential, scope=cloud.scope, ca_bundle=ca_bundle,
         timeout=float(params.get("request_timeout") or DEFAULT_TIMEOUT),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -49,11 +51,23 @@ def check_endpoint(url: str) -> str:
     return url.rstrip("/")
 
 
+def _unsigned_jwt(claims: dict[str, str]) -> str:
+    def part(data: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.x"
+
+
+# JWT-shaped like a real access token (unsigned; the emulator does not check it), so a scan against
+# the emulator records an operator as a live scan does
+EMULATOR_TOKEN = _unsigned_jwt({"oid": "00000000-0000-4000-8000-0000000e0001", "upn": "emulator@vdcaudit.invalid",
+                                "tid": "00000000-0000-4000-8000-0000000e0000"})
+
+
 class StaticTokenCredential(TokenCredential):
     """A fixed dummy bearer token, for a local emulator only (the caller enforces loopback)."""
 
-    def __init__(self, token: str = "vdcaudit-emulator-token") -> None:
-        self._token = token
+    def __init__(self, token: str = "") -> None:
+        self._token = token or EMULATOR_TOKEN
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return AccessToken(self._token, int(time.time()) + 3600)

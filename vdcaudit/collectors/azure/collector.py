@@ -470,4 +470,6 @@ class AzureCollector:
                                   "children": len(children),
                                   "counted_only": sum(int(r["count"]) for r in rows if r.get(COUNTED)),
                                   "subscriptions": len(subscriptions), "method": method,
-                                  "subscription_names": dict(sorted(self.subscription_names.items()))})
+                                  "subscription_names": dict(sorted(self.subscription_names.items())),
+                                  # who Azure accepted (token claims: object id, UPN, tenant)
+                                  "principal": getattr(self.clients.connection.credential, "principal", None) or {}})
