@@ -16,8 +16,8 @@ from vdcaudit.gate import add_gate_inputs
 from vdcaudit.gcpause import collector_paused
 from vdcaudit.merge import merge as merge_shards
 from vdcaudit.model import ScanContext
-from vdcaudit.reports.evidence import visible
 from vdcaudit.rulepack import load_rules
+from vdcaudit.untrusted import safe_text
 
 CONFLICTS_PRINTED = 20  # on the terminal; the JSON lists up to vdcaudit.merge.DUPLICATES_LISTED
 
@@ -63,13 +63,13 @@ def print_merge_notes(block: dict[str, Any]) -> None:
         click.echo(f"merge: {duplicates['resources']} resource(s) found in more than one shard, counted once "
                    f"({block['conflicts']} with differing verdicts: the worse kept)", err=True)
     for conflict in block["conflicting_verdicts"][:CONFLICTS_PRINTED]:
-        statuses = ", ".join(f"{status} in {visible(shard)}" for shard, status in conflict["statuses"].items())
-        click.echo(f"merge: conflict: {conflict['rule_id']} on {visible(conflict['resource_id'])}: {statuses}; "
+        statuses = ", ".join(f"{status} in {safe_text(shard)}" for shard, status in conflict["statuses"].items())
+        click.echo(f"merge: conflict: {safe_text(conflict['rule_id'])} on {safe_text(conflict['resource_id'])}: {statuses}; "
                    f"{conflict['kept']} kept", err=True)
     if block["conflicts"] > CONFLICTS_PRINTED:
         click.echo(f"merge: {block['conflicts'] - CONFLICTS_PRINTED} more conflict(s) in the JSON's merge block", err=True)
     for kind, option in (("waivers", "--waivers"), ("baseline", "--baseline")):
         carried = block["ignored"][kind]
         if carried:
-            click.echo(f"merge: {kind} carried inside {len(carried)} shard(s) ignored ({', '.join(map(visible, carried))}): "
+            click.echo(f"merge: {kind} carried inside {len(carried)} shard(s) ignored ({', '.join(safe_text(shard) for shard in carried)}): "
                        f"merge decides them again from its own {option}", err=True)
