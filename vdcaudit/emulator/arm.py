@@ -24,7 +24,6 @@ Every api-version is accepted (each SDK sends its own). Lists page with `nextLin
 from __future__ import annotations
 
 import re
-import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from urllib.parse import quote
 
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
+from vdcaudit.emulator.throttling import PRESETS, ArmLimiter, Limits
 from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
 
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-0000000e4a70"
@@ -138,7 +138,7 @@ class ArmEmulator(EmulatedService):
 
     def __init__(self, fixtures: list[Path] | None = None, resources: list[dict[str, Any]] | None = None,
                  page_size: int = 50, management_groups: dict[str, list[str]] | None = None,
-                 tenant_id: str = DEFAULT_TENANT, ratelimit_reads: int | None = None,
+                 tenant_id: str = DEFAULT_TENANT, throttle: str | Limits | None = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         inventory = Inventory()
         for fixture in fixtures or []:
@@ -156,11 +156,11 @@ class ArmEmulator(EmulatedService):
         # Without a hierarchy every subscription sits under the tenant root group (named after the
         # tenant, as in Azure).
         self.management_groups = management_groups or {tenant_id: list(self.subscriptions)}
-        # Emulates ARM's remaining-reads header: counts down per subscription when set.
-        self._reads_left: dict[str, int] = defaultdict(lambda: ratelimit_reads or 0)
-        self._ratelimit = ratelimit_reads is not None
-        self._counter_lock = threading.Lock()
         self.server = EmulatorServer(host, port)
+        # ARM's read limits (a preset name of throttling.PRESETS, or Limits); None: unlimited
+        limits = PRESETS[throttle] if isinstance(throttle, str) else throttle
+        self.limiter = ArmLimiter(limits) if limits else None
+        self.server.limiter = self.limiter
         self._routes()
 
     # -- data ----------------------------------------------------------------------------------
@@ -211,13 +211,6 @@ class ArmEmulator(EmulatedService):
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/providers/(?P<ns>[^/]+)/?", self._provider)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/.+", self._resource_or_collection)
 
-    def _headers(self, subscription: str | None) -> dict[str, str]:
-        if not self._ratelimit or not subscription:
-            return {}
-        with self._counter_lock:
-            left = self._reads_left[subscription.lower()] = max(self._reads_left[subscription.lower()] - 1, 0)
-        return {"x-ms-ratelimit-remaining-subscription-reads": str(left)}
-
     def _page(self, request: Request, items: list[dict[str, Any]], subscription: str | None = None) -> Response:
         try:
             start = int(request.param("$skiptoken") or 0)
@@ -229,7 +222,7 @@ class ArmEmulator(EmulatedService):
             version = quote(request.api_version or "", safe="")
             body["nextLink"] = (f"{request.server.url}{quote(request.path)}?api-version={version}"
                                 f"&$skiptoken={start + self.page_size}")
-        return Response.json(body, headers=self._headers(subscription))
+        return Response.json(body)
 
     def _subscription(self, subscription: str) -> dict[str, Any]:
         return {"id": f"/subscriptions/{subscription}", "subscriptionId": subscription,
@@ -248,7 +241,7 @@ class ArmEmulator(EmulatedService):
         known = self._known(request.match["sub"])
         if known is None:
             return Response.error(404, "SubscriptionNotFound", f"The subscription '{request.match['sub']}' could not be found.")
-        return Response.json(self._subscription(known), headers=self._headers(known))
+        return Response.json(self._subscription(known))
 
     def _generic_list(self, request: Request) -> Response:
         sub = request.match["sub"]
@@ -292,7 +285,7 @@ class ArmEmulator(EmulatedService):
         body = {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
                 "registrationState": "Registered",
                 "resourceTypes": [{"resourceType": t, "apiVersions": [EMULATED_PREVIEW, EMULATED_STABLE]} for t in types]}
-        return Response.json(body, headers=self._headers(sub))
+        return Response.json(body)
 
     def _resource_or_collection(self, request: Request) -> Response:
         sub = request.match["sub"]
@@ -301,7 +294,7 @@ class ArmEmulator(EmulatedService):
         path = request.path.rstrip("/")
         resource = self._resources.get(path.lower())
         if resource is not None:
-            return Response.json(resource, headers=self._headers(sub))
+            return Response.json(resource)
         items = self._collections.get(path.lower())
         if items is not None:
             return self._page(request, items, sub)
@@ -345,5 +338,4 @@ class ArmEmulator(EmulatedService):
             document.update(data=rows[:self.graph_truncate_at], count=self.graph_truncate_at, resultTruncated="true")
         elif start + top < len(rows):
             document["$skipToken"] = str(start + top)
-        return Response.json(document, headers={"x-ms-user-quota-remaining": "14",
-                                                "x-ms-user-quota-resets-after": "00:00:05"})
+        return Response.json(document)

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from vdcaudit.collectors.azure import catalog, generic
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
+from vdcaudit.collectors.azure.throttle import ThrottleBudgetSpent
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory, parse_scope
 from vdcaudit.model import CoverageRecord
@@ -72,6 +73,8 @@ def reason_for(exc: BaseException, timeout: float) -> str:
     """A short reason for a coverage record. Never includes tokens or response bodies."""
     if isinstance(exc, (ServiceResponseTimeoutError, ServiceRequestTimeoutError)):
         return f"timeout after {timeout:g}s (retries exhausted)"
+    if isinstance(exc, ThrottleBudgetSpent):
+        return exc.summary
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
         return f"authentication failed: {exc.message if hasattr(exc, 'message') else exc}"
     if isinstance(exc, HttpResponseError):
