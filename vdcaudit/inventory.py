@@ -22,6 +22,9 @@ from vdcaudit.errors import InputError
 from vdcaudit.model import CoverageRecord
 
 META = "x_vdcaudit"
+# x_vdcaudit.unread: {child kind (last type segment, lower-case): why it could not be read}, set by a
+# live source whose read of a parent's child data failed; rules reading that child judge UNKNOWN
+UNREAD = "unread"
 
 _View = TypeVar("_View")
 

@@ -29,7 +29,7 @@ from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
 from vdcaudit.collectors.azure.throttle import ThrottleBudgetSpent
 from vdcaudit.errors import InputError
-from vdcaudit.inventory import Inventory, parse_scope
+from vdcaudit.inventory import UNREAD, Inventory, meta, parse_scope
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "azure"
@@ -198,6 +198,9 @@ class AzureCollector:
                 result = operation(*args)
                 return [wire(result)] if call.single else [wire(item) for item in every_item(result)]
             except ResourceNotFoundError:
+                if catalog.always_present(call):
+                    raise ReadFailed(f"404 Not Found, though ARM serves {call.segment} for every "
+                                     f"{call.parent}") from None
                 return []  # the child does not exist: nothing to read, nothing missed
         return run
 
@@ -415,6 +418,9 @@ class AzureCollector:
         for (sub, call, parent), result in self._run("child data", tasks):
             if isinstance(result, ReadFailed):
                 inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, call.type, f"for {parent}"))
+                holder = inventory.get(parent)
+                if holder is not None:  # the rules that read this child judge the parent UNKNOWN
+                    meta(holder).setdefault(UNREAD, {})[call.type.rsplit("/", 1)[-1].lower()] = result.reason
             else:
                 found.extend(result)
         return found
