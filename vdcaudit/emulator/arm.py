@@ -17,8 +17,13 @@ are the ones named in the resource ids. Served:
 - every other GET under `/subscriptions/`: a resource by id, or a collection — a type in a
   subscription (`/subscriptions/{s}/providers/{ns}/{type}`), in a resource group, children of a
   resource (`{parent id}/{child type}`) or role assignments at and under a scope.
+- `GET /tenants` and `GET /subscriptions/{id}/locations`
+- the default children ARM serves under every parent that the fixture lacks and vdcaudit does not
+  judge (emulator/defaults.py), and the shape each api-version gives TDE (`status` / `state`)
 Every api-version is accepted (each SDK sends its own). Lists page with `nextLink`
-(`page_size` items a page). Anything else gets ARM's error shape.
+(`page_size` items a page). Anything else gets ARM's error shape. With `throttle` (a preset of
+emulator/throttling.py or Limits) reads draw on ARM's token buckets and Resource Graph's quota,
+with their headers and 429s.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vdcaudit.collectors.snapshot import load_snapshot
+from vdcaudit.emulator.defaults import default_children, locations, shaped, tenant
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
 from vdcaudit.emulator.throttling import PRESETS, ArmLimiter, Limits
 from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
@@ -46,6 +52,8 @@ NOT_LISTED = frozenset({
     "diagnosticsettings", "privateendpointconnections", "firewallrules", "virtualnetworkrules",
     # issue 13, in transit: server parameters, file service settings, Front Door routes and domains
     "configurations", "fileservices", "routes", "customdomains",
+    # default children every parent has (emulator.defaults)
+    "blobservices", "queueservices", "tableservices", "backupshorttermretentionpolicies",
 })
 # Proxy children whose last segment is shared with a listed type (SQL databases are listed)
 NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases"})
@@ -151,6 +159,10 @@ class ArmEmulator(EmulatedService):
         self._resources: dict[str, dict[str, Any]] = {}
         for resource in [*(strip_annotations(r) for r in inventory), *(resources or [])]:
             self._add(resource)
+        # the default children ARM serves under every parent (not part of the tenant's resources)
+        have = set(self._resources)
+        self._defaults = {child["id"].lower(): child for parent in self._resources.values()
+                          for child in default_children(parent, have)}
         self._index()
         self.subscriptions = sorted({sub for r in self._resources.values() if (sub := parse_scope(r["id"])[0]) is not None})
         # Without a hierarchy every subscription sits under the tenant root group (named after the
@@ -173,10 +185,14 @@ class ArmEmulator(EmulatedService):
             resource["sku"] = {str(k)[:1].lower() + str(k)[1:]: v for k, v in resource["sku"].items()}
         served = {k: v for k, v in resource.items() if k not in ("subscriptionId", "resourceGroup", "tenantId")}
         served["type"] = type_from_id(resource["id"])  # ARM's spelling, whatever the fixture printed
+        if "/" in str(served.get("name") or ""):  # Az PowerShell names a child "parent/child"; ARM, "child"
+            served["name"] = resource["id"].rstrip("/").rsplit("/", 1)[-1]
         self._resources[resource["id"].lower()] = served
 
     def _index(self) -> None:
         self._collections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key in sorted(self._defaults):
+            self._collections[_collection_of(key)].append(self._defaults[key])
         for key in sorted(self._resources):
             resource = self._resources[key]
             self._collections[_collection_of(resource["id"])].append(resource)
@@ -203,6 +219,8 @@ class ArmEmulator(EmulatedService):
     def _routes(self) -> None:
         add = self.server.add_route
         add("GET", r"/subscriptions/?", self._list_subscriptions)
+        add("GET", r"/tenants/?", self._tenants)
+        add("GET", r"/subscriptions/(?P<sub>[^/]+)/locations/?", self._locations)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/?", self._get_subscription)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/resources/?", self._generic_list)
         add("GET", r"/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants/?",
@@ -233,6 +251,16 @@ class ArmEmulator(EmulatedService):
         visible = [self._subscription(s) for s in self.subscriptions
                    if not request.server.is_forbidden(f"/subscriptions/{s}")]
         return self._page(request, visible)
+
+    def _tenants(self, request: Request) -> Response:
+        return self._page(request, [tenant(self.tenant_id)])
+
+    def _locations(self, request: Request) -> Response:
+        known = self._known(request.match["sub"])
+        if known is None:
+            return Response.error(404, "SubscriptionNotFound", f"The subscription '{request.match['sub']}' could not be found.")
+        used = {str(r.get("location") or "") for r in self._resources.values()}
+        return self._page(request, locations(known, used))
 
     def _known(self, subscription: str) -> str | None:
         return next((s for s in self.subscriptions if s.lower() == subscription.lower()), None)
@@ -292,12 +320,12 @@ class ArmEmulator(EmulatedService):
         if self._known(sub) is None:
             return Response.error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
         path = request.path.rstrip("/")
-        resource = self._resources.get(path.lower())
+        resource = self._resources.get(path.lower()) or self._defaults.get(path.lower())
         if resource is not None:
-            return Response.json(resource)
+            return Response.json(shaped(resource, request.api_version))
         items = self._collections.get(path.lower())
         if items is not None:
-            return self._page(request, items, sub)
+            return self._page(request, [shaped(item, request.api_version) for item in items], sub)
         # An empty collection is a list of nothing; a missing single resource is a 404. A
         # collection path has an odd number of segments after the last /providers/.
         tail = path[path.lower().rfind("/providers/") + len("/providers/"):].split("/") if "/providers/" in path.lower() else []
