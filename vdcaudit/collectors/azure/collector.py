@@ -8,6 +8,7 @@ empty, compliant scope.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,16 @@ def every_item(paged: Any) -> list[Any]:
             raise ReadFailed("nextLink repeats an earlier page")
         seen.add(token)
     return items
+
+
+def by_turns(tasks: Sequence[tuple[Any, Callable[[], Any]]]) -> list[tuple[Any, Callable[[], Any]]]:
+    """The tasks (keyed by a tuple starting with the subscription) one subscription after another in
+    turn: ARM limits reads per subscription, so the workers spread over every subscription's
+    budget instead of queuing on one subscription's at a time."""
+    queues: dict[Any, list[tuple[Any, Callable[[], Any]]]] = {}
+    for task in tasks:
+        queues.setdefault(task[0][0], []).append(task)
+    return [task for turn in itertools.zip_longest(*queues.values()) for task in turn if task is not None]
 
 
 class AzureCollector:
@@ -360,7 +371,7 @@ class AzureCollector:
                         typed_tasks.append(((sub, call), self._call(call, sub, (), item["id"])))
         resources: list[dict[str, Any]] = []
         unread: set[tuple[str, str]] = set()
-        for (sub, call), result in self._run("typed lists", typed_tasks):
+        for (sub, call), result in self._run("typed lists", by_turns(typed_tasks)):
             if isinstance(result, ReadFailed):
                 if (sub, call.type.lower()) not in unread:
                     unread.add((sub, call.type.lower()))
@@ -380,7 +391,7 @@ class AzureCollector:
                     whole.append(((sub, item["type"]), partial(self._whole, sub, item, versions)))
                     continue
                 resources.append(item)  # no rule reads its properties: the generic entry will do
-        for (sub, spelling), result in self._run("generic reads", whole):
+        for (sub, spelling), result in self._run("generic reads", by_turns(whole)):
             if isinstance(result, ReadFailed):
                 if (sub, spelling.lower()) not in unread:
                     unread.add((sub, spelling.lower()))
@@ -415,7 +426,7 @@ class AzureCollector:
                 if sub in holding:
                     tasks.append(((sub, call, f"/subscriptions/{sub}"), self._call(call, sub)))
         found: list[dict[str, Any]] = []
-        for (sub, call, parent), result in self._run("child data", tasks):
+        for (sub, call, parent), result in self._run("child data", by_turns(tasks)):
             if isinstance(result, ReadFailed):
                 inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, call.type, f"for {parent}"))
                 holder = inventory.get(parent)

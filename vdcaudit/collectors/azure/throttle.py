@@ -124,9 +124,10 @@ class _Bucket:
     at: float = 0.0  # when `tokens` was true
     hold_until: float = 0.0  # a 429's Retry-After, or Resource Graph's reset
     peak: int = 0  # the most remaining reads the server reported (near the bucket's size)
-    # refill measurement: (time, header value) at the window's start, requests let through since
+    # refill measurement: (time, header value) at the window's start, requests served since (a 429
+    # took no token)
     anchor: tuple[float, int] | None = None
-    sent_since_anchor: int = 0
+    served_since_anchor: int = 0
     in_flight: int = 0  # let through, not yet answered
     held: int = 0  # waiting here (their tokens are already taken from `tokens`)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -165,14 +166,14 @@ class Pacer:
         with bucket.lock:
             now = time.monotonic()
             level = bucket.level(now)
-            if bucket.hold_until > now:
-                hold = bucket.hold_until - now
-            elif level is not None and level < self.reserve + 1 and bucket.refill > 0:
-                hold = (self.reserve + 1 - level) / bucket.refill
+            # until the server's own hold ends (a 429's Retry-After, a quota reset), and as long as the
+            # refill needs to make this request's token: the held requests leave one by one, not together
+            hold = max(bucket.hold_until - now, 0.0)
+            if level is not None and level < self.reserve + 1 and bucket.refill > 0:
+                hold = max(hold, (self.reserve + 1 - level) / bucket.refill)
             hold = min(hold, MAX_HOLD)
             if level is not None:  # the token is taken now, so the next request queues behind this one
                 bucket.tokens, bucket.at = level - 1, now
-            bucket.sent_since_anchor += 1
             bucket.held += 1
         if hold > 0:
             with self._lock:
@@ -190,6 +191,7 @@ class Pacer:
         now = time.monotonic()
         with bucket.lock:
             bucket.in_flight = max(bucket.in_flight - 1, 0)
+            bucket.served_since_anchor += pipeline_response.http_response.status_code != 429
             if scope == GRAPH_SCOPE:
                 self._graph_quota(bucket, headers, now)
             else:
@@ -201,6 +203,10 @@ class Pacer:
             if pipeline_response.http_response.status_code == 429:
                 after = _seconds(headers.get("Retry-After"))
                 bucket.tokens, bucket.at = float(-bucket.held - bucket.in_flight), now
+                if bucket.refill > 0 and now >= bucket.hold_until:
+                    # refused: the refill is slower than assumed (once per refusal spell; the
+                    # measurement above corrects it either way)
+                    bucket.refill = max(MIN_REFILL, bucket.refill / 2)
                 if after:
                     bucket.hold_until = max(bucket.hold_until, now + after)
 
@@ -211,18 +217,18 @@ class Pacer:
         bucket.tokens, bucket.at = float(remaining - bucket.in_flight - bucket.held), now
         bucket.peak = max(bucket.peak, remaining)
         if bucket.anchor is None:
-            bucket.anchor, bucket.sent_since_anchor = (now, remaining), 0
+            bucket.anchor, bucket.served_since_anchor = (now, remaining), 0
             return
         started, level = bucket.anchor
         span = now - started
         if span < MEASURE_WINDOW:
             return
         low = 0.9 * bucket.peak
-        if remaining < low and level < low and bucket.sent_since_anchor > 0:
-            measured = (remaining - level + bucket.sent_since_anchor) / span
+        if remaining < low and level < low and bucket.served_since_anchor > 0:
+            measured = (remaining - level + bucket.served_since_anchor) / span
             if measured > 0:
                 bucket.refill = max(MIN_REFILL, 0.5 * bucket.refill + 0.5 * measured)
-        bucket.anchor, bucket.sent_since_anchor = (now, remaining), 0
+        bucket.anchor, bucket.served_since_anchor = (now, remaining), 0
 
     @staticmethod
     def _graph_quota(bucket: _Bucket, headers: Any, now: float) -> None:
