@@ -5,6 +5,7 @@ five times tighter), collected by vdcaudit's live collector.
     python benchmarks/throttled_scan.py                    # both limits, Resource Graph path
     python benchmarks/throttled_scan.py --no-graph         # every resource through the SDK lists
     python benchmarks/throttled_scan.py --limits tight --subscriptions 10
+    python benchmarks/throttled_scan.py --merge 10          # the same resources in 5 subscriptions
 
 Measured: wall time against the floor the limits allow, reads given up (coverage gaps; the goal is
 0), 429s answered, the collector's own CPU (the emulator serves from a forked process, so its CPU
@@ -40,10 +41,10 @@ def _serve(resources: list[dict[str, Any]], limits: Limits, ready: Any, stop: An
     with ArmEmulator(resources=resources, page_size=100, throttle=limits) as arm:
         ready.put((arm.url, arm.ca_path))
         stop.wait()
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {}  # reads served (a 429 takes no token), by bucket
         for entry in arm.log:
-            scope = scope_of(entry.path)
-            counts[scope] = counts.get(scope, 0) + 1
+            if entry.status != 429:
+                counts[scope_of(entry.path)] = counts.get(scope_of(entry.path), 0) + 1
         report.put((counts, arm.limiter.throttled if arm.limiter else 0))
 
 
@@ -77,9 +78,21 @@ def run(resources: list[dict[str, Any]], limits: Limits, no_graph: bool, budget:
     graph, slowest, floor = floor_seconds(counts, limits)
     subscription_reads = [n for scope, n in counts.items() if scope not in (GRAPH_SCOPE, TENANT_SCOPE)]
     return {"wall": wall, "cpu": cpu, "floor": floor, "graph_floor": graph, "subscription_floor": slowest,
-            "requests": sum(counts.values()), "max_subscription_reads": max(subscription_reads, default=0),
+            "requests": sum(counts.values()) + throttled, "max_subscription_reads": max(subscription_reads, default=0),
             "graph_queries": counts.get(GRAPH_SCOPE, 0), "throttled": throttled, "gaps": len(inventory.coverage),
             "resources": len(inventory), "held": pacer.waits}
+
+
+def merged(resources: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """The resources of every k consecutive synthetic subscriptions moved into the first of them."""
+    if k <= 1:
+        return resources
+    moved = []
+    for resource in resources:
+        index = int(resource["id"].split("/")[2][:8])
+        target = f"{index // k * k:08d}-0000-4000-8000-000000000000"
+        moved.append({**resource, "id": resource["id"].replace(resource["id"].split("/")[2], target, 1)})
+    return moved
 
 
 def main() -> None:
@@ -88,11 +101,14 @@ def main() -> None:
     parser.add_argument("--limits", choices=["arm", "tight", "both"], default="both")
     parser.add_argument("--no-graph", action="store_true")
     parser.add_argument("--throttle-budget", type=float, default=azure_source.DEFAULT_BUDGET)
+    parser.add_argument("--merge", type=int, default=1, metavar="K",
+                        help="put the resources of K synthetic subscriptions into one (fewer, larger subscriptions)")
     args = parser.parse_args()
-    resources = synthetic_tenant(args.subscriptions)
-    listed = sum(1 for r in resources if r["type"].count("/") == 1)
-    print(f"tenant: {listed} top-level resources ({len(resources)} records with children) in "
-          f"{args.subscriptions} subscriptions; path: {'SDK lists' if args.no_graph else 'Resource Graph'}")
+    resources = merged(synthetic_tenant(args.subscriptions), args.merge)
+    counted = ArmEmulator(resources=resources)
+    listed = sum(1 for r in counted.resources() if counted.listed(r))
+    print(f"tenant: {listed} resources (+{len(resources) - listed} child records) in {len(counted.subscriptions)} "
+          f"subscriptions; path: {'SDK lists' if args.no_graph else 'Resource Graph'}")
     print("| limits | requests | max reads / subscription | graph queries | floor s (graph + subscription) "
           "| wall s | wall / floor | 429s | reads given up | collector CPU s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
