@@ -4,9 +4,9 @@ over one shared HTTP transport, and the one adapter from SDK models to the ARM w
 Every client gets the same pipeline settings: the ARM endpoint and token scope, a CA bundle,
 a per-request timeout, azure-core's retry policy with vdcaudit's rule for 429 (throttle.py:
 Retry-After honoured within a time budget per request; transient 5xx and dropped connections
-retried with exponential backoff), and two hooks: a read-only guard (only GET, plus Resource
-Graph's query POST, ever leave the process) and the shared pacer (throttle.py), which holds a
-request while its subscription's, the tenant's or Resource Graph's budget is spent.
+retried with exponential backoff), a read-only guard (a hook: only GET, plus Resource Graph's
+query POST, ever leave the process) and, around each attempt, the shared pacer (throttle.py), which
+holds a request while its subscription's, the tenant's or Resource Graph's budget is spent.
 
 Every response body is read within limits (ArmSession): at most MAX_RESPONSE_BYTES, and JSON
 nested at most jsonfile.MAX_DEPTH deep; a body past either is refused (ResponseRefused, not
@@ -32,7 +32,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
-from vdcaudit.collectors.azure.throttle import DEFAULT_BUDGET, Pacer, ThrottleRetryPolicy
+from vdcaudit.collectors.azure.throttle import DEFAULT_BUDGET, Paced, Pacer, ThrottleRetryPolicy
 from vdcaudit.endpoints import origin
 from vdcaudit.httpbody import BodyTooLarge, read_body
 from vdcaudit.jsonfile import MAX_DEPTH, TOO_DEEP, nested_deeper_than
@@ -188,10 +188,6 @@ class Clients:
     def __init__(self, connection: Connection, pacer: Pacer | None = None) -> None:
         self.connection = connection
         self.pacer = pacer or Pacer()
-        # One policy object serves every client: it keeps no state between requests
-        self.retry_policy = ThrottleRetryPolicy(
-            connection.throttle_budget, retry_total=connection.retries, retry_backoff_factor=connection.backoff,
-            retry_backoff_max=30)
         session = ArmSession(connection.endpoint, connection.max_response_bytes)
         # Retries belong to azure-core's policy, not urllib3 (as azure-core itself sets it up);
         # the pool is as big as the number of workers that share it.
@@ -210,17 +206,15 @@ class Clients:
         c = self.connection
         return {
             "base_url": c.endpoint, "credential_scopes": [c.scope], "transport": self.transport,
-            "retry_policy": self.retry_policy,
-            "raw_request_hook": self._before, "raw_response_hook": self.pacer.after,
+            # a policy object per client: a pipeline links each of its policies to the next one
+            "retry_policy": ThrottleRetryPolicy(c.throttle_budget, retry_total=c.retries,
+                                                retry_backoff_factor=c.backoff, retry_backoff_max=30),
+            "raw_request_hook": _read_only,
             # before the retry and authentication policies: an off-endpoint link is neither
             # retried nor given the token
             "per_call_policies": [StayOnEndpoint(c.endpoint)],
-            "per_retry_policies": [NoProviderRegistration()],
+            "per_retry_policies": [Paced(self.pacer), NoProviderRegistration()],
         }
-
-    def _before(self, pipeline_request: Any) -> None:
-        _read_only(pipeline_request)
-        self.pacer.before(pipeline_request)
 
     def get(self, client_class: type, subscription: str | None = None) -> Any:
         key = (client_class, subscription)

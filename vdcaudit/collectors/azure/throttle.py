@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import HttpResponseError
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
 
 from vdcaudit.collectors.azure import DEFAULT_BUDGET  # seconds of 429 waits one request may spend
 
@@ -158,7 +158,7 @@ class Pacer:
                 found = self._buckets[scope] = _Bucket(0.0 if scope == GRAPH_SCOPE else self.initial_refill)
             return found
 
-    # -- the pipeline hooks (raw_request_hook / raw_response_hook) -------------------------------
+    # -- around each attempt (Paced) -----------------------------------------------------------
 
     def before(self, pipeline_request: Any) -> None:
         bucket = self.bucket(scope_of(pipeline_request.http_request.url))
@@ -183,6 +183,12 @@ class Pacer:
         with bucket.lock:
             bucket.held -= 1
             bucket.in_flight += 1
+
+    def abandoned(self, pipeline_request: Any) -> None:
+        """The attempt ended without an answer (a dropped connection, a timeout, a refused body)."""
+        bucket = self.bucket(scope_of(pipeline_request.http_request.url))
+        with bucket.lock:
+            bucket.in_flight = max(bucket.in_flight - 1, 0)
 
     def after(self, pipeline_response: Any) -> None:
         scope = scope_of(pipeline_response.http_request.url)
@@ -266,3 +272,22 @@ def _duration(value: str | None) -> float | None:
         return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
     except ValueError:
         return None
+
+
+class Paced(HTTPPolicy):  # type: ignore[type-arg]
+    """The pacer around each attempt of one client's requests (a per-retry policy: a retried
+    request is paced again). One per client: a pipeline links its policies to each other."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        super().__init__()
+        self.pacer = pacer
+
+    def send(self, request: Any) -> Any:
+        self.pacer.before(request)
+        try:
+            response = self.next.send(request)
+        except BaseException:
+            self.pacer.abandoned(request)
+            raise
+        self.pacer.after(response)
+        return response
