@@ -4,12 +4,17 @@ and Resource Graph quota answer 429 as ARM does (tests use small buckets that re
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from vdcaudit.cli import cli
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.collectors.azure.throttle import Pacer, scope_of
 from vdcaudit.emulator.arm import ArmEmulator
@@ -127,3 +132,40 @@ def test_scope_of_a_request():
     assert scope_of("https://h/subscriptions?api-version=1") == "tenant"
     assert scope_of(f"https://h/subscriptions/{HUB}") == HUB  # it passes the subscription id
     assert scope_of("https://h/providers/Microsoft.ResourceGraph/resources?api-version=1") == "resource-graph"
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+def test_throttle_budget_option_of_scan(tmp_path):
+    with ArmEmulator([DEMO / "azure"], page_size=3) as arm:
+        arm.add_fault(Fault.throttle(retry_after=0.2, times=None, path=r"/databases/payments/transparentDataEncryption$"))
+        result = CliRunner().invoke(cli, ["scan", "--all-subscriptions", "--arm-endpoint", arm.url, "--ca-bundle",
+                                          arm.ca_path, "--credential", "static-token", "--throttle-budget", "0.5",
+                                          "--out", str(tmp_path), "--format", "json", "--quiet"])
+    assert result.exit_code in (0, 1), result.output  # 1: the gate fails on the demo's findings
+    [gap] = json.loads((tmp_path / "vdcaudit-findings.json").read_text())["coverage"]
+    assert gap["scope"] == SPOKE1 and "(throttle budget 0.5 s)" in gap["reason"] and "payments" in gap["reason"]
+
+
+def test_emulator_command_rehearses_a_throttled_scan():
+    process = subprocess.Popen([sys.executable, "-m", "vdcaudit", "emulator", "--throttle", "tight",
+                                "--throttle-first", "2", "--retry-after", "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = ca_path = None
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("CA certificate"):
+                ca_path = line.rsplit(": ", 1)[1].strip()
+            if line.strip().startswith("vdcaudit scan"):
+                url = line.split("--arm-endpoint ")[1].split()[0]
+                break
+        assert url and ca_path
+        answers = [requests.get(f"{url}/subscriptions/{HUB}?api-version=2022-12-01", verify=ca_path, timeout=5)
+                   for _ in range(3)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["Retry-After"] == "3"
+    # the tight bucket: 50 reads (five times under ARM's 250), one taken
+    assert answers[2].headers["x-ms-ratelimit-remaining-subscription-reads"] == "49"
