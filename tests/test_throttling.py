@@ -20,6 +20,7 @@ from vdcaudit.collectors.azure.throttle import Pacer, scope_of
 from vdcaudit.emulator.arm import ArmEmulator
 from vdcaudit.emulator.httpserver import Fault
 from vdcaudit.emulator.throttling import PRESETS, Limits
+from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Status
 from tests.test_azure_live import DEMO, HUB, SPOKE1, findings, snapshot_verdicts, rules, verdicts  # noqa: F401
@@ -79,7 +80,7 @@ def test_throttle_past_the_budget_is_a_gap_naming_the_read(rules):
 def test_throttled_subscription_list_past_the_budget_names_the_read():
     with ArmEmulator([DEMO / "azure"]) as arm:
         arm.add_fault(Fault.throttle(retry_after=0.2, times=None, path=r"^/subscriptions$"))
-        with pytest.raises(Exception, match=r"GET /subscriptions given up after waiting 0\.4 s"):
+        with pytest.raises(InputError, match=r"cannot list subscriptions: throttled \(429\): GET /subscriptions given up after waiting 0\.4 s"):
             live(arm, throttle_budget=0.5)
 
 
