@@ -12,7 +12,7 @@ from typing import Any
 from vdcaudit import floors, forking, ipsec, jmes
 from vdcaudit.armdata import ArmObject, path_keys
 from vdcaudit.findings import finding_for, malformed, scope_finding
-from vdcaudit.inventory import API_VERSION, META, Inventory
+from vdcaudit.inventory import API_VERSION, META, UNREAD, Inventory
 from vdcaudit.model import CoverageRecord, Finding, ScanContext, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.summary import UNSCOPED
@@ -164,6 +164,8 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None,
     context = context or ScanContext()
     if (blocked := malformed(rule, resource)) is not None:
         return blocked
+    if (unread := _unread_children(rule, resource)):
+        return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {unread}")
     try:
         view, notes, undecided = _with_defaults(rule, resource)
         # Which resources a rule applies to is decided on the data as printed: a default filled in
@@ -305,6 +307,16 @@ def _api_version(resource: dict[str, Any], read_counts: bool) -> tuple[str | Non
         if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
             return value[:10], which
     return None, ""
+
+
+def _unread_children(rule: Rule, resource: dict[str, Any]) -> str:
+    """Which child data this rule reads that the source could not read for this resource, and why
+    ('' when none): the rule must not judge from what was left."""
+    unread = resource.get(META, {}).get(UNREAD)
+    if not unread or not isinstance(unread, dict):
+        return ""
+    read = _child_kinds_read([rule])
+    return "; ".join(f"its {kind} could not be read ({why})" for kind, why in unread.items() if kind in read)
 
 
 def _child_kinds_read(rules: list[Rule]) -> set[str]:

@@ -27,6 +27,9 @@ META = "x_vdcaudit"
 # time, ISO 8601), and the API version it was read or declared with (YYYY-MM-DD[-preview])
 OBSERVED = "observed"
 API_VERSION = "apiVersion"
+# x_vdcaudit.unread: {child kind (last type segment, lower-case): why it could not be read}, set by a
+# live source whose read of a parent's child data failed; rules reading that child judge UNKNOWN
+UNREAD = "unread"
 
 _View = TypeVar("_View")
 

@@ -17,21 +17,27 @@ are the ones named in the resource ids. Served:
 - every other GET under `/subscriptions/`: a resource by id, or a collection — a type in a
   subscription (`/subscriptions/{s}/providers/{ns}/{type}`), in a resource group, children of a
   resource (`{parent id}/{child type}`) or role assignments at and under a scope.
+- `GET /tenants` and `GET /subscriptions/{id}/locations`
+- the default children ARM serves under every parent that the fixture lacks and vdcaudit does not
+  judge (emulator/defaults.py), and the shape each api-version gives TDE (`status` / `state`)
 Every api-version is accepted (each SDK sends its own). Lists page with `nextLink`
-(`page_size` items a page). Anything else gets ARM's error shape.
+(`page_size` items a page). Anything else gets ARM's error shape. With `throttle` (a preset of
+emulator/throttling.py or Limits) reads draw on ARM's token buckets and Resource Graph's quota,
+with their headers and 429s.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from vdcaudit.collectors.snapshot import load_snapshot
+from vdcaudit.emulator.defaults import default_children, locations, shaped, tenant
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
+from vdcaudit.emulator.throttling import PRESETS, ArmLimiter, Limits
 from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
 
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-0000000e4a70"
@@ -46,6 +52,8 @@ NOT_LISTED = frozenset({
     "diagnosticsettings", "privateendpointconnections", "firewallrules", "virtualnetworkrules",
     # issue 13, in transit: server parameters, file service settings, Front Door routes and domains
     "configurations", "fileservices", "routes", "customdomains",
+    # default children every parent has (emulator.defaults)
+    "blobservices", "queueservices", "tableservices", "backupshorttermretentionpolicies",
 })
 # Proxy children whose last segment is shared with a listed type (SQL databases are listed)
 NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases"})
@@ -138,7 +146,7 @@ class ArmEmulator(EmulatedService):
 
     def __init__(self, fixtures: list[Path] | None = None, resources: list[dict[str, Any]] | None = None,
                  page_size: int = 50, management_groups: dict[str, list[str]] | None = None,
-                 tenant_id: str = DEFAULT_TENANT, ratelimit_reads: int | None = None,
+                 tenant_id: str = DEFAULT_TENANT, throttle: str | Limits | None = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         inventory = Inventory()
         for fixture in fixtures or []:
@@ -151,16 +159,20 @@ class ArmEmulator(EmulatedService):
         self._resources: dict[str, dict[str, Any]] = {}
         for resource in [*(strip_annotations(r) for r in inventory), *(resources or [])]:
             self._add(resource)
+        # the default children ARM serves under every parent (not part of the tenant's resources)
+        have = set(self._resources)
+        self._defaults = {child["id"].lower(): child for parent in self._resources.values()
+                          for child in default_children(parent, have)}
         self._index()
         self.subscriptions = sorted({sub for r in self._resources.values() if (sub := parse_scope(r["id"])[0]) is not None})
         # Without a hierarchy every subscription sits under the tenant root group (named after the
         # tenant, as in Azure).
         self.management_groups = management_groups or {tenant_id: list(self.subscriptions)}
-        # Emulates ARM's remaining-reads header: counts down per subscription when set.
-        self._reads_left: dict[str, int] = defaultdict(lambda: ratelimit_reads or 0)
-        self._ratelimit = ratelimit_reads is not None
-        self._counter_lock = threading.Lock()
         self.server = EmulatorServer(host, port)
+        # ARM's read limits (a preset name of throttling.PRESETS, or Limits); None: unlimited
+        limits = PRESETS[throttle] if isinstance(throttle, str) else throttle
+        self.limiter = ArmLimiter(limits) if limits else None
+        self.server.limiter = self.limiter
         self._routes()
 
     # -- data ----------------------------------------------------------------------------------
@@ -173,10 +185,14 @@ class ArmEmulator(EmulatedService):
             resource["sku"] = {str(k)[:1].lower() + str(k)[1:]: v for k, v in resource["sku"].items()}
         served = {k: v for k, v in resource.items() if k not in ("subscriptionId", "resourceGroup", "tenantId")}
         served["type"] = type_from_id(resource["id"])  # ARM's spelling, whatever the fixture printed
+        if "/" in str(served.get("name") or ""):  # Az PowerShell names a child "parent/child"; ARM, "child"
+            served["name"] = resource["id"].rstrip("/").rsplit("/", 1)[-1]
         self._resources[resource["id"].lower()] = served
 
     def _index(self) -> None:
         self._collections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key in sorted(self._defaults):
+            self._collections[_collection_of(key)].append(self._defaults[key])
         for key in sorted(self._resources):
             resource = self._resources[key]
             self._collections[_collection_of(resource["id"])].append(resource)
@@ -203,6 +219,8 @@ class ArmEmulator(EmulatedService):
     def _routes(self) -> None:
         add = self.server.add_route
         add("GET", r"/subscriptions/?", self._list_subscriptions)
+        add("GET", r"/tenants/?", self._tenants)
+        add("GET", r"/subscriptions/(?P<sub>[^/]+)/locations/?", self._locations)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/?", self._get_subscription)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/resources/?", self._generic_list)
         add("GET", r"/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants/?",
@@ -210,13 +228,6 @@ class ArmEmulator(EmulatedService):
         add("POST", r"/providers/Microsoft\.ResourceGraph/resources/?", self._graph)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/providers/(?P<ns>[^/]+)/?", self._provider)
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/.+", self._resource_or_collection)
-
-    def _headers(self, subscription: str | None) -> dict[str, str]:
-        if not self._ratelimit or not subscription:
-            return {}
-        with self._counter_lock:
-            left = self._reads_left[subscription.lower()] = max(self._reads_left[subscription.lower()] - 1, 0)
-        return {"x-ms-ratelimit-remaining-subscription-reads": str(left)}
 
     def _page(self, request: Request, items: list[dict[str, Any]], subscription: str | None = None) -> Response:
         try:
@@ -229,7 +240,7 @@ class ArmEmulator(EmulatedService):
             version = quote(request.api_version or "", safe="")
             body["nextLink"] = (f"{request.server.url}{quote(request.path)}?api-version={version}"
                                 f"&$skiptoken={start + self.page_size}")
-        return Response.json(body, headers=self._headers(subscription))
+        return Response.json(body)
 
     def _subscription(self, subscription: str) -> dict[str, Any]:
         return {"id": f"/subscriptions/{subscription}", "subscriptionId": subscription,
@@ -241,6 +252,16 @@ class ArmEmulator(EmulatedService):
                    if not request.server.is_forbidden(f"/subscriptions/{s}")]
         return self._page(request, visible)
 
+    def _tenants(self, request: Request) -> Response:
+        return self._page(request, [tenant(self.tenant_id)])
+
+    def _locations(self, request: Request) -> Response:
+        known = self._known(request.match["sub"])
+        if known is None:
+            return Response.error(404, "SubscriptionNotFound", f"The subscription '{request.match['sub']}' could not be found.")
+        used = {str(r.get("location") or "") for r in self._resources.values()}
+        return self._page(request, locations(known, used))
+
     def _known(self, subscription: str) -> str | None:
         return next((s for s in self.subscriptions if s.lower() == subscription.lower()), None)
 
@@ -248,7 +269,7 @@ class ArmEmulator(EmulatedService):
         known = self._known(request.match["sub"])
         if known is None:
             return Response.error(404, "SubscriptionNotFound", f"The subscription '{request.match['sub']}' could not be found.")
-        return Response.json(self._subscription(known), headers=self._headers(known))
+        return Response.json(self._subscription(known))
 
     def _generic_list(self, request: Request) -> Response:
         sub = request.match["sub"]
@@ -292,19 +313,19 @@ class ArmEmulator(EmulatedService):
         body = {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
                 "registrationState": "Registered",
                 "resourceTypes": [{"resourceType": t, "apiVersions": [EMULATED_PREVIEW, EMULATED_STABLE]} for t in types]}
-        return Response.json(body, headers=self._headers(sub))
+        return Response.json(body)
 
     def _resource_or_collection(self, request: Request) -> Response:
         sub = request.match["sub"]
         if self._known(sub) is None:
             return Response.error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
         path = request.path.rstrip("/")
-        resource = self._resources.get(path.lower())
+        resource = self._resources.get(path.lower()) or self._defaults.get(path.lower())
         if resource is not None:
-            return Response.json(resource, headers=self._headers(sub))
+            return Response.json(shaped(resource, request.api_version))
         items = self._collections.get(path.lower())
         if items is not None:
-            return self._page(request, items, sub)
+            return self._page(request, [shaped(item, request.api_version) for item in items], sub)
         # An empty collection is a list of nothing; a missing single resource is a 404. A
         # collection path has an odd number of segments after the last /providers/.
         tail = path[path.lower().rfind("/providers/") + len("/providers/"):].split("/") if "/providers/" in path.lower() else []
@@ -345,5 +366,4 @@ class ArmEmulator(EmulatedService):
             document.update(data=rows[:self.graph_truncate_at], count=self.graph_truncate_at, resultTruncated="true")
         elif start + top < len(rows):
             document["$skipToken"] = str(start + top)
-        return Response.json(document, headers={"x-ms-user-quota-remaining": "14",
-                                                "x-ms-user-quota-resets-after": "00:00:05"})
+        return Response.json(document)

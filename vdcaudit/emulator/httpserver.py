@@ -94,6 +94,9 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+# Admits a request (method, path) before its route answers: (an answer instead of the route's, or
+# None; headers to add to the route's answer). The ARM emulator's rate limits are one.
+Limiter = Callable[[str, str], tuple[Response | None, dict[str, str]]]
 
 
 @dataclass
@@ -331,6 +334,7 @@ class EmulatorServer:
         self.client_ca = client_ca
         self.routes: list[Route] = []
         self.faults: list[Fault] = []
+        self.limiter: Limiter | None = None
         self.log = RequestLog()
         self._lock = threading.Lock()
         self._stopping = threading.Event()  # ends every stall at once when the server stops
@@ -460,7 +464,9 @@ class EmulatorServer:
             response = Response.error(fault.status, fault.code, fault.message or f"injected fault: {fault.describe()}",
                                       fault.headers)
         else:
-            response = self._route(method, path, query, handler, body)
+            refused, extra = self.limiter(method, path) if self.limiter else (None, {})
+            response = refused or self._route(method, path, query, handler, body)
+            response.headers.update(extra)
         self.log.record(LoggedRequest(method, path, api_version, response.status,
                                       fault.describe() if fault else None, time.time(), query))
         handler.send_response(response.status)

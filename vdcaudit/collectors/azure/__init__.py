@@ -27,6 +27,7 @@ if not debug_enabled():
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_BUDGET = 120.0  # seconds of 429 waits one read may spend before it is given up (throttle.py)
 
 OPTIONS = [
     click.Option(["--subscription"], multiple=True, metavar="ID",
@@ -46,6 +47,10 @@ OPTIONS = [
                  help="Parallel ARM requests."),
     click.Option(["--request-timeout", "request_timeout"], type=click.FloatRange(0.1, 600), default=DEFAULT_TIMEOUT,
                  show_default=True, help="Seconds per ARM request before it counts as timed out (then retried)."),
+    click.Option(["--throttle-budget", "throttle_budget"], type=click.FloatRange(0, 3600), default=DEFAULT_BUDGET,
+                 show_default=True, metavar="SECONDS",
+                 help="Seconds one ARM read may spend waiting out 429 throttling (Retry-After) before it is "
+                      "given up as a coverage gap."),
     click.Option(["--no-graph"], is_flag=True,
                  help="Read everything through the per-service SDK clients instead of Resource Graph."),
 ]
@@ -81,7 +86,7 @@ def _graph_types(params: dict[str, Any]) -> set[str] | None:
 
 def build(params: dict[str, Any]) -> Any:
     """The collector for these options (after checking them). Optional keys that no CLI option
-    sets (`retry_backoff`, `graph_page_size`, `rate_gate`, `max_response_bytes`) let tests and
+    sets (`retry_backoff`, `graph_page_size`, `pacer`, `max_response_bytes`) let tests and
     benchmarks tune it."""
     from vdcaudit.collectors.azure.clients import MAX_RESPONSE_BYTES, Clients, Connection
     from vdcaudit.collectors.azure.clouds import CLOUDS, check_endpoint, make_credential
@@ -105,13 +110,14 @@ def build(params: dict[str, Any]) -> Any:
         timeout=float(params.get("request_timeout") or DEFAULT_TIMEOUT),
         concurrency=int(params.get("concurrency") or DEFAULT_CONCURRENCY),
         backoff=float(params.get("retry_backoff", 0.8)), retries=int(params.get("request_retries", 4)),
+        throttle_budget=float(params["throttle_budget"] if params.get("throttle_budget") is not None else DEFAULT_BUDGET),
         max_response_bytes=int(params.get("max_response_bytes") or MAX_RESPONSE_BYTES))
     settings = Settings(
         subscriptions=list(params.get("subscription") or ()), all_subscriptions=bool(params.get("all_subscriptions")),
         management_group=params.get("management_group"), use_graph=not params.get("no_graph"),
         graph_page_size=int(params.get("graph_page_size") or 1000),
         progress=not params.get("quiet"), assessed_types=_assessed_types(params), graph_types=_graph_types(params))
-    return AzureCollector(Clients(connection, params.get("rate_gate")), settings)
+    return AzureCollector(Clients(connection, params.get("pacer")), settings)
 
 
 def collect(params: dict[str, Any], inventory: Inventory) -> None:

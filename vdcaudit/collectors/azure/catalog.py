@@ -7,6 +7,8 @@ TDE state, a server's encryption protector, a web app's configuration ...). Thei
 linked to the parent under `x_vdcaudit.children.<last type segment>` by the inventory.
 SUBSCRIPTION_EXTRAS: lists read once per subscription when it holds a given type (role
 assignments, for Key Vault's separation-of-duties check).
+ALWAYS_PRESENT: the children ARM serves for every parent of a type; a 404 on a read of one (or of
+the collection holding one) is a coverage gap, never "the child does not exist".
 A call with an `api_version` is a generic ARM GET (collectors/azure/generic.py; its version from
 the one table, generic.API_VERSIONS): every child read and subscription extra, and the listings of
 types without a typed client installed. It GETs
@@ -169,6 +171,40 @@ SUBSCRIPTION_EXTRAS: list[tuple[str, Call]] = [
 ]
 
 LISTED_TYPES = {call.type.lower() for call in LISTINGS}
+
+# Children ARM creates with their parent and serves for as long as it exists (parent type, lower-case
+# -> paths under the parent id). From the REST references, whose GET takes a fixed name:
+# storage "{blob,file,queue,table}Services/default" (learn.microsoft.com/rest/api/storagerp/file-services/get-service-properties:
+# "The name of the file Service within the specified storage account. File Service Name must be
+# 'default'"; file services only in kinds that hold files, see catalog CHILDREN);
+# a web app's and a slot's "config/web" (learn.microsoft.com/rest/api/appservice/web-apps/get-configuration);
+# SQL's "current" transparent data encryption and encryption protector and "default" auditing,
+# threat-detection and short-term backup policies
+# (learn.microsoft.com/rest/api/sql/transparent-data-encryptions/get, .../encryption-protectors/get,
+# .../server-blob-auditing-policies/get, .../server-security-alert-policies/get,
+# .../backup-short-term-retention-policies/get); a flexible server's full parameter list
+# "configurations", every parameter with its default
+# (learn.microsoft.com/rest/api/postgresql/flexibleserver/configurations/list-by-server).
+ALWAYS_PRESENT: dict[str, tuple[str, ...]] = {
+    "microsoft.storage/storageaccounts": ("blobServices/default", "fileServices/default", "queueServices/default",
+                                          "tableServices/default"),
+    "microsoft.web/sites": ("config/web",),
+    "microsoft.web/sites/slots": ("config/web",),
+    "microsoft.sql/servers": ("encryptionProtector/current", "auditingSettings/default", "securityAlertPolicies/Default"),
+    "microsoft.sql/servers/databases": ("transparentDataEncryption/current", "backupShortTermRetentionPolicies/default"),
+    "microsoft.sql/managedinstances": ("encryptionProtector/current",),
+    "microsoft.sql/managedinstances/databases": ("transparentDataEncryption/current",),
+    "microsoft.dbforpostgresql/flexibleservers": ("configurations",),
+    "microsoft.dbformysql/flexibleservers": ("configurations",),
+}
+
+
+def always_present(call: Call) -> bool:
+    """Whether ARM serves what this child read asks for on every parent: the child itself, or the
+    collection that holds it (`transparentDataEncryption` holds `transparentDataEncryption/current`)."""
+    served = ALWAYS_PRESENT.get((call.parent or "").lower(), ())
+    segment = call.segment.lower()
+    return bool(segment) and any(path.lower() == segment or path.lower().startswith(segment + "/") for path in served)
 
 
 def children_of(resource_type: str, kind: str | None = None) -> list[Call]:

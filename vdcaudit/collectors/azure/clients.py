@@ -2,9 +2,11 @@
 over one shared HTTP transport, and the one adapter from SDK models to the ARM wire shape.
 
 Every client gets the same pipeline settings: the ARM endpoint and token scope, a CA bundle,
-a per-request timeout, azure-core's retry policy (429 Retry-After honoured, transient 5xx and
-dropped connections retried with exponential backoff), and two hooks: a read-only guard (only
-GET, plus Resource Graph's query POST, ever leave the process) and the shared rate gate.
+a per-request timeout, azure-core's retry policy with vdcaudit's rule for 429 (throttle.py:
+Retry-After honoured within a time budget per request; transient 5xx and dropped connections
+retried with exponential backoff), a read-only guard (a hook: only GET, plus Resource Graph's
+query POST, ever leave the process) and, around each attempt, the shared pacer (throttle.py), which
+holds a request while its subscription's, the tenant's or Resource Graph's budget is spent.
 
 Every response body is read within limits (ArmSession): at most MAX_RESPONSE_BYTES, and JSON
 nested at most jsonfile.MAX_DEPTH deep; a body past either is refused (ResponseRefused, not
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -31,6 +32,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
+from vdcaudit.collectors.azure.throttle import DEFAULT_BUDGET, Paced, Pacer, ThrottleRetryPolicy
 from vdcaudit.endpoints import origin
 from vdcaudit.httpbody import BodyTooLarge, read_body
 from vdcaudit.jsonfile import MAX_DEPTH, TOO_DEEP, nested_deeper_than
@@ -135,61 +137,8 @@ class Connection:
     concurrency: int = 8
     retries: int = 4
     backoff: float = 0.8  # azure-core's exponential backoff factor, seconds
+    throttle_budget: float = DEFAULT_BUDGET  # seconds of 429 waits per request before it is given up
     max_response_bytes: int = MAX_RESPONSE_BYTES
-
-
-class RateGate:
-    """Shared by every client: holds new requests while ARM reports a nearly spent read budget.
-
-    ARM sends `x-ms-ratelimit-remaining-subscription-reads` (and -tenant-reads); Resource Graph
-    sends `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (hh:mm:ss). Below
-    `low_water` remaining reads, new requests wait up to `pause` seconds (longer the closer the
-    budget is to zero); an exhausted Resource Graph quota waits until it resets. 429s are the
-    retry policy's job (it honours Retry-After)."""
-
-    def __init__(self, low_water: int = 20, pause: float = 1.0, max_wait: float = 60.0) -> None:
-        self.low_water = low_water
-        self.pause = pause
-        self.max_wait = max_wait
-        self.waits = 0  # how often the gate held requests back
-        self._resume_at = 0.0
-        self._lock = threading.Lock()
-
-    def before(self, _request: Any) -> None:
-        with self._lock:
-            wait = self._resume_at - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-
-    def after(self, pipeline_response: Any) -> None:
-        headers = pipeline_response.http_response.headers
-        hold = 0.0
-        for name in ("x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads"):
-            remaining = _number(headers.get(name))
-            if remaining is not None and remaining < self.low_water:
-                hold = max(hold, self.pause * (1 - remaining / self.low_water))
-        if _number(headers.get("x-ms-user-quota-remaining")) == 0:
-            hold = max(hold, _duration(headers.get("x-ms-user-quota-resets-after")) or self.pause)
-        if hold > 0:
-            with self._lock:
-                self._resume_at = max(self._resume_at, time.monotonic() + min(hold, self.max_wait))
-                self.waits += 1
-
-
-def _number(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _duration(value: str | None) -> float | None:
-    """'hh:mm:ss' as seconds."""
-    try:
-        hours, minutes, seconds = (value or "").split(":")
-        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    except ValueError:
-        return None
 
 
 def _read_only(pipeline_request: Any) -> None:
@@ -236,9 +185,9 @@ class NoProviderRegistration(HTTPPolicy):  # type: ignore[type-arg]
 class Clients:
     """Management clients over one pooled transport. Thread-safe; close() when done."""
 
-    def __init__(self, connection: Connection, gate: RateGate | None = None) -> None:
+    def __init__(self, connection: Connection, pacer: Pacer | None = None) -> None:
         self.connection = connection
-        self.gate = gate or RateGate()
+        self.pacer = pacer or Pacer()
         session = ArmSession(connection.endpoint, connection.max_response_bytes)
         # Retries belong to azure-core's policy, not urllib3 (as azure-core itself sets it up);
         # the pool is as big as the number of workers that share it.
@@ -257,17 +206,15 @@ class Clients:
         c = self.connection
         return {
             "base_url": c.endpoint, "credential_scopes": [c.scope], "transport": self.transport,
-            "retry_total": c.retries, "retry_backoff_factor": c.backoff, "retry_backoff_max": 30,
-            "raw_request_hook": self._before, "raw_response_hook": self.gate.after,
+            # a policy object per client: a pipeline links each of its policies to the next one
+            "retry_policy": ThrottleRetryPolicy(c.throttle_budget, retry_total=c.retries,
+                                                retry_backoff_factor=c.backoff, retry_backoff_max=30),
+            "raw_request_hook": _read_only,
             # before the retry and authentication policies: an off-endpoint link is neither
             # retried nor given the token
             "per_call_policies": [StayOnEndpoint(c.endpoint)],
-            "per_retry_policies": [NoProviderRegistration()],
+            "per_retry_policies": [Paced(self.pacer), NoProviderRegistration()],
         }
-
-    def _before(self, pipeline_request: Any) -> None:
-        _read_only(pipeline_request)
-        self.gate.before(pipeline_request)
 
     def get(self, client_class: type, subscription: str | None = None) -> Any:
         key = (client_class, subscription)

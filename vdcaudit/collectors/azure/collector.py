@@ -8,6 +8,7 @@ empty, compliant scope.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from vdcaudit.collectors.azure import catalog, generic
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
+from vdcaudit.collectors.azure.throttle import ThrottleBudgetSpent
 from vdcaudit.errors import InputError
-from vdcaudit.inventory import API_VERSION, META, Inventory, parse_scope
+from vdcaudit.inventory import API_VERSION, META, UNREAD, Inventory, meta, parse_scope
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "azure"
@@ -82,6 +84,8 @@ def reason_for(exc: BaseException, timeout: float) -> str:
     """A short reason for a coverage record. Never includes tokens or response bodies."""
     if isinstance(exc, (ServiceResponseTimeoutError, ServiceRequestTimeoutError)):
         return f"timeout after {timeout:g}s (retries exhausted)"
+    if isinstance(exc, ThrottleBudgetSpent):
+        return exc.summary
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
         return f"authentication failed: {exc.message if hasattr(exc, 'message') else exc}"
     if isinstance(exc, HttpResponseError):
@@ -122,6 +126,16 @@ def every_item(paged: Any) -> list[Any]:
             raise ReadFailed("nextLink repeats an earlier page")
         seen.add(token)
     return items
+
+
+def by_turns(tasks: Sequence[tuple[Any, Callable[[], Any]]]) -> list[tuple[Any, Callable[[], Any]]]:
+    """The tasks (keyed by a tuple starting with the subscription) one subscription after another in
+    turn: ARM limits reads per subscription, so the workers spread over every subscription's
+    budget instead of queuing on one subscription's at a time."""
+    queues: dict[Any, list[tuple[Any, Callable[[], Any]]]] = {}
+    for task in tasks:
+        queues.setdefault(task[0][0], []).append(task)
+    return [task for turn in itertools.zip_longest(*queues.values()) for task in turn if task is not None]
 
 
 class AzureCollector:
@@ -206,6 +220,9 @@ class AzureCollector:
                 result = operation(*args)
                 return [wire(result)] if call.single else [wire(item) for item in every_item(result)]
             except ResourceNotFoundError:
+                if catalog.always_present(call):
+                    raise ReadFailed(f"404 Not Found, though ARM serves {call.segment} for every "
+                                     f"{call.parent}") from None
                 return []  # the child does not exist: nothing to read, nothing missed
         return run
 
@@ -377,7 +394,7 @@ class AzureCollector:
                         typed_tasks.append(((sub, call), self._call(call, sub, (), item["id"])))
         resources: list[dict[str, Any]] = []
         unread: set[tuple[str, str]] = set()
-        for (sub, call), result in self._run("typed lists", typed_tasks):
+        for (sub, call), result in self._run("typed lists", by_turns(typed_tasks)):
             if isinstance(result, ReadFailed):
                 if (sub, call.type.lower()) not in unread:
                     unread.add((sub, call.type.lower()))
@@ -397,7 +414,7 @@ class AzureCollector:
                     whole.append(((sub, item["type"]), partial(self._whole, sub, item, versions)))
                     continue
                 resources.append(item)  # no rule reads its properties: the generic entry will do
-        for (sub, spelling), result in self._run("generic reads", whole):
+        for (sub, spelling), result in self._run("generic reads", by_turns(whole)):
             if isinstance(result, ReadFailed):
                 if (sub, spelling.lower()) not in unread:
                     unread.add((sub, spelling.lower()))
@@ -432,9 +449,12 @@ class AzureCollector:
                 if sub in holding:
                     tasks.append(((sub, call, f"/subscriptions/{sub}"), self._call(call, sub)))
         found: list[dict[str, Any]] = []
-        for (sub, call, parent), result in self._run("child data", tasks):
+        for (sub, call, parent), result in self._run("child data", by_turns(tasks)):
             if isinstance(result, ReadFailed):
                 inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, call.type, f"for {parent}"))
+                holder = inventory.get(parent)
+                if holder is not None:  # the rules that read this child judge the parent UNKNOWN
+                    meta(holder).setdefault(UNREAD, {})[call.type.rsplit("/", 1)[-1].lower()] = result.reason
             else:
                 found.extend(result)
         return found
