@@ -33,8 +33,9 @@ def _scan(tmp_path: Path, plan: dict[str, Any]) -> tuple[Any, dict[str, str], di
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan, indent=2))
     out = tmp_path / "out"
+    # as of a day before Azure Storage's TLS floor, so the plan's own min_tls_version decides
     result = CliRunner().invoke(cli, ["scan", "--terraform-plan", str(path), "--format", "json", "--out", str(out),
-                                      "--fail-on", "high"])
+                                      "--fail-on", "high", "--as-of", "2024-06-01"])
     statuses = {f["rule_id"]: f["status"] for f in findings_in(out) if f["resource_name"] == "stlogs"}
     return result, statuses, json.loads((out / "vdcaudit-findings.json").read_text())
 
