@@ -113,6 +113,10 @@ class FabricView:
                 attached = self._subnet_by_id.get(sdn_id(fabric_of(nic), target).lower()) if target else None
                 if attached is not None:
                     attached.nics.append((nic, ipconfig))
+        self._by_vnet: dict[int, list[Subnet]] = {}
+        for subnet in self.subnets:
+            self._by_vnet.setdefault(id(subnet.vnet), []).append(subnet)
+        self._encrypted_hosts: tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]] | None = None
         self._hosts: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self.of_type(HOST_CERT_TYPE):
             self._hosts.setdefault((fabric_of(record), record["name"].lower()), record)
@@ -154,7 +158,7 @@ class FabricView:
                      if c.source == SOURCE and c.resource_type and c.resource_type.lower() == resource_type.lower()), None)
 
     def subnets_of(self, vnet: dict[str, Any]) -> list[Subnet]:
-        return [s for s in self.subnets if s.vnet is vnet]
+        return self._by_vnet.get(id(vnet), [])
 
     def encrypted_subnets(self) -> list[Subnet]:
         return [s for s in self.subnets if s.encrypted]
@@ -208,7 +212,13 @@ class FabricView:
         return self.resolve(nic, ref_of(props(nic).get("server")))
 
     def encrypted_hosts(self) -> tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]]:
-        """Server id -> encrypted subnets it hosts NICs of; and NICs whose host is unknown (nic, subnet, why)."""
+        """Server id -> encrypted subnets it hosts NICs of; and NICs whose host is unknown (nic, subnet, why).
+        Built once per scan (the host checks and the report section all ask); callers only read it."""
+        if self._encrypted_hosts is None:
+            self._encrypted_hosts = self._find_encrypted_hosts()
+        return self._encrypted_hosts
+
+    def _find_encrypted_hosts(self) -> tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]]:
         hosting: dict[str, list[Subnet]] = {}
         orphans: list[tuple[dict[str, Any], Subnet, str]] = []
         for subnet in self.encrypted_subnets():
@@ -221,7 +231,7 @@ class FabricView:
                     orphans.append((nic, subnet, why))
                     continue
                 subnets = hosting.setdefault(server["id"].lower(), [])
-                if subnet not in subnets:
+                if not any(known is subnet for known in subnets):  # identity: == would compare whole subnets
                     subnets.append(subnet)
         return hosting, orphans
 
