@@ -477,7 +477,6 @@ def _each_subnet(rule: Rule, inventory: Inventory, context: ScanContext,
                      lambda rule, resource, inventory, context: judge(subnets[resource["id"].lower()], resource))
 
 
-Readings = dict[bool, dict[str | None, sdnacl.Evaluation]]  # worst case? -> ACL ref (None: no ACL) -> evaluation
 Crossing = list[tuple[sdnacl.Box, list[dict[str, Any]]]]
 
 
@@ -487,18 +486,19 @@ class _Boundaries:
 
     def __init__(self, view: FabricView) -> None:
         self.view = view
-        self._read: dict[tuple[Any, ...], sdnacl.ReadAcl] = {}
+        self._whole: dict[tuple[Any, ...], sdnacl.Evaluation] = {}
         self._evaluations: dict[tuple[Any, ...], sdnacl.Evaluation] = {}
         self._pairs: dict[tuple[Any, ...], Crossing] = {}
 
     def evaluation(self, acl: dict[str, Any], vnet_space: list[sdnacl.Interval] | None, prefix: str,
                    worst_case: bool) -> sdnacl.Evaluation:
-        read_key = (acl["id"].lower(), tuple(vnet_space) if vnet_space is not None else None, worst_case)
-        key = read_key + (prefix,)
+        """The ACL evaluated once over all traffic, then cut to this subnet's boundary."""
+        whole = (acl["id"].lower(), tuple(vnet_space) if vnet_space is not None else None, worst_case)
+        key = whole + (prefix,)
         if key not in self._evaluations:
-            if read_key not in self._read:
-                self._read[read_key] = sdnacl.read_acl(acl, vnet_space, worst_case)
-            self._evaluations[key] = sdnacl.evaluate(self._read[read_key], sdnacl.boundary_region(prefix))
+            if whole not in self._whole:
+                self._whole[whole] = sdnacl.evaluate(sdnacl.read_acl(acl, vnet_space, worst_case), [sdnacl.FULL])
+            self._evaluations[key] = sdnacl.clip(self._whole[whole], sdnacl.boundary_region(prefix))
         return self._evaluations[key]
 
     def crossing(self, readings: dict[str | None, sdnacl.Evaluation], subnet_ref: str | None, nic_ref: str | None,
@@ -517,9 +517,10 @@ class _Boundaries:
 
 def _boundary_finding(rule: Rule, view: FabricView, boundaries: _Boundaries, subnet: Subnet,
                       resource: dict[str, Any]) -> Finding:
-    refs = ([subnet.acl_ref] if subnet.acl_ref else []) + [r for _, ipc in subnet.nics if (r := _nic_acl(ipc))]
+    nic_acls = [(nic["name"], _nic_acl(ipc)) for nic, ipc in subnet.nics]
+    refs = ([subnet.acl_ref] if subnet.acl_ref else []) + [ref for _, ref in nic_acls if ref]
     evidence: dict[str, Any] = {"properties.addressPrefix": subnet.prefix, "subnet ACL": subnet.acl_ref,
-                                "NICs by ACL": dict(Counter(_nic_acl(ipc) or "none" for _, ipc in subnet.nics))}
+                                "NICs by ACL": dict(Counter(ref or "none" for _, ref in nic_acls))}
     nic_gap = view.gap(NIC)
     if nic_gap is not None and not subnet.acl_ref:
         return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no ACL and its NICs' ACLs "
@@ -545,25 +546,28 @@ def _boundary_finding(rule: Rule, view: FabricView, boundaries: _Boundaries, sub
             why = f"accessControlLists could not be read ({gap.reason})" if gap else f"ACL {ref} is not in the inventory"
             return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {why}", evidence)
         acls[ref] = acl
-    readings: Readings = {True: {}, False: {}}
+    def reading(worst_case: bool) -> dict[str | None, sdnacl.Evaluation]:
+        evaluations: dict[str | None, sdnacl.Evaluation] = {
+            ref: boundaries.evaluation(acl, vnet_space, prefix, worst_case) for ref, acl in acls.items()}
+        evaluations[None] = sdnacl.default_evaluation(region)
+        return evaluations
+
+    prefix = subnet.prefix
     try:
-        for worst_case in (False, True):
-            readings[worst_case] = {ref: boundaries.evaluation(acl, vnet_space, subnet.prefix, worst_case)
-                                    for ref, acl in acls.items()}
-            readings[worst_case][None] = sdnacl.default_evaluation(region)
-            if not any(ev.notes for ev in readings[False].values()):
-                break  # every field is clear: both readings are the same
+        strict = reading(False)
     except sdnacl.Ambiguous as exc:
         return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {exc}", evidence)
-    crossing = _leaks(boundaries, subnet, readings[False], worst_case=False)
+    crossing = _leaks(boundaries, subnet, nic_acls, strict, worst_case=False)
     certain = [leak for leak in crossing if not leak.unmatched]
     evidence["rules opening the boundary"] = _evidence(certain, subnet.prefix) or None
     if certain:
         return finding_for(rule, resource, Status.FAIL,
                            f"Traffic can cross the encrypted subnet's boundary ({subnet.prefix}) and is sent "
                            "unencrypted: " + _described(certain, subnet.prefix), evidence)
-    notes = [n for ev in readings[False].values() for n in ev.notes]
-    possible = [leak for leak in _leaks(boundaries, subnet, readings[True], worst_case=True)
+    notes = [n for ev in strict.values() for n in ev.notes]
+    # Only when some field is unclear can the permissive reading differ (the same rule order, so no
+    # Ambiguous here that the strict reading did not raise).
+    possible = [leak for leak in _leaks(boundaries, subnet, nic_acls, reading(True), worst_case=True)
                 if not leak.unmatched] if notes else []
     if possible:
         evidence["rules possibly opening the boundary"] = _evidence(possible, subnet.prefix)
@@ -611,15 +615,15 @@ def _evidence(leaks: list[sdnacl.Leak], prefix: str) -> list[dict[str, Any]]:
     return shown + ([{"more crossings not shown": more}] if more > 0 else [])
 
 
-def _leaks(boundaries: _Boundaries, subnet: Subnet, readings: dict[str | None, sdnacl.Evaluation],
-           worst_case: bool) -> list[sdnacl.Leak]:
+def _leaks(boundaries: _Boundaries, subnet: Subnet, nic_acls: list[tuple[str, str | None]],
+           readings: dict[str | None, sdnacl.Evaluation], worst_case: bool) -> list[sdnacl.Leak]:
     """Boundary-crossing traffic every applicable ACL allows, grouped by direction and deciding
     rules; NICs sharing an ACL are computed once."""
     prefix = subnet.prefix or ""
     # Without NICs yet, the subnet ACL alone decides.
-    by_acl: dict[str | None, list[str]] = {None: []} if not subnet.nics else {}
-    for nic, ipc in subnet.nics:
-        by_acl.setdefault(_nic_acl(ipc), []).append(nic["name"])
+    by_acl: dict[str | None, list[str]] = {None: []} if not nic_acls else {}
+    for nic_name, nic_ref in nic_acls:
+        by_acl.setdefault(nic_ref, []).append(nic_name)
     grouped: dict[tuple[Any, ...], sdnacl.Leak] = {}
     named: set[tuple[Any, ...]] = set()  # (leak key, NIC ACL) whose NICs the leak already names
     for direction in sdnacl.DIRECTIONS:

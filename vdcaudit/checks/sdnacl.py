@@ -538,6 +538,13 @@ def evaluate(acl: ReadAcl, region: list[Box]) -> Evaluation:
     return Evaluation(allowed, acl.notes)
 
 
+def clip(evaluation: Evaluation, region: list[Box]) -> Evaluation:
+    """An evaluation over all traffic cut to one subnet's boundary."""
+    return Evaluation({direction: [(hit, info) for box, info in allowed for part in region
+                                   if (hit := intersect(box, part)) is not None]
+                       for direction, allowed in evaluation.allowed.items()}, evaluation.notes)
+
+
 def default_evaluation(region: list[Box]) -> Evaluation:
     """Where neither the subnet nor the NIC has an ACL: the documented default rules."""
     return Evaluation({"inbound": [], "outbound": [(box, {**DEFAULT_RULES, "direction": "Outbound"})
