@@ -501,17 +501,22 @@ class _Boundaries:
             self._evaluations[key] = sdnacl.clip(self._whole[whole], sdnacl.boundary_region(prefix))
         return self._evaluations[key]
 
-    def crossing(self, readings: dict[str | None, sdnacl.Evaluation], subnet_ref: str | None, nic_ref: str | None,
-                 prefix: str, direction: str, key: tuple[Any, ...]) -> Crossing:
-        """What the subnet's ACL and one NIC ACL (None: that NIC has none) both let cross."""
-        pair = key + (subnet_ref, nic_ref, prefix, direction)
+    def default(self, prefix: str) -> sdnacl.Evaluation:
+        """The documented default rules (no ACL on subnet or NIC), cut to this boundary."""
+        key = ("(default)", prefix)
+        if key not in self._evaluations:
+            self._evaluations[key] = sdnacl.default_evaluation(sdnacl.boundary_region(prefix))
+        return self._evaluations[key]
+
+    def crossing(self, subnet_acl: sdnacl.Evaluation | None, nic_acl: sdnacl.Evaluation | None,
+                 direction: str) -> Crossing:
+        """What the subnet's ACL and one NIC's ACL (None: absent, the other decides) both let cross.
+        Keyed by the evaluations themselves (each is cached above for one ACL, reading and
+        boundary, and lives as long as this object), so a pair is intersected once."""
+        pair = (id(subnet_acl), id(nic_acl), direction)
         if pair not in self._pairs:
-            acls: list[list[tuple[sdnacl.Box, dict[str, Any]]] | None]
-            if subnet_ref is None and nic_ref is None:
-                acls = [readings[None].allowed[direction]]
-            else:
-                acls = [readings[ref].allowed[direction] if ref else None for ref in (subnet_ref, nic_ref)]
-            self._pairs[pair] = sdnacl.boundary_leaks(acls, direction)
+            self._pairs[pair] = sdnacl.boundary_leaks(
+                [None if ev is None else ev.allowed[direction] for ev in (subnet_acl, nic_acl)], direction)
         return self._pairs[pair]
 
 
@@ -532,8 +537,9 @@ def _boundary_finding(rule: Rule, view: FabricView, boundaries: _Boundaries, sub
                            "leaves it unencrypted", evidence)
     if not subnet.prefix:
         return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no addressPrefix", evidence)
+    prefix = subnet.prefix
     try:
-        region = sdnacl.boundary_region(subnet.prefix)
+        sdnacl.boundary_region(prefix)
     except ValueError:
         return finding_for(rule, resource, Status.UNKNOWN,
                            f"cannot assess: addressPrefix {subnet.prefix!r} is not an address prefix", evidence)
@@ -546,18 +552,18 @@ def _boundary_finding(rule: Rule, view: FabricView, boundaries: _Boundaries, sub
             why = f"accessControlLists could not be read ({gap.reason})" if gap else f"ACL {ref} is not in the inventory"
             return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {why}", evidence)
         acls[ref] = acl
+
     def reading(worst_case: bool) -> dict[str | None, sdnacl.Evaluation]:
         evaluations: dict[str | None, sdnacl.Evaluation] = {
             ref: boundaries.evaluation(acl, vnet_space, prefix, worst_case) for ref, acl in acls.items()}
-        evaluations[None] = sdnacl.default_evaluation(region)
+        evaluations[None] = boundaries.default(prefix)
         return evaluations
 
-    prefix = subnet.prefix
     try:
         strict = reading(False)
     except sdnacl.Ambiguous as exc:
         return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {exc}", evidence)
-    crossing = _leaks(boundaries, subnet, nic_acls, strict, worst_case=False)
+    crossing = _leaks(boundaries, subnet, nic_acls, strict)
     certain = [leak for leak in crossing if not leak.unmatched]
     evidence["rules opening the boundary"] = _evidence(certain, subnet.prefix) or None
     if certain:
@@ -567,7 +573,7 @@ def _boundary_finding(rule: Rule, view: FabricView, boundaries: _Boundaries, sub
     notes = [n for ev in strict.values() for n in ev.notes]
     # Only when some field is unclear can the permissive reading differ (the same rule order, so no
     # Ambiguous here that the strict reading did not raise).
-    possible = [leak for leak in _leaks(boundaries, subnet, nic_acls, reading(True), worst_case=True)
+    possible = [leak for leak in _leaks(boundaries, subnet, nic_acls, reading(True))
                 if not leak.unmatched] if notes else []
     if possible:
         evidence["rules possibly opening the boundary"] = _evidence(possible, subnet.prefix)
@@ -616,7 +622,7 @@ def _evidence(leaks: list[sdnacl.Leak], prefix: str) -> list[dict[str, Any]]:
 
 
 def _leaks(boundaries: _Boundaries, subnet: Subnet, nic_acls: list[tuple[str, str | None]],
-           readings: dict[str | None, sdnacl.Evaluation], worst_case: bool) -> list[sdnacl.Leak]:
+           readings: dict[str | None, sdnacl.Evaluation]) -> list[sdnacl.Leak]:
     """Boundary-crossing traffic every applicable ACL allows, grouped by direction and deciding
     rules; NICs sharing an ACL are computed once."""
     prefix = subnet.prefix or ""
@@ -628,7 +634,11 @@ def _leaks(boundaries: _Boundaries, subnet: Subnet, nic_acls: list[tuple[str, st
     named: set[tuple[Any, ...]] = set()  # (leak key, NIC ACL) whose NICs the leak already names
     for direction in sdnacl.DIRECTIONS:
         for nic_ref, nic_names in by_acl.items():
-            crossing = boundaries.crossing(readings, subnet.acl_ref, nic_ref, prefix, direction, (worst_case,))
+            if subnet.acl_ref is None and nic_ref is None:  # neither: the default rules
+                crossing = boundaries.crossing(readings[None], None, direction)
+            else:
+                crossing = boundaries.crossing(readings[subnet.acl_ref] if subnet.acl_ref else None,
+                                               readings[nic_ref] if nic_ref else None, direction)
             for box, rules in crossing:
                 key = (direction,) + tuple((r["acl"], r["rule"]) for r in rules)
                 leak = grouped.get(key)
