@@ -117,6 +117,7 @@ class FabricView:
         for subnet in self.subnets:
             self._by_vnet.setdefault(id(subnet.vnet), []).append(subnet)
         self._encrypted_hosts: tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]] | None = None
+        self._credentials: dict[int, CredentialState] = {}  # id(virtual network) -> its credential's state
         self._hosts: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self.of_type(HOST_CERT_TYPE):
             self._hosts.setdefault((fabric_of(record), record["name"].lower()), record)
@@ -165,6 +166,14 @@ class FabricView:
 
     # -- credentials ---------------------------------------------------------------------------
     def credential_state(self, vnet: dict[str, Any]) -> CredentialState:
+        """What the virtual network's credential leads to; worked out once per network (every host
+        check asks for each subnet it runs). Malformed data raises TypeError each time."""
+        state = self._credentials.get(id(vnet))
+        if state is None:
+            state = self._credentials[id(vnet)] = self._credential_state(vnet)
+        return state
+
+    def _credential_state(self, vnet: dict[str, Any]) -> CredentialState:
         ref = ref_of(props(vnet).get("encryptionCredential"))
         if ref is None:
             return CredentialState(None, None, "the virtual network has no encryptionCredential")
