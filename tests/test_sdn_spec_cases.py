@@ -102,13 +102,16 @@ def scan(tmp_path: Path, folder: Path) -> tuple[int, dict[str, dict[str, Any]]]:
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_rule_without_type_is_unknown_naming_it(tmp_path: Path, shape: str) -> None:
-    # [MS-NCNBI] 3.1.5.1.2 aclRules: `type` (Inbound or Outbound) is Required. Without it the rule
-    # below lets the subnet reach 0.0.0.0/0 if it is Outbound, and only the subnet in if Inbound.
-    rules = within("10.10.1.0/24") + [rule("Untyped", None, "Allow", "150", "10.10.1.0/24", "0.0.0.0/0")] + deny_rest()
+@pytest.mark.parametrize("kind, named", [(None, "type None is"), ("Sideways", "type 'Sideways' is")])
+def test_a_rule_without_a_readable_type_is_unknown_naming_it(tmp_path: Path, shape: str, kind: str | None,
+                                                             named: str) -> None:
+    # [MS-NCNBI] 3.1.5.1.2 aclRules: `type` (Inbound or Outbound) is Required. Without a readable
+    # one, the rule below lets the subnet reach 0.0.0.0/0 if it is Outbound, and only the subnet in
+    # if Inbound: read both ways, neither PASS nor FAIL follows.
+    rules = within("10.10.1.0/24") + [rule("Untyped", kind, "Allow", "150", "10.10.1.0/24", "0.0.0.0/0")] + deny_rest()
     code, found = scan(tmp_path, snapshot(tmp_path / "snap", shape, "10.10.1.0/24", rules, "10.10.0.0/16"))
     assert found["VDC-SDN-014"]["status"] == "UNKNOWN" and code == 0
-    assert "acl1/Untyped: type None is neither Inbound nor Outbound" in found["VDC-SDN-014"]["message"]
+    assert f"acl1/Untyped: {named} neither Inbound nor Outbound" in found["VDC-SDN-014"]["message"]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -123,33 +126,18 @@ def test_a_rule_without_protocol_or_prefix_is_unknown_naming_it(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_rule_with_an_unreadable_type_value_is_unknown(tmp_path: Path, shape: str) -> None:
-    # 'Sideways' is neither Inbound nor Outbound: read as allowing both ways the rule opens the
-    # boundary, read as neither it does not, so the verdict cannot be PASS or FAIL.
-    rules = within("10.10.1.0/24") + [rule("Untyped", "Sideways", "Allow", "150", "*", "*")] + deny_rest()
-    code, found = scan(tmp_path, snapshot(tmp_path / "snap", shape, "10.10.1.0/24", rules))
-    assert found["VDC-SDN-014"]["status"] == "UNKNOWN" and code == 0
-    assert "acl1/Untyped: type 'Sideways' is neither Inbound nor Outbound" in found["VDC-SDN-014"]["message"]
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("prefix, other_family", [("10.10.1.0/24", "::/0"), ("fd00:10:1::/64", "0.0.0.0/0")])
-def test_a_remote_prefix_of_the_other_family_cannot_cross(tmp_path: Path, shape: str, prefix: str,
-                                                          other_family: str) -> None:
+@pytest.mark.parametrize("prefix, remote, expected, code", [
+    ("10.10.1.0/24", "::/0", "PASS", 0), ("fd00:10:1::/64", "0.0.0.0/0", "PASS", 0),
+    ("fd00:10:1::/64", "::/0", "FAIL", 1), ("10.10.1.0/24", "0.0.0.0/0", "FAIL", 1)])
+def test_only_a_remote_prefix_of_the_subnets_family_can_cross(tmp_path: Path, shape: str, prefix: str, remote: str,
+                                                              expected: str, code: int) -> None:
     # [MS-NCNBI] 3.1.5.18.2 subnets: one addressPrefix; an IPv4 packet never comes from an IPv6
-    # address. Allowing the other family's whole space in and out opens nothing.
-    rules = within(prefix) + [rule("OtherFamilyIn", "Inbound", "Allow", "150", other_family, "*"),
-                              rule("OtherFamilyOut", "Outbound", "Allow", "151", "*", other_family)] + deny_rest()
-    code, found = scan(tmp_path, snapshot(tmp_path / "snap", shape, prefix, rules))
-    assert found["VDC-SDN-014"]["status"] == "PASS" and code == 0, found["VDC-SDN-014"]["message"]
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-def test_the_same_family_still_fails(tmp_path: Path, shape: str) -> None:
-    rules = within("fd00:10:1::/64") + [rule("AnyV6In", "Inbound", "Allow", "150", "::/0", "*")] + deny_rest()
-    code, found = scan(tmp_path, snapshot(tmp_path / "snap", shape, "fd00:10:1::/64", rules))
-    assert found["VDC-SDN-014"]["status"] == "FAIL" and code == 1
-    assert "acl1/AnyV6In (priority 150) allows inbound" in found["VDC-SDN-014"]["message"]
+    # address. Allowing the other family's whole space in and out opens nothing; the own family's does.
+    rules = within(prefix) + [rule("RemoteIn", "Inbound", "Allow", "150", remote, "*"),
+                              rule("RemoteOut", "Outbound", "Allow", "151", "*", remote)] + deny_rest()
+    exit_code, found = scan(tmp_path, snapshot(tmp_path / "snap", shape, prefix, rules))
+    assert found["VDC-SDN-014"]["status"] == expected and exit_code == code, found["VDC-SDN-014"]["message"]
+    assert ("acl1/RemoteIn (priority 150) allows inbound" in found["VDC-SDN-014"]["message"]) == (expected == "FAIL")
 
 
 @pytest.mark.parametrize("shape", SHAPES)
