@@ -9,6 +9,7 @@ subnet. These checks follow that chain; missing data gives UNKNOWN, never PASS.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,6 +146,18 @@ def health(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[F
     return _each(rule, inventory, context, fabric_view(inventory).of_type(rule.resource_type), _health)
 
 
+# provisioningState and configurationState.status judged as Microsoft's own diagnostics judge them
+# (microsoft/SdnDiagnostics, src/modules/SdnDiag.Health.psm1: Test-SdnResourceProvisioningState fails
+# Failed and warns on Updating; Test-SdnResourceConfigurationState, formerly
+# Test-ResourceConfigurationState, skips configurationState unless provisioningState is Succeeded,
+# fails Failure, warns on Warning, InProgress and Uninitialized, except Uninitialized on a resource
+# whose state is Redundant, which it passes). Values neither names (none in [MS-NCNBI]) are UNKNOWN
+# here: that tool lets them pass silently, an audit cannot.
+PROVISIONING = {"succeeded": Status.PASS, "failed": Status.FAIL, "updating": Status.WARN, "deleting": Status.WARN}
+CONFIGURATION = {"success": Status.PASS, "failure": Status.FAIL, "warning": Status.WARN,
+                 "inprogress": Status.WARN, "uninitialized": Status.WARN}
+
+
 def _health(rule: Rule, resource: dict[str, Any], inventory: Inventory, context: ScanContext) -> Finding:
     """provisioningState Succeeded and configurationState.status Success: otherwise the controller
     has not (fully) pushed the configuration to the hosts, whatever the resource says."""
@@ -160,19 +173,33 @@ def _health(rule: Rule, resource: dict[str, Any], inventory: Inventory, context:
     if provisioning is None:
         return finding_for(rule, resource, Status.UNKNOWN,
                            "cannot assess: properties.provisioningState absent from the resource data", evidence)
-    problems = []
-    if str(provisioning).lower() != "succeeded":
-        problems.append(f"provisioningState is {provisioning}")
-    if status_text is not None and str(status_text).lower() not in ("success", "warning"):
-        problems.append(f"configurationState is {status_text}")
     info = "; ".join(f"{d.get('code') or d.get('source') or 'detail'}: {d.get('message')}" for d in details)
-    if problems:
-        return finding_for(rule, resource, Status.FAIL, ", ".join(problems) + (f" ({info})" if info else ""), evidence)
-    if status_text is not None and str(status_text).lower() == "warning":
-        return finding_for(rule, resource, Status.WARN, "configurationState is Warning"
-                           + (f" ({info})" if info else ""), evidence)
-    return finding_for(rule, resource, Status.PASS, "Provisioned and configured"
-                       + ("" if status_text else " (no configurationState reported)"), evidence)
+    suffix = f" ({info})" if info else ""
+    provisioned = PROVISIONING.get(str(provisioning).strip().lower())
+    if provisioned is None:
+        return finding_for(rule, resource, Status.UNKNOWN,
+                           f"cannot assess: provisioningState {provisioning!r} is not a value Microsoft documents "
+                           "(Succeeded, Updating, Deleting, Failed)", evidence)
+    if provisioned is not Status.PASS:
+        # Microsoft's diagnostics do not read configurationState until provisioning has succeeded.
+        return finding_for(rule, resource, provisioned, f"provisioningState is {provisioning}" + suffix, evidence)
+    if status_text is None:
+        return finding_for(rule, resource, Status.PASS, "Provisioned (no configurationState reported)", evidence)
+    key = str(status_text).strip().lower()
+    if key == "uninitialized" and str(p.get("state") or "").strip().lower() == "redundant":
+        return finding_for(rule, resource, Status.PASS,
+                           "Provisioned; configurationState Uninitialized on a Redundant resource, as expected",
+                           evidence)
+    configured = CONFIGURATION.get(key)
+    if configured is None:
+        return finding_for(rule, resource, Status.UNKNOWN,
+                           f"cannot assess: configurationState {status_text!r} is not a value Microsoft's diagnostics "
+                           "judge (Success, Failure, Warning, InProgress, Uninitialized)", evidence)
+    if configured is Status.PASS:
+        return finding_for(rule, resource, Status.PASS, "Provisioned and configured", evidence)
+    why = {"uninitialized": ": the controller has not yet pushed the configuration to the hosts",
+           "inprogress": ": the controller is still pushing the configuration"}.get(key, "")
+    return finding_for(rule, resource, configured, f"configurationState is {status_text}{why}" + suffix, evidence)
 
 
 # -- host certificates --------------------------------------------------------------------------
@@ -430,11 +457,14 @@ def _nic_acl(ipconfig: dict[str, Any]) -> str | None:
 @register("sdn_encrypted_subnet_boundary")
 def encrypted_subnet_boundary(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
     """A leak is traffic to or from an address outside the subnet that every applicable ACL (the
-    subnet's and the NIC's) allows: the ACLs' allowed traffic is intersected exactly (see sdnacl)."""
+    subnet's and the NIC's) allows: the ACLs' allowed traffic is intersected exactly (see sdnacl).
+    Each ACL is evaluated once per subnet boundary, and each distinct (subnet ACL, NIC ACL) pair
+    once, whatever the number of NICs sharing it."""
     view = fabric_view(inventory)
     yield from _gap_findings(rule, view, VNET, NIC)
+    boundaries = _Boundaries(view)
     yield from _each_subnet(rule, inventory, context, lambda subnet, resource: _boundary_finding(
-        rule, view, subnet, resource))
+        rule, view, boundaries, subnet, resource))
 
 
 def _each_subnet(rule: Rule, inventory: Inventory, context: ScanContext,
@@ -447,78 +477,180 @@ def _each_subnet(rule: Rule, inventory: Inventory, context: ScanContext,
                      lambda rule, resource, inventory, context: judge(subnets[resource["id"].lower()], resource))
 
 
-def _boundary_finding(rule: Rule, view: FabricView, subnet: Subnet, resource: dict[str, Any]) -> Finding:
-    refs = ([subnet.acl_ref] if subnet.acl_ref else []) + [r for _, ipc in subnet.nics if (r := _nic_acl(ipc))]
+Crossing = list[tuple[sdnacl.Box, list[dict[str, Any]]]]
+
+
+class _Boundaries:
+    """ACL evaluations and (subnet ACL, NIC ACL) intersections of one scan, computed once each:
+    subnets of one prefix share them (an ACL is usually applied to many NICs)."""
+
+    def __init__(self, view: FabricView) -> None:
+        self.view = view
+        self._whole: dict[tuple[Any, ...], sdnacl.Evaluation] = {}
+        self._evaluations: dict[tuple[Any, ...], sdnacl.Evaluation] = {}
+        self._pairs: dict[tuple[Any, ...], Crossing] = {}
+
+    def evaluation(self, acl: dict[str, Any], vnet_space: list[sdnacl.Interval] | None, prefix: str,
+                   worst_case: bool) -> sdnacl.Evaluation:
+        """The ACL evaluated once over all traffic, then cut to this subnet's boundary."""
+        whole = (acl["id"].lower(), tuple(vnet_space) if vnet_space is not None else None, worst_case)
+        key = whole + (prefix,)
+        if key not in self._evaluations:
+            if whole not in self._whole:
+                self._whole[whole] = sdnacl.evaluate(sdnacl.read_acl(acl, vnet_space, worst_case), [sdnacl.FULL])
+            self._evaluations[key] = sdnacl.clip(self._whole[whole], sdnacl.boundary_region(prefix))
+        return self._evaluations[key]
+
+    def default(self, prefix: str) -> sdnacl.Evaluation:
+        """The documented default rules (no ACL on subnet or NIC), cut to this boundary."""
+        key = ("(default)", prefix)
+        if key not in self._evaluations:
+            self._evaluations[key] = sdnacl.default_evaluation(sdnacl.boundary_region(prefix))
+        return self._evaluations[key]
+
+    def crossing(self, subnet_acl: sdnacl.Evaluation | None, nic_acl: sdnacl.Evaluation | None,
+                 direction: str) -> Crossing:
+        """What the subnet's ACL and one NIC's ACL (None: absent, the other decides) both let cross.
+        Keyed by the evaluations themselves (each is cached above for one ACL, reading and
+        boundary, and lives as long as this object), so a pair is intersected once."""
+        pair = (id(subnet_acl), id(nic_acl), direction)
+        if pair not in self._pairs:
+            self._pairs[pair] = sdnacl.boundary_leaks(
+                [None if ev is None else ev.allowed[direction] for ev in (subnet_acl, nic_acl)], direction)
+        return self._pairs[pair]
+
+
+def _boundary_finding(rule: Rule, view: FabricView, boundaries: _Boundaries, subnet: Subnet,
+                      resource: dict[str, Any]) -> Finding:
+    nic_acls = [(nic["name"], _nic_acl(ipc)) for nic, ipc in subnet.nics]
+    refs = ([subnet.acl_ref] if subnet.acl_ref else []) + [ref for _, ref in nic_acls if ref]
     evidence: dict[str, Any] = {"properties.addressPrefix": subnet.prefix, "subnet ACL": subnet.acl_ref,
-                                "NIC ACLs": {nic["name"]: _nic_acl(ipc) for nic, ipc in subnet.nics}}
+                                "NICs by ACL": dict(Counter(ref or "none" for _, ref in nic_acls))}
     nic_gap = view.gap(NIC)
     if nic_gap is not None and not subnet.acl_ref:
         return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no ACL and its NICs' ACLs "
                            f"could not be read ({nic_gap.reason})", evidence)
     if not refs:
         return finding_for(rule, resource, Status.FAIL,
-                           "No ACL on the subnet or its NICs: traffic to and from any address is allowed and leaves "
-                           "the subnet unencrypted", evidence)
+                           "No ACL on the subnet or its NICs, so the controller's default rules apply: they allow "
+                           "all outbound traffic (and block inbound), so traffic to any address outside the subnet "
+                           "leaves it unencrypted", evidence)
     if not subnet.prefix:
         return finding_for(rule, resource, Status.UNKNOWN, "cannot assess: the subnet has no addressPrefix", evidence)
+    prefix = subnet.prefix
     try:
-        sdnacl.network_interval(ipaddress.ip_network(subnet.prefix, strict=False))
+        sdnacl.boundary_region(prefix)
     except ValueError:
         return finding_for(rule, resource, Status.UNKNOWN,
                            f"cannot assess: addressPrefix {subnet.prefix!r} is not an address prefix", evidence)
     vnet_space = sdnacl.vnet_intervals(dig(subnet.vnet, "properties.addressSpace.addressPrefixes"))
-    evaluations: dict[bool, dict[str, sdnacl.Evaluation]] = {True: {}, False: {}}
+    acls: dict[str, dict[str, Any]] = {}
     for ref in dict.fromkeys(refs):
         acl = view.resolve(subnet.vnet, ref)
         if acl is None:
             gap = view.gap(ACL)
             why = f"accessControlLists could not be read ({gap.reason})" if gap else f"ACL {ref} is not in the inventory"
             return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {why}", evidence)
-        try:
-            for worst_case in (True, False):
-                evaluations[worst_case][ref] = sdnacl.evaluate(acl, vnet_space, worst_case)
-        except sdnacl.Ambiguous as exc:
-            return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {exc}", evidence)
-    certain = _leaks(subnet, evaluations[False])  # unclear fields read as allowing as little as possible
-    possible = _leaks(subnet, evaluations[True]) if not certain else certain
-    unguarded = [nic["name"] for nic, ipc in subnet.nics if not subnet.acl_ref and not _nic_acl(ipc)]
-    evidence["rules opening the boundary"] = [leak.as_dict(subnet.prefix) for leak in certain] or None
-    if certain or unguarded:
-        reasons = [leak.describe(subnet.prefix) for leak in certain] + [
-            f"NIC {name} has no ACL and the subnet none: all traffic allowed" for name in unguarded]
+        acls[ref] = acl
+
+    def reading(worst_case: bool) -> dict[str | None, sdnacl.Evaluation]:
+        evaluations: dict[str | None, sdnacl.Evaluation] = {
+            ref: boundaries.evaluation(acl, vnet_space, prefix, worst_case) for ref, acl in acls.items()}
+        evaluations[None] = boundaries.default(prefix)
+        return evaluations
+
+    try:
+        strict = reading(False)
+    except sdnacl.Ambiguous as exc:
+        return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {exc}", evidence)
+    crossing = _leaks(boundaries, subnet, nic_acls, strict)
+    certain = [leak for leak in crossing if not leak.unmatched]
+    evidence["rules opening the boundary"] = _evidence(certain, subnet.prefix) or None
+    if certain:
         return finding_for(rule, resource, Status.FAIL,
                            f"Traffic can cross the encrypted subnet's boundary ({subnet.prefix}) and is sent "
-                           "unencrypted: " + "; ".join(reasons), evidence)
-    notes = [n for ev in evaluations[True].values() for n in ev.notes]
+                           "unencrypted: " + _described(certain, subnet.prefix), evidence)
+    notes = [n for ev in strict.values() for n in ev.notes]
+    # Only when some field is unclear can the permissive reading differ (the same rule order, so no
+    # Ambiguous here that the strict reading did not raise).
+    possible = [leak for leak in _leaks(boundaries, subnet, nic_acls, reading(True))
+                if not leak.unmatched] if notes else []
     if possible:
-        evidence["rules possibly opening the boundary"] = [leak.as_dict(subnet.prefix) for leak in possible]
+        evidence["rules possibly opening the boundary"] = _evidence(possible, subnet.prefix)
         return finding_for(rule, resource, Status.UNKNOWN,
                            "cannot assess: whether traffic crosses the boundary depends on ACL fields vdcaudit cannot "
-                           "interpret (" + "; ".join(notes) + ")", evidence)
+                           "interpret (" + "; ".join(dict.fromkeys(notes)) + ")", evidence)
+    if crossing:
+        return _unmatched_finding(rule, resource, subnet.prefix, crossing, evidence)
     return finding_for(rule, resource, Status.PASS,
                        f"The ACLs allow traffic only within {subnet.prefix}", evidence)
 
 
-def _leaks(subnet: Subnet, evaluations: dict[str, sdnacl.Evaluation]) -> list[sdnacl.Leak]:
-    """Boundary-crossing traffic every applicable ACL allows, grouped by direction and deciding rules."""
-    subnet_acl = evaluations.get(subnet.acl_ref) if subnet.acl_ref else None
-    # Without NICs yet, the subnet ACL alone decides; a NIC with neither ACL is reported as unguarded.
-    paths: list[tuple[str | None, str | None]] = [(None, None)] if not subnet.nics else [
-        (nic["name"], _nic_acl(ipc)) for nic, ipc in subnet.nics if subnet.acl_ref or _nic_acl(ipc)]
+def _unmatched_finding(rule: Rule, resource: dict[str, Any], prefix: str, crossing: list[sdnacl.Leak],
+                       evidence: dict[str, Any]) -> Finding:
+    """Only traffic no ACL rule matches could cross: Microsoft documents no default for it, so the
+    verdict says so (UNKNOWN when an ACL has no rule at all for that direction, else WARN)."""
+    evidence["traffic no rule decides"] = _evidence(crossing, prefix)
+    empty = any(r.get("empty") for leak in crossing for r in leak.rules)
+    reasons = _described(crossing, prefix)
+    undocumented = ("Microsoft documents no default for traffic that no rule of an applied ACL matches "
+                    "([MS-NCNBI] accessControlLists; Learn, \"Use Access Control Lists (ACLs) to Manage Datacenter "
+                    "Network Traffic Flow\")")
+    if empty:
+        return finding_for(rule, resource, Status.UNKNOWN, f"cannot assess: {reasons}; {undocumented}", evidence)
+    return finding_for(rule, resource, Status.WARN,
+                       f"No rule lets traffic cross the boundary ({prefix}), but {reasons}, and {undocumented}: "
+                       "end the ACL with explicit Deny rules for all inbound and all outbound traffic", evidence)
+
+
+# A finding's message names the first crossings and its evidence a few more: findings are capped
+# in size anyway (vdcaudit.findings), so rendering hundreds of crossings would be wasted work.
+MESSAGE_CROSSINGS = 10
+EVIDENCE_CROSSINGS = 20
+
+
+def _described(leaks: list[sdnacl.Leak], prefix: str) -> str:
+    text = "; ".join(leak.describe(prefix) for leak in leaks[:MESSAGE_CROSSINGS])
+    more = len(leaks) - MESSAGE_CROSSINGS
+    return text + (f"; and {more} more (see the evidence)" if more > 0 else "")
+
+
+def _evidence(leaks: list[sdnacl.Leak], prefix: str) -> list[dict[str, Any]]:
+    shown = [leak.as_dict(prefix) for leak in leaks[:EVIDENCE_CROSSINGS]]
+    more = len(leaks) - EVIDENCE_CROSSINGS
+    return shown + ([{"more crossings not shown": more}] if more > 0 else [])
+
+
+def _leaks(boundaries: _Boundaries, subnet: Subnet, nic_acls: list[tuple[str, str | None]],
+           readings: dict[str | None, sdnacl.Evaluation]) -> list[sdnacl.Leak]:
+    """Boundary-crossing traffic every applicable ACL allows, grouped by direction and deciding
+    rules; NICs sharing an ACL are computed once."""
+    prefix = subnet.prefix or ""
+    # Without NICs yet, the subnet ACL alone decides.
+    by_acl: dict[str | None, list[str]] = {None: []} if not nic_acls else {}
+    for nic_name, nic_ref in nic_acls:
+        by_acl.setdefault(nic_ref, []).append(nic_name)
     grouped: dict[tuple[Any, ...], sdnacl.Leak] = {}
-    for direction in ("inbound", "outbound"):
-        for nic_name, nic_ref in paths:
-            nic_acl = evaluations[nic_ref] if nic_ref else None
-            acls = [None if ev is None else ev.allowed[direction] for ev in (subnet_acl, nic_acl)]
-            for box, rules in sdnacl.boundary_leaks(acls, subnet.prefix or "", direction):
+    named: set[tuple[Any, ...]] = set()  # (leak key, NIC ACL) whose NICs the leak already names
+    for direction in sdnacl.DIRECTIONS:
+        for nic_ref, nic_names in by_acl.items():
+            if subnet.acl_ref is None and nic_ref is None:  # neither: the default rules
+                crossing = boundaries.crossing(readings[None], None, direction)
+            else:
+                crossing = boundaries.crossing(readings[subnet.acl_ref] if subnet.acl_ref else None,
+                                               readings[nic_ref] if nic_ref else None, direction)
+            for box, rules in crossing:
                 key = (direction,) + tuple((r["acl"], r["rule"]) for r in rules)
-                leak = grouped.setdefault(key, sdnacl.Leak(direction=rules[0]["direction"], rules=rules))
+                leak = grouped.get(key)
+                if leak is None:
+                    leak = grouped[key] = sdnacl.Leak(direction=direction.capitalize(), rules=rules)
                 leak.remote.append(box[0])
                 leak.protocol.append(box[2])
                 leak.remote_ports.append(box[3])
                 leak.local_ports.append(box[4])
-                if nic_name and nic_ref and nic_name not in leak.nics:
-                    leak.nics.append(nic_name)
+                if nic_names and (nic_ref or not subnet.acl_ref) and (key, nic_ref) not in named:
+                    named.add((key, nic_ref))
+                    leak.nics.extend(nic_names)
     return list(grouped.values())
 
 

@@ -113,6 +113,11 @@ class FabricView:
                 attached = self._subnet_by_id.get(sdn_id(fabric_of(nic), target).lower()) if target else None
                 if attached is not None:
                     attached.nics.append((nic, ipconfig))
+        self._by_vnet: dict[int, list[Subnet]] = {}
+        for subnet in self.subnets:
+            self._by_vnet.setdefault(id(subnet.vnet), []).append(subnet)
+        self._encrypted_hosts: tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]] | None = None
+        self._credentials: dict[int, CredentialState] = {}  # id(virtual network) -> its credential's state
         self._hosts: dict[tuple[str, str], dict[str, Any]] = {}
         for record in self.of_type(HOST_CERT_TYPE):
             self._hosts.setdefault((fabric_of(record), record["name"].lower()), record)
@@ -154,13 +159,21 @@ class FabricView:
                      if c.source == SOURCE and c.resource_type and c.resource_type.lower() == resource_type.lower()), None)
 
     def subnets_of(self, vnet: dict[str, Any]) -> list[Subnet]:
-        return [s for s in self.subnets if s.vnet is vnet]
+        return self._by_vnet.get(id(vnet), [])
 
     def encrypted_subnets(self) -> list[Subnet]:
         return [s for s in self.subnets if s.encrypted]
 
     # -- credentials ---------------------------------------------------------------------------
     def credential_state(self, vnet: dict[str, Any]) -> CredentialState:
+        """What the virtual network's credential leads to; worked out once per network (every host
+        check asks for each subnet it runs). Malformed data raises TypeError each time."""
+        state = self._credentials.get(id(vnet))
+        if state is None:
+            state = self._credentials[id(vnet)] = self._credential_state(vnet)
+        return state
+
+    def _credential_state(self, vnet: dict[str, Any]) -> CredentialState:
         ref = ref_of(props(vnet).get("encryptionCredential"))
         if ref is None:
             return CredentialState(None, None, "the virtual network has no encryptionCredential")
@@ -208,7 +221,13 @@ class FabricView:
         return self.resolve(nic, ref_of(props(nic).get("server")))
 
     def encrypted_hosts(self) -> tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]]:
-        """Server id -> encrypted subnets it hosts NICs of; and NICs whose host is unknown (nic, subnet, why)."""
+        """Server id -> encrypted subnets it hosts NICs of; and NICs whose host is unknown (nic, subnet, why).
+        Built once per scan (the host checks and the report section all ask); callers only read it."""
+        if self._encrypted_hosts is None:
+            self._encrypted_hosts = self._find_encrypted_hosts()
+        return self._encrypted_hosts
+
+    def _find_encrypted_hosts(self) -> tuple[dict[str, list[Subnet]], list[tuple[dict[str, Any], Subnet, str]]]:
         hosting: dict[str, list[Subnet]] = {}
         orphans: list[tuple[dict[str, Any], Subnet, str]] = []
         for subnet in self.encrypted_subnets():
@@ -221,7 +240,7 @@ class FabricView:
                     orphans.append((nic, subnet, why))
                     continue
                 subnets = hosting.setdefault(server["id"].lower(), [])
-                if subnet not in subnets:
+                if not any(known is subnet for known in subnets):  # identity: == would compare whole subnets
                     subnets.append(subnet)
         return hosting, orphans
 

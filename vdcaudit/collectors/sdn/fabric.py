@@ -27,7 +27,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.armdata import ArmObject, wrap
+from vdcaudit.armdata import ArmObject
 from vdcaudit.atomic import FileSet, json_bytes
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
 from vdcaudit.errors import InputError
@@ -72,10 +72,10 @@ def sdn_id(fabric: str, resource_ref: str) -> str:
 def to_resource(collection: str, entry: Any, fabric: str, where: str) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise InputError(f"an entry of {collection} is not a JSON object", where)
-    try:
-        resource, _, _ = wrap(copy.deepcopy(redact(collection, entry)))  # names in any case, as the NC reads them
-    except ValueError as exc:
-        raise InputError(f"an entry of {collection}: {exc}", where) from None
+    # Names in any case, as the NC reads them. Only the top level is read and written here (a
+    # shallow copy, so the entry itself is left as the controller returned it): Inventory.add wraps
+    # the whole resource once and refuses what cannot be read.
+    resource = ArmObject(redact(collection, entry))
     resource_id = resource.get("resourceId")
     ref = resource.get("resourceRef") or (f"/{collection}/{resource_id}" if resource_id else None)
     if not isinstance(ref, str) or not ref:
