@@ -14,7 +14,7 @@ from vdcaudit.waivers import WaiverEntry, max_days, parse_waivers, waiver_items
 from vdcaudit.yamlfile import load_config_document
 
 # The baseline keeps keys apart from their users: a platform-managed key is held and used by the
-# same service, so by default every data service must use a customer-managed key (README,
+# same service, so by default every data service must use a customer-managed key (docs/configuration.md,
 # "Customer-managed keys"). HSM-backed keys are a stricter policy some organisations set.
 POLICY_DEFAULTS = {"cmk_required": True, "hsm_required": False}
 

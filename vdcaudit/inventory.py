@@ -1,6 +1,6 @@
 """The inventory: ARM-shaped resources from every source, indexed by type, children linked to parents.
 
-Conventions (see README "Inventory"):
+Conventions (docs/writing-rules.md, "Selectors, child data and Python checks"):
 - A resource is a dict in the ARM wire shape (`id`, `name`, `type`, `location`, `properties`, ...).
 - vdcaudit's own annotations live under the reserved top-level key `x_vdcaudit`:
   `source` (which collector produced it), `origin` (file/line for offline sources) and `children`

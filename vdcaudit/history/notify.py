@@ -3,7 +3,7 @@ new or regressed FAILs, waivers that ended, lost coverage, new coverage gaps.
 
 Formats (chosen by a prefix, else by the host):
 - generic JSON (`json+https://...`, the default): the documented `vdcaudit.history.notification/1`
-  document, see README "Notifications";
+  document, see docs/history.md, "Notifications";
 - Microsoft Teams (`teams+https://...`, or a Power Automate / Logic Apps Workflows URL): a message
   with one Adaptive Card attachment, the shape Teams Workflows "post to a channel when a webhook
   request is received" takes;

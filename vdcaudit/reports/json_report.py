@@ -5,7 +5,7 @@ artifact tables: a rule's metadata under `rules` (found by `rule_id`), a resourc
 subscription, resource group, source and location under `resources` (found by the finding's
 `resource`, an index into that list). A finding holds only what is its own: status, evidence,
 fingerprint, its message unless it is the rule's own for that status (`rules[].messages`), and its
-waiver when it has one. A 100,000-resource report shrinks by over a third (see README, "Benchmark").
+waiver when it has one. A 100,000-resource report shrinks by over a third (benchmarks/README.md).
 
 Written as a stream: the small parts (scan, summary, rules, ...) first, indented, then one resource
 per line, then one finding per line, so a 100,000-resource report is never held whole in memory and
