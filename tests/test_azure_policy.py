@@ -108,3 +108,11 @@ def test_sarif_and_html_rule_help_name_the_definitions(tmp_path: Path) -> None:
     assert "Azure Policy: Secure transfer to storage accounts should be enabled" in descriptor["help"]["text"]
     html = (tmp_path / "vdcaudit-report.html").read_text(encoding="utf-8")
     assert "Azure Policy: Secure transfer to storage accounts should be enabled" in html
+
+
+def test_the_readme_states_the_coverage_the_catalog_and_rules_give() -> None:
+    tally = counts(definitions(load_rules()))
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert (f"of the {tally['in scope']} built-in Azure Policy definitions on encryption and key management, "
+            f"{tally[COVERED]} are answered by rules, {tally[EXCLUDED]} are outside vdcaudit's model") in readme
+    assert f"and {tally[NOT_YET]} are not yet covered" in readme
