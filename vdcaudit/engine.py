@@ -160,7 +160,8 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None,
     """One JMESPath rule on one resource; None when the rule's `where` excludes the resource.
     `exempt`: the configured policy does not require the control (PASS, saying why). `context`
     gives the day the evidence describes, for the rule's platform floor (vdcaudit.floors)."""
-    assert rule.assertion is not None
+    if rule.assertion is None:
+        raise ValueError(f"rule {rule.id} has no assert expression to evaluate")
     context = context or ScanContext()
     if (blocked := malformed(rule, resource)) is not None:
         return blocked

@@ -112,7 +112,8 @@ def decide(floor: Floor, configured: Any, on: date, basis: str) -> Decision | No
     if on < floor.since:
         return None
     minimum = tls_version(floor.floor)
-    assert minimum is not None
+    if minimum is None:
+        raise ValueError(f"platform floor {floor.id} states no TLS version: {floor.floor!r}")
     version = tls_version(configured)
     when = f"evidence of {on.isoformat()} ({basis})"
     if configured is None or configured == "" or version == (0, 0):  # empty is not a value

@@ -391,7 +391,8 @@ def _credential_consistency(rule: Rule, view: FabricView, credential: dict[str, 
     no_inventory = []
     for server_id in sorted(server_ids):
         server = view.inventory.get(server_id)
-        assert server is not None
+        if server is None:  # server_ids were read from this inventory
+            raise KeyError(f"host {server_id} is not in the inventory")
         record = view.host_inventory(server)
         if record is None:
             no_inventory.append(server["name"])

@@ -159,11 +159,10 @@ class NcClient:
 
     def list(self, collection: str) -> list[Any]:
         """Every entry of a collection, following nextLink on the same controller only."""
-        url: str | None = f"{self.base}{API_ROOT}/{collection}"
+        url = f"{self.base}{API_ROOT}/{collection}"
         entries: list[Any] = []
         seen = {url}
         for _ in range(MAX_PAGES):
-            assert url is not None
             body = self._get(url)
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 raise NcReadError("unexpected response shape (no 'value' array)")
