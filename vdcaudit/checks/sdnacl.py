@@ -32,7 +32,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from vdcaudit.armdata import props
+from vdcaudit.armdata import objects, props
 
 V6_BASE = 1 << 32
 ADDRESS_MAX = V6_BASE + (1 << 128) - 1
@@ -279,9 +279,7 @@ def evaluate(acl: dict[str, Any], vnet_space: list[Interval] | None, worst_case:
     allows as much as it possibly could (else as little). Raises Ambiguous when the rule order
     itself is unknown."""
     acl_name = str(acl.get("name") or acl.get("resourceId"))
-    rules = props(acl).get("aclRules") or []
-    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
-        raise TypeError(f"{acl_name}: properties.aclRules is not an array of objects")
+    rules = objects(props(acl).get("aclRules") or [], f"{acl_name}: properties.aclRules")
     notes: list[str] = []
     allowed: dict[str, list[tuple[Box, dict[str, Any]]]] = {}
     for direction in ("inbound", "outbound"):
