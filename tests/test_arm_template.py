@@ -12,7 +12,7 @@ from vdcaudit.collectors.arm_expressions import (
 )
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.config import load_config
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from tests import evidence_day
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from vdcaudit.cli import cli
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext, Status
+from vdcaudit.model import Status
 from vdcaudit.rulepack import load_rules
 from vdcaudit.services import service_of
 

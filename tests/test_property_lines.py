@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from vdcaudit.collectors.arm_template import load_template
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.jsonpos import loads_with_lines, property_lines
-from vdcaudit.model import ScanContext
 from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan

@@ -23,8 +23,8 @@ from vdcaudit.bundle.writer import evidence_bundle
 from vdcaudit.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
+from vdcaudit.context import ScanContext
 from vdcaudit.emulator.command import emulator as emulator_command
-from vdcaudit.model import ScanContext
 from vdcaudit.output import check_targets
 from vdcaudit.provenance import report_facts, scan_inputs
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, debug_enabled

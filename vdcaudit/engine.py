@@ -11,9 +11,10 @@ from typing import Any
 
 from vdcaudit import floors, forking, ipsec, jmes
 from vdcaudit.armdata import ArmObject, path_keys
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import API_VERSION, META, UNREAD, Inventory
-from vdcaudit.model import CoverageRecord, Finding, ScanContext, Status
+from vdcaudit.model import CoverageRecord, Finding, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.summary import UNSCOPED
 from vdcaudit.unresolved import covering, note

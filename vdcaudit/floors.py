@@ -21,9 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from vdcaudit.context import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, OBSERVED
-from vdcaudit.model import ScanContext, Status
+from vdcaudit.model import Status
 from vdcaudit.yamlfile import load_yaml
 
 TABLE = Path(__file__).resolve().parent / "data" / "platform_floors.yaml"

@@ -9,7 +9,7 @@ from report_data import synthetic_result
 
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
 from vdcaudit.rulepack import load_rules

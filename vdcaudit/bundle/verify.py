@@ -98,8 +98,8 @@ def _label(status: str, waived: bool) -> str:
 def rejudge(bundle: OpenBundle) -> tuple[list[str], int]:
     """Judge the bundled inputs again; (one line per differing finding, findings compared)."""
     from vdcaudit.config import load_config
+    from vdcaudit.context import ScanContext
     from vdcaudit.gate import add_gate_inputs
-    from vdcaudit.model import ScanContext
     from vdcaudit.reports.common import rulepack_digest
     from vdcaudit.rulepack import load_rules
 

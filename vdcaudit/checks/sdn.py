@@ -19,7 +19,7 @@ from vdcaudit.checks import sdnacl
 from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates, fabric_view,
                                        ref_of)
 from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for, scope_finding
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status
