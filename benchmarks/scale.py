@@ -42,7 +42,7 @@ def phases(snapshot: Path, out: Path) -> dict[str, float]:
     from vdcaudit.config import load_config
     from vdcaudit.context import ScanContext
     from vdcaudit.inventory import Inventory
-    from vdcaudit.output import write_reports
+    from vdcaudit.commands.output import write_reports
     from vdcaudit.resources import data_path
     from vdcaudit.rulepack import load_rules
 

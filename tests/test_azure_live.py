@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.collectors.azure.clouds import StaticTokenCredential
 from vdcaudit.collectors.snapshot import load_snapshot

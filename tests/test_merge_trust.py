@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from shards import RULE, STORAGE, hand_written_shard as _shard
 from tests.findings_json import findings_in
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
 from vdcaudit.collectors.sdn.live import collect_live
 from vdcaudit.collectors.sdn.ncclient import TLS_REFUSED, NcSettings

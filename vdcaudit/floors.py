@@ -25,7 +25,7 @@ from vdcaudit.context import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, OBSERVED
 from vdcaudit.model import Status
-from vdcaudit.yamlfile import load_yaml
+from vdcaudit.io.yamlfile import load_yaml
 
 TABLE = Path(__file__).resolve().parent / "data" / "platform_floors.yaml"
 _FIELDS = ("id", "service", "applies_to", "setting", "floor", "since", "source", "says")

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from receiver import receiver
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from tests.findings_json import findings_in
 
 

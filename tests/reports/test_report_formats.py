@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from report_data import HOSTILE, synthetic_result
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.model import Status
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.csv_report import COLUMNS as CSV_COLUMNS

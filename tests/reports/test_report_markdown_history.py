@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.history.diff import CHANGE_LABELS
 from vdcaudit.reports.markdown_report import HISTORY_ROWS, MAX_CHARS, render_markdown_text
 from vdcaudit.reports.markdown_report import _history_lines

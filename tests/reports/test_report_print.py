@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 
 pytestmark = needs_chromium
 

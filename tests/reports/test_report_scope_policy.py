@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
 from vdcaudit.context import ScanContext

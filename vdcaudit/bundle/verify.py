@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from vdcaudit.atomic import file_digest
+from vdcaudit.io.atomic import file_digest
 from vdcaudit.bundle import signing
 from vdcaudit.bundle.layout import MANIFEST, MANIFEST_DIGEST
 from vdcaudit.bundle.reader import OpenBundle

@@ -23,8 +23,8 @@ import requests
 from vdcaudit.deadline import DeadlineAdapter, DeadlinePassed, within
 from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url, origin
 from vdcaudit.errors import InputError
-from vdcaudit.httpbody import BodyTooLarge, read_body
-from vdcaudit.jsonfile import TOO_DEEP, TooDeep, decode
+from vdcaudit.io.httpbody import BodyTooLarge, read_body
+from vdcaudit.io.jsonfile import TOO_DEEP, TooDeep, decode
 from vdcaudit.untrusted import safe_text
 
 API_ROOT = "/networking/v1"
