@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-from guards import hang_guard
-from raw_server import RawServer
+from tests.guards import hang_guard
+from tests.raw_server import RawServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from raw_server import RawServer
+from tests.raw_server import RawServer
 
 from vdcaudit.commands.cli import cli
 from vdcaudit.errors import debug_enabled

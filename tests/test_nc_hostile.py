@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from guards import hang_guard
-from raw_server import Handler, RawServer
+from tests.guards import hang_guard
+from tests.raw_server import Handler, RawServer
 
 from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.sdn import ncclient

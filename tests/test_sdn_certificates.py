@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from sdn_certs import make_cert, ps_entry, script_document, thumbprint
+from tests.sdn_certs import make_cert, ps_entry, script_document, thumbprint
 
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
 from vdcaudit.context import ScanContext

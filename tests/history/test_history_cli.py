@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from receiver import receiver
+from tests.history.receiver import receiver
 from vdcaudit.commands.cli import cli
 from tests.findings_json import findings_in
 

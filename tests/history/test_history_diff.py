@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from history_data import finding, scan
+from tests.history.history_data import finding, scan
 from vdcaudit.history.diff import classify, diff
 from vdcaudit.history.records import read_findings_file
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_data import synthetic_result
+from tests.reports.report_data import synthetic_result
 
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config

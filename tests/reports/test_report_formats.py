@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from report_data import HOSTILE, synthetic_result
+from tests.reports.report_data import HOSTILE, synthetic_result
 from vdcaudit.commands.cli import cli
 from vdcaudit.model import Status
 from vdcaudit.reports import RENDERERS
