@@ -16,7 +16,7 @@ import time
 
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory, strip_annotations
 from vdcaudit.resources import data_path
 from vdcaudit.rulepack import load_rules

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.history.records import FindingRecord, ScanRecord
 from vdcaudit.history.store import History
 from vdcaudit.model import fingerprint

@@ -40,9 +40,9 @@ def phases(snapshot: Path, out: Path) -> dict[str, float]:
     import vdcaudit.scan as scan_module
     from vdcaudit.collectors.snapshot import load_snapshot
     from vdcaudit.config import load_config
+    from vdcaudit.context import ScanContext
     from vdcaudit.inventory import Inventory
-    from vdcaudit.model import ScanContext
-    from vdcaudit.output import write_reports
+    from vdcaudit.commands.output import write_reports
     from vdcaudit.resources import data_path
     from vdcaudit.rulepack import load_rules
 

@@ -34,9 +34,9 @@ from vdcaudit.azure_policy import definitions  # noqa: E402
 from vdcaudit.collectors.arm_template import load_template  # noqa: E402
 from vdcaudit.collectors.azure import generic  # noqa: E402
 from vdcaudit.config import POLICY_DEFAULTS  # noqa: E402
+from vdcaudit.context import ScanContext  # noqa: E402
 from vdcaudit.engine import run  # noqa: E402
 from vdcaudit.inventory import Inventory  # noqa: E402
-from vdcaudit.model import ScanContext  # noqa: E402
 from vdcaudit.rulepack import Rule, load_rules, selectors  # noqa: E402
 from vdcaudit.services import display_name  # noqa: E402
 

@@ -12,7 +12,7 @@ from vdcaudit.collectors.arm_expressions import (
 )
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.config import load_config
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from tests import evidence_day
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
@@ -468,7 +468,7 @@ HOSTILE = {
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_templates_end_in_one_error_line(tmp_path: Path, name: str) -> None:
     from click.testing import CliRunner
-    from vdcaudit.cli import cli
+    from vdcaudit.commands.cli import cli
     document, expected = HOSTILE[name]
     path = _write(tmp_path, document)
     result = CliRunner().invoke(cli, ["scan", "--template", str(path), "--out", str(tmp_path / "out")])
@@ -506,7 +506,7 @@ def test_comments_are_read_and_lines_stay_right(tmp_path: Path) -> None:
 def test_a_file_that_is_not_json_is_called_not_json_before_its_comments_are_read(tmp_path, text, found) -> None:
     from click.testing import CliRunner
 
-    from vdcaudit.cli import cli
+    from vdcaudit.commands.cli import cli
 
     path = tmp_path / "README.md"
     path.write_text(text, encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from vdcaudit.armdata import ArmObject, as_bool, dig, props, wrap_resource
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.engine import run
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Status

@@ -11,8 +11,8 @@ import pytest
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.collectors.terraform import load_plan
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan
 

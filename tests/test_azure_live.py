@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.collectors.azure.clouds import StaticTokenCredential
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.emulator.arm import ArmEmulator
 from vdcaudit.emulator.httpserver import Fault
-from vdcaudit.model import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Status

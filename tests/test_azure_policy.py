@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from vdcaudit.azure_policy import COVERED, EXCLUDED, NOT_YET, SCREENED, counts, definitions
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.errors import InputError
 from vdcaudit.policy_docs import render
 from vdcaudit.rulepack import load_rule_file, load_rules

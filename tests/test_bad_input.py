@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
-from guards import hang_guard
-from sdn_certs import make_cert
+from tests.guards import hang_guard
+from tests.sdn_certs import make_cert
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors import azure as azure_source
 from tests.findings_json import findings_in
 

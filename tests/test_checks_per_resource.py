@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from tests.test_rule_cases import CASE_FILES, RULES, _complete, _config
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext, Status
+from vdcaudit.model import Status
 
 # One rule per check family (the module in vdcaudit/checks that judges it), plus every SDN check
 # whose resources are found through the fabric view rather than the rule's type.

@@ -12,7 +12,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 BROWSER_TEST = """
-from chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
+from tests.chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
 
 pytestmark = needs_chromium
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from vdcaudit import __version__
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from tests.findings_json import findings_in
 
 FINDING_FIELDS = {"rule_id", "resource_id", "resource_type", "status", "message", "evidence", "fingerprint"}
@@ -157,7 +157,7 @@ def test_internal_error_is_one_line_and_exit_3(tmp_path: Path, monkeypatch: pyte
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("vdcaudit.cli.load_rules", broken)
+    monkeypatch.setattr("vdcaudit.commands.cli.load_rules", broken)
     monkeypatch.delenv("VDCAUDIT_DEBUG", raising=False)
     result = CliRunner().invoke(cli, ["scan", "--demo", "--out", str(tmp_path / "o")])
     assert result.exit_code == 3
@@ -183,8 +183,8 @@ def test_version_fast_path_prints_what_click_prints() -> None:
 
     fast = subprocess.run([sys.executable, "-m", "vdcaudit", "--version"], capture_output=True, text=True, check=True)
     assert fast.stdout == invoke("--version").output
-    assert "vdcaudit.cli" not in subprocess.run(
-        [sys.executable, "-c", "import sys; sys.argv = ['vdcaudit', '--version']; from vdcaudit.entry import main; "
+    assert "vdcaudit.commands.cli" not in subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv = ['vdcaudit', '--version']; from vdcaudit.commands.entry import main; "
                                "main(); print(sorted(m for m in sys.modules if m.startswith('vdcaudit')))"],
         capture_output=True, text=True, check=True).stdout
 

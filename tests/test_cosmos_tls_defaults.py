@@ -9,9 +9,9 @@ from pathlib import Path
 
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.collectors.terraform import load_plan
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
 from tests import evidence_day
 

@@ -11,8 +11,8 @@ import pytest
 from vdcaudit import engine
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext
 from vdcaudit.reports import RENDERERS
 from vdcaudit.resources import data_path
 from vdcaudit.rulepack import load_rules

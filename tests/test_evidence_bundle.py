@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "fixtures" / "demo"
@@ -153,7 +153,7 @@ def test_a_re_signed_forgery_fails_with_trust(demo_bundle: Path, tmp_path: Path)
 def forge_one_fail_as_pass(bundle: Path) -> None:
     """Rewrite the bundle's findings (its last FAIL as PASS) and its manifest to match, as whoever
     holds an unsigned bundle can."""
-    from vdcaudit.atomic import file_digest
+    from vdcaudit.io.atomic import file_digest
 
     for name in ("manifest.json.sig", "signer.pub.pem"):
         (bundle / name).unlink(missing_ok=True)
@@ -333,7 +333,7 @@ def test_merge_judges_a_shard_bundle_again_and_refuses_changed_findings(tmp_path
 
 
 def test_verify_never_reads_live_whatever_the_manifest_says(tmp_path: Path) -> None:
-    from vdcaudit.atomic import file_digest
+    from vdcaudit.io.atomic import file_digest
 
     bundle = shard(tmp_path / "s", "transit.template.json", None)
     manifest = json.loads((bundle / "manifest.json").read_text())

@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from vdcaudit.collectors.arm_template import load_template
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
 
 RULES = {rule.id: rule for rule in load_rules()}

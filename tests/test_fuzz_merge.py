@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from guards import hang_guard
+from tests.guards import hang_guard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +20,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.merge import merge
 from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import Rule, load_rules
-from shards import hand_written_shard
+from tests.shards import hand_written_shard
 
 EXAMPLES = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

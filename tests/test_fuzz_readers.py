@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-from guards import hang_guard
-from raw_server import RawServer
+from tests.guards import hang_guard
+from tests.raw_server import RawServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,9 +32,9 @@ from vdcaudit.collectors.sdn.ncclient import NcClient, NcReadError, NcSettings
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.collectors.terraform import load_plan, mapping
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext
 from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import Rule, load_rules
 from vdcaudit.scan import scan

@@ -10,7 +10,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.gate import gate_failures
 from vdcaudit.model import CoverageRecord, Severity
 from vdcaudit.merge import merge

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from vdcaudit.findings_file import read_findings_file
-from vdcaudit import atomic
-from vdcaudit.atomic import FileSet
-from vdcaudit.cli import cli
+from vdcaudit.io import atomic
+from vdcaudit.io.atomic import FileSet
+from vdcaudit.commands.cli import cli
 from vdcaudit.errors import InputError
 from vdcaudit.findings import TEXT_LIMIT
 from vdcaudit.reports import RENDERERS
@@ -242,7 +242,7 @@ def test_a_failed_write_keeps_every_old_report_and_leaves_no_temp(tmp_path: Path
     (out / "vdcaudit-report.html").write_text("old html", encoding="utf-8")
     before = tree(tmp_path)
     script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)); "
-              "from vdcaudit.cli import main; sys.argv = ['vdcaudit'] + sys.argv[1:]; main()")
+              "from vdcaudit.commands.cli import main; sys.argv = ['vdcaudit'] + sys.argv[1:]; main()")
     run = subprocess.run([sys.executable, "-c", script, "scan", "--demo", "--out", str(out), "--format", "md,json,html"],
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
     assert run.returncode == 2, run.stderr

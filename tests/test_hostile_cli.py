@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from raw_server import RawServer
+from tests.raw_server import RawServer
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.errors import debug_enabled
 from vdcaudit.history import notify
 from tests.findings_json import findings_in
@@ -262,11 +262,11 @@ def test_urls_that_do_not_parse_are_one_line_exit_2(tmp_path: Path, args: list[s
 
 # --------------------------------------------------------------------------- crashes
 
-_CRASH = ("import sys, vdcaudit.cli as cli\n"
+_CRASH = ("import sys, vdcaudit.commands.cli as cli\n"
           "def boom(*a, **k):\n    raise RuntimeError('boom')\n"
           "cli.load_rules = boom\n"
           "sys.argv = ['vdcaudit', 'scan', '--demo', '--out', sys.argv[1]]\n"
-          "from vdcaudit.entry import main\nmain()\n")
+          "from vdcaudit.commands.entry import main\nmain()\n")
 
 
 @pytest.mark.parametrize("value, on", [("", False), ("0", False), ("false", False), ("no", False), ("off", False),

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.findings_json import findings_in
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.identity import IdentityError, settle, type_in_id
 from vdcaudit.inventory import Inventory

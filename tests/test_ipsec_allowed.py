@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.config import load_config
 from vdcaudit.errors import InputError
 from vdcaudit.ipsec import allowing, weak_choices

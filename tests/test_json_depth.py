@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vdcaudit.jsonfile import nested_deeper_than
+from vdcaudit.io.jsonfile import nested_deeper_than
 
 TRICKY = ['[', ']', '{', '}', '"', '\\', '\\"', '"]', '\\\\', '\n', '\u00e9', '\u2028', '\U0001f512', 'a', ' ']
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext, Status
+from vdcaudit.model import Status
 from vdcaudit.rulepack import load_rules
 from vdcaudit.services import service_of
 

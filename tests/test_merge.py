@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.inventory import parse_scope
 from vdcaudit.resources import data_path
 from tests.findings_json import findings_in

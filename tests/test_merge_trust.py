@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
-from shards import RULE, STORAGE, hand_written_shard as _shard
+from vdcaudit.commands.cli import cli
+from tests.shards import RULE, STORAGE, hand_written_shard as _shard
 from tests.findings_json import findings_in
 
 OLD_WAIVER = {"rule": "*", "resource": "*", "justification": "whatever", "owner": "someone", "expires": "2001-01-01"}

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from guards import hang_guard
-from raw_server import Handler, RawServer
+from tests.guards import hang_guard
+from tests.raw_server import Handler, RawServer
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.sdn import ncclient
 from vdcaudit.collectors.sdn.ncclient import NOT_TLS, NcClient, NcReadError, NcSettings
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from tests.findings_json import findings_in
 
 ADDRESS = "azurerm_storage_account.logs"

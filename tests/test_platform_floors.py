@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.findings_json import findings_in
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.floors import table, tls_version
 from vdcaudit.rulepack import load_rules
 

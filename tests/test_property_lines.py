@@ -1,5 +1,5 @@
 """Template findings point at the line of the property their verdict read (SARIF regions, CI
-annotations): the JSON parser records each member's line (vdcaudit.jsonpos)."""
+annotations): the JSON parser records each member's line (vdcaudit.io.jsonpos)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from vdcaudit.collectors.arm_template import load_template
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
-from vdcaudit.jsonpos import loads_with_lines, property_lines
-from vdcaudit.model import ScanContext
+from vdcaudit.io.jsonpos import loads_with_lines, property_lines
 from vdcaudit.reports import RENDERERS
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan

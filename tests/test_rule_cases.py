@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from vdcaudit.config import Config, KeyOwner, parse_policies
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
 from vdcaudit.ipsec import parse_allowed
-from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Severity
 from vdcaudit.rulepack import load_rules

@@ -8,7 +8,7 @@ import pytest
 
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.rule_docs import render
 from vdcaudit.rulepack import load_rules
 

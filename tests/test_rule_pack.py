@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from vdcaudit.checks.appgateway import effective_policy, weak_cipher_reason
 from vdcaudit.checks.cmk import VaultIndex
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
 from vdcaudit.rulepack import load_rules

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from sdn_certs import make_cert, ps_entry, script_document, thumbprint
+from tests.sdn_certs import make_cert, ps_entry, script_document, thumbprint
 
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
-from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from tests.findings_json import findings_in
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "sdn"

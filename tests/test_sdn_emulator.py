@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
 from vdcaudit.collectors.sdn.live import collect_live
 from vdcaudit.collectors.sdn.ncclient import TLS_REFUSED, NcSettings
+from vdcaudit.context import ScanContext
 from vdcaudit.emulator.httpserver import Fault, make_certificate
 from vdcaudit.emulator.nc import NcEmulator
 from vdcaudit.engine import run
-from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from tests.findings_json import findings_in

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from sdn_certs import key, make_cert, ps_entry, script_document, thumbprint
+from tests.sdn_certs import key, make_cert, ps_entry, script_document, thumbprint
 
 from vdcaudit.collectors.sdn.fabric import load_fabric_snapshot
 from vdcaudit.collectors.sdn.hostcerts import load_host_inventory, parse_date

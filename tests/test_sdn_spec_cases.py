@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from tests.findings_json import findings_in
 from tests.test_sdn_cmdlet_dump import pascal
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 
 SHAPES = ["rest", "cmdlet"]
 THUMBPRINT = "5C1AD829B6D4F313EC479EB210C79F45B06DF0C9"

@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from tests.findings_json import findings_in
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.inventory import Inventory
 

@@ -9,7 +9,7 @@ import pytest
 
 from vdcaudit.collectors.terraform import load_plan, mapping
 from vdcaudit.config import load_config
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from tests import evidence_day
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory

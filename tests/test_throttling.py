@@ -14,7 +14,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.collectors.azure.throttle import Pacer, scope_of
 from vdcaudit.emulator.arm import ArmEmulator

@@ -10,8 +10,8 @@ import pytest
 
 from vdcaudit.collectors.arm_template import load_template
 from vdcaudit.collectors.terraform import load_plan
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext
 from tests import evidence_day
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan

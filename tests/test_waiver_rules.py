@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.model import Category, Finding, Severity, Status
 from vdcaudit.waivers import WaiverEntry, apply_waivers
 

@@ -1,3 +1,3 @@
-from vdcaudit.entry import main
+from vdcaudit.commands.entry import main
 
 main()

@@ -254,3 +254,13 @@ def as_bool(value: Any) -> bool | None:
 def same(value: Any, expected: str) -> bool:
     """Enum values compare case-insensitively (Az PowerShell prints "Enabled", ARG may lower-case)."""
     return isinstance(value, str) and value.lower() == expected.lower()
+
+
+def objects(value: Any, what: str) -> list[dict[str, Any]]:
+    """A JSON array of objects the data should hold ([] when absent); anything else is malformed and
+    raises TypeError naming `what`, so the check says ERROR for that resource only."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise TypeError(f"{what} is not an array of objects")
+    return value

@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_text
+from vdcaudit.io.jsonfile import read_text
 from vdcaudit.resources import data_path
 from vdcaudit.rulepack import Rule
-from vdcaudit.yamlfile import load_yaml
+from vdcaudit.io.yamlfile import load_yaml
 
 COVERED, EXCLUDED, SCREENED, NOT_YET = "covered", "excluded", "screened", "not yet covered"
 

@@ -11,7 +11,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.ipsec import parse_allowed
 from vdcaudit.services import known_services
 from vdcaudit.waivers import WaiverEntry, max_days, parse_waivers, waiver_items
-from vdcaudit.yamlfile import load_config_document
+from vdcaudit.io.yamlfile import load_config_document
 
 # The baseline keeps keys apart from their users: a platform-managed key is held and used by the
 # same service, so by default every data service must use a customer-managed key (docs/configuration.md,

@@ -11,9 +11,10 @@ from typing import Any
 
 from vdcaudit import floors, forking, ipsec, jmes
 from vdcaudit.armdata import ArmObject, path_keys
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for, malformed, scope_finding
 from vdcaudit.inventory import API_VERSION, META, UNREAD, Inventory
-from vdcaudit.model import CoverageRecord, Finding, ScanContext, Status
+from vdcaudit.model import CoverageRecord, Finding, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.summary import UNSCOPED
 from vdcaudit.unresolved import covering, note
@@ -160,7 +161,8 @@ def evaluate(rule: Rule, resource: dict[str, Any], exempt: str | None = None,
     """One JMESPath rule on one resource; None when the rule's `where` excludes the resource.
     `exempt`: the configured policy does not require the control (PASS, saying why). `context`
     gives the day the evidence describes, for the rule's platform floor (vdcaudit.floors)."""
-    assert rule.assertion is not None
+    if rule.assertion is None:
+        raise ValueError(f"rule {rule.id} has no assert expression to evaluate")
     context = context or ScanContext()
     if (blocked := malformed(rule, resource)) is not None:
         return blocked

@@ -20,7 +20,7 @@ from typing import Any
 import fastjsonschema
 
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 from vdcaudit.resources import schema_path
 
 RULE_FIELDS = ("title", "severity", "category")

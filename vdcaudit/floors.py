@@ -21,10 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from vdcaudit.context import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, OBSERVED
-from vdcaudit.model import ScanContext, Status
-from vdcaudit.yamlfile import load_yaml
+from vdcaudit.model import Status
+from vdcaudit.io.yamlfile import load_yaml
 
 TABLE = Path(__file__).resolve().parent / "data" / "platform_floors.yaml"
 _FIELDS = ("id", "service", "applies_to", "setting", "floor", "since", "source", "says")
@@ -112,7 +113,8 @@ def decide(floor: Floor, configured: Any, on: date, basis: str) -> Decision | No
     if on < floor.since:
         return None
     minimum = tls_version(floor.floor)
-    assert minimum is not None
+    if minimum is None:
+        raise ValueError(f"platform floor {floor.id} states no TLS version: {floor.floor!r}")
     version = tls_version(configured)
     when = f"evidence of {on.isoformat()} ({basis})"
     if configured is None or configured == "" or version == (0, 0):  # empty is not a value

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from vdcaudit.baseline import load_baseline
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.scan import ScanResult
 from vdcaudit.rulepack import Rule

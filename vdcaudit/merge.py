@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.baseline import compare
+from vdcaudit.context import ScanContext
 from vdcaudit.errors import InputError
 from vdcaudit.findings_file import FindingsFile, read_findings_file
-from vdcaudit.model import STATUS_ORDER, CoverageRecord, Finding, ScanContext, Status
+from vdcaudit.model import STATUS_ORDER, CoverageRecord, Finding, Status
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult

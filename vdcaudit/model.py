@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from vdcaudit.config import Config
+from typing import Any
 
 
 class Status(str, Enum):
@@ -117,21 +113,3 @@ class CoverageRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _default_config() -> "Config":
-    from vdcaudit.config import Config  # config reads waiver files; keep this module free of I/O imports
-
-    return Config()
-
-
-@dataclass
-class ScanContext:
-    """What a scan knows besides the inventory: settings, the clock, and the CI gate inputs."""
-
-    config: "Config" = field(default_factory=_default_config)
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    options: dict[str, Any] = field(default_factory=dict)  # source-specific settings, e.g. cert_warn_days
-    # CI gate inputs, applied to the findings by vdcaudit.scan (vdcaudit.waivers / vdcaudit.baseline)
-    waivers: list[Any] | None = None
-    baseline: Any = None

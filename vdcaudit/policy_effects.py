@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vdcaudit.config import POLICY_DEFAULTS, Config
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import judge_rule
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, ScanContext
+from vdcaudit.model import Finding
 from vdcaudit.rulepack import Rule
 
 # The checks that read `key_owners` (vdcaudit/checks/keyvault.py); without the setting they report

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vdcaudit import forking
-from vdcaudit.atomic import FileSet, reason
+from vdcaudit.io.atomic import FileSet, reason
 from vdcaudit.errors import InputError
 from vdcaudit.reports import RENDERERS
 from vdcaudit.scan import ScanResult

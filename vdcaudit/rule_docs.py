@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from vdcaudit.atomic import write_atomically
+from vdcaudit.io.atomic import write_atomically
 from vdcaudit.config import POLICY_DEFAULTS
 from vdcaudit.model import CATEGORY_ORDER
 from vdcaudit.rulepack import Rule, load_rules, selectors

@@ -20,11 +20,11 @@ from jmespath.parser import ParsedResult
 from vdcaudit import jmes
 from vdcaudit.errors import InputError
 from vdcaudit.floors import Floor, table as floor_table
-from vdcaudit.jsonfile import read_text
+from vdcaudit.io.jsonfile import read_text
 from vdcaudit.model import Category, Severity, Status
 from vdcaudit.resources import data_path, schema_validator
 from vdcaudit.services import service_of
-from vdcaudit.yamlfile import load_yaml
+from vdcaudit.io.yamlfile import load_yaml
 
 AZURE_SOURCES = ("azure", "snapshot", "template", "terraform")
 

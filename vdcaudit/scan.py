@@ -8,8 +8,8 @@ from typing import Any
 
 from vdcaudit import __version__
 from vdcaudit.baseline import compare
+from vdcaudit.context import ScanContext
 from vdcaudit.engine import run
-from vdcaudit.model import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import CoverageRecord, Finding, Status
 from vdcaudit.policy_effects import SettingEffect, policy_effects

@@ -27,7 +27,7 @@ import yaml
 
 from vdcaudit.errors import InputError
 from vdcaudit.model import Finding, Status, Waiver
-from vdcaudit.yamlfile import load_config_document
+from vdcaudit.io.yamlfile import load_config_document
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pgcluster import Cluster, NoPostgres, start
+from tests.history.pgcluster import Cluster, NoPostgres, start
 
 _databases = itertools.count()
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
-from vdcaudit.cli import cli
+from tests.chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
+from vdcaudit.commands.cli import cli
 
 pytestmark = needs_chromium
 

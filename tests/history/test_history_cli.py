@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from receiver import receiver
-from vdcaudit.cli import cli
+from tests.history.receiver import receiver
+from vdcaudit.commands.cli import cli
 from tests.findings_json import findings_in
 
 

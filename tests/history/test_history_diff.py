@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from history_data import finding, scan
+from tests.history.history_data import finding, scan
 from vdcaudit.history.diff import classify, diff
 from vdcaudit.history.records import read_findings_file
 
@@ -101,7 +101,7 @@ def test_findings_file_reader_takes_both_shapes(tmp_path: Path, compact: bool) -
 def test_diff_of_two_findings_files_on_the_command_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vdcaudit.cli import cli
+    from vdcaudit.commands.cli import cli
 
     a = _findings_file(tmp_path / "a.json", [("VDC-ST-002", "/r/1", "FAIL"), ("VDC-ST-002", "/r/2", "PASS")], False)
     b = _findings_file(tmp_path / "b.json", [("VDC-ST-002", "/r/1", "PASS"), ("VDC-ST-002", "/r/2", "FAIL")], True,
@@ -116,7 +116,7 @@ def test_diff_of_two_findings_files_on_the_command_line(tmp_path: Path) -> None:
 def test_a_file_that_is_not_findings_is_one_clear_error(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vdcaudit.cli import cli
+    from vdcaudit.commands.cli import cli
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"value": []}', encoding="utf-8")

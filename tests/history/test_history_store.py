@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from history_data import T0, finding, scan
+from tests.history.history_data import T0, finding, scan
 from vdcaudit.errors import InputError
 from vdcaudit.history.database import MIGRATIONS, masked
 from vdcaudit.history.store import History

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_data import synthetic_result
+from tests.reports.report_data import synthetic_result
 
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
 from vdcaudit.resources import data_path
 from vdcaudit.rulepack import load_rules

@@ -13,7 +13,7 @@ import pytest
 import xmlschema
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.model import Status
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.sarif_report import MAX_RESULTS
@@ -110,7 +110,7 @@ def test_quiet_still_prints_the_gate_line_when_the_gate_fails(tmp_path: Path) ->
 def test_the_terminal_says_how_many_sarif_results_were_left_out(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo with the limit lowered to 100 (the same code path as 25,000, without 25,000 findings)."""
-    from vdcaudit import command_options
+    from vdcaudit.commands import command_options
     from vdcaudit.reports import sarif_report
 
     monkeypatch.setattr(sarif_report, "MAX_RESULTS", 100)

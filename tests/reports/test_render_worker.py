@@ -14,8 +14,8 @@ import pytest
 
 from vdcaudit import render_worker
 from vdcaudit.errors import InputError
-from vdcaudit.atomic import file_digest
-from vdcaudit.output import MANIFEST, write_reports
+from vdcaudit.io.atomic import file_digest
+from vdcaudit.commands.output import MANIFEST, write_reports
 from vdcaudit.reports import RENDERERS, Renderer
 from vdcaudit.scan import ScanResult
 

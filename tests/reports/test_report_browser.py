@@ -14,8 +14,8 @@ import pytest
 
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.json_report import head
-from chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
-from report_data import synthetic_result
+from tests.chromium_browser import browser, needs_chromium  # noqa: F401 (browser: a fixture)
+from tests.reports.report_data import synthetic_result
 from vdcaudit.scan import ScanResult
 
 pytestmark = needs_chromium

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from report_data import HOSTILE, synthetic_result
-from vdcaudit.cli import cli
+from tests.reports.report_data import HOSTILE, synthetic_result
+from vdcaudit.commands.cli import cli
 from vdcaudit.model import Status
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.csv_report import COLUMNS as CSV_COLUMNS

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_data import HOSTILE, synthetic_result
+from tests.reports.report_data import HOSTILE, synthetic_result
 
 from vdcaudit.reports import html_report
 from vdcaudit.reports import RENDERERS

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.history.diff import CHANGE_LABELS
 from vdcaudit.reports.markdown_report import HISTORY_ROWS, MAX_CHARS, render_markdown_text
 from vdcaudit.reports.markdown_report import _history_lines
 
-from report_data import synthetic_result
+from tests.reports.report_data import synthetic_result
 
 
 def _scan(*args: str) -> None:

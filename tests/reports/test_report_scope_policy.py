@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vdcaudit.cli import cli
+from vdcaudit.commands.cli import cli
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import ScanContext, Status
+from vdcaudit.model import Status
 from vdcaudit.provenance import scan_inputs, shown_path
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.common import unassessed_causes

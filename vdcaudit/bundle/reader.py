@@ -16,7 +16,7 @@ from typing import Any
 
 from vdcaudit.bundle.layout import FORMAT, MANIFEST, is_zip
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 
 MAX_EXTRACTED_BYTES = 8 << 30
 MAX_MEMBERS = 1_000_000

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from vdcaudit.atomic import file_digest
+from vdcaudit.io.atomic import file_digest
 from vdcaudit.bundle import signing
 from vdcaudit.bundle.layout import MANIFEST, MANIFEST_DIGEST
 from vdcaudit.bundle.reader import OpenBundle
@@ -98,8 +98,8 @@ def _label(status: str, waived: bool) -> str:
 def rejudge(bundle: OpenBundle) -> tuple[list[str], int]:
     """Judge the bundled inputs again; (one line per differing finding, findings compared)."""
     from vdcaudit.config import load_config
+    from vdcaudit.context import ScanContext
     from vdcaudit.gate import add_gate_inputs
-    from vdcaudit.model import ScanContext
     from vdcaudit.reports.common import rulepack_digest
     from vdcaudit.rulepack import load_rules
 

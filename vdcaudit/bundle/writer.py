@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import click
 
 from vdcaudit import __version__
-from vdcaudit.atomic import FileSet, check_replaceable, file_digest, json_bytes, reason
+from vdcaudit.io.atomic import FileSet, check_replaceable, file_digest, json_bytes, reason
 from vdcaudit.bundle import signing
 from vdcaudit.bundle.layout import FINDINGS, FORMAT, LIVE_OPTIONS, MANIFEST, MANIFEST_DIGEST, PATH_OPTIONS, is_zip
 from vdcaudit.collectors import DEMO_DAY, DEMO_NEXT_DAY
@@ -206,7 +206,7 @@ class EvidenceBundle:
     def record_live(self, inventory: Inventory, started: datetime) -> None:
         """A live Azure read: the collected snapshot (what `vdcaudit snapshot` writes), re-judged
         offline by verify; the operator is the principal Azure accepted."""
-        from vdcaudit.snapshot_command import snapshot_document
+        from vdcaudit.commands.snapshot_command import snapshot_document
 
         document = snapshot_document(inventory, started, source="azure")
         name = self.add_bytes("inputs/azure-snapshot.json", json_bytes(document, indent=1), "input", "live Azure read")

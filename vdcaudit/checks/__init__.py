@@ -19,8 +19,8 @@ from vdcaudit.findings import finding_for, malformed
 from vdcaudit.model import Finding, Status
 
 if TYPE_CHECKING:
+    from vdcaudit.context import ScanContext
     from vdcaudit.inventory import Inventory
-    from vdcaudit.model import ScanContext
     from vdcaudit.rulepack import Rule
 
 CheckFunction = Callable[["Rule", "Inventory", "ScanContext"], Iterable[Finding]]

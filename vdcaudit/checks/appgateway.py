@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from vdcaudit import floors
-from vdcaudit.armdata import dig, props, same
+from vdcaudit.armdata import dig, objects, props, same
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 PROTOCOL_ORDER = ["tlsv1_0", "tlsv1_1", "tlsv1_2", "tlsv1_3"]
@@ -124,10 +125,7 @@ def gateway_policies(gateway: dict[str, Any]) -> list[Policy]:
 
 def _entries(gateway: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """The gateway's sub-resources of one kind (listeners, SSL profiles, ...); malformed data raises."""
-    found = props(gateway).get(name) or []
-    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
-        raise TypeError(f"properties.{name} is not an array of objects")
-    return found
+    return objects(props(gateway).get(name) or [], f"properties.{name}")
 
 
 def _protocol_is(item: dict[str, Any], protocol: str) -> bool:

@@ -52,9 +52,10 @@ from urllib.parse import urlparse
 
 from vdcaudit.armdata import as_bool, dig, props, same
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.unresolved import note
 

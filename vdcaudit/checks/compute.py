@@ -21,9 +21,10 @@ from typing import Any
 
 from vdcaudit.armdata import as_bool, dig, props, same
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 CUSTOMER_KEY_TYPES = {"encryptionatrestwithcustomerkey", "encryptionatrestwithplatformandcustomerkeys"}

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 _LISTED = 5  # defects named in the message; the evidence lists them all

@@ -6,9 +6,10 @@ from typing import Any
 
 from vdcaudit.armdata import as_bool, dig, props
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory, parse_scope
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 # Key permissions that change keys (access-policy model). "all" is what Az PowerShell prints for

@@ -10,9 +10,10 @@ from typing import Any
 
 from vdcaudit.armdata import dig, props
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 CLUSTER_TYPE = "Microsoft.OperationalInsights/clusters"

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from vdcaudit.armdata import as_bool, dig, props, same
+from vdcaudit.armdata import as_bool, dig, objects, props, same
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 
 def _list(resource: dict[str, Any] | None, name: str) -> list[dict[str, Any]]:
     """properties.<name> as a list of objects ([] when absent); anything else is malformed and raises."""
-    found = props(resource or {}).get(name) or []
-    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
-        raise TypeError(f"properties.{name} is not an array of objects")
-    return found
+    return objects(props(resource or {}).get(name) or [], f"properties.{name}")
 
 
 def _ref(value: Any, path: str) -> str:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from vdcaudit.armdata import as_bool, dig, props
+from vdcaudit.armdata import as_bool, dig, objects, props
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 
@@ -28,13 +29,12 @@ def vnet_encrypted(vnet: dict[str, Any]) -> bool:
 def peerings_of(vnet: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Inline and child peerings, de-duplicated by id; None when the data does not say."""
     inline = props(vnet).get("virtualNetworkPeerings")
-    if inline is not None and not (isinstance(inline, list) and all(isinstance(p, dict) for p in inline)):
-        raise TypeError("properties.virtualNetworkPeerings is not an array of objects")
+    listed = objects(inline, "properties.virtualNetworkPeerings")
     children = vnet.get(META, {}).get("children", {}).get("virtualnetworkpeerings", [])
     if inline is None and not children:
         return None
     found: dict[str, dict[str, Any]] = {}
-    for peering in list(inline or []) + list(children):
+    for peering in listed + list(children):
         found.setdefault(str(peering.get("id") or peering.get("name")).lower(), peering)
     return list(found.values())
 

@@ -20,7 +20,7 @@ from vdcaudit.checks import sdnacl
 from vdcaudit.checks.sdnfabric import (ACL, CREDENTIAL, NIC, VNET, FabricView, Subnet, certificates, fabric_view,
                                        ref_of)
 from vdcaudit.collectors.sdn.hostcerts import CLIENT_AUTH, SERVER_AUTH
-from vdcaudit.model import ScanContext
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for, scope_finding
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status
@@ -418,7 +418,8 @@ def _credential_consistency(rule: Rule, view: FabricView, credential: dict[str, 
     no_inventory = []
     for server_id in sorted(server_ids):
         server = view.inventory.get(server_id)
-        assert server is not None
+        if server is None:  # server_ids were read from this inventory
+            raise KeyError(f"host {server_id} is not in the inventory")
         record = view.host_inventory(server)
         if record is None:
             no_inventory.append(server["name"])

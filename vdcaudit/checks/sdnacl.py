@@ -49,7 +49,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from vdcaudit.armdata import props
+from vdcaudit.armdata import objects, props
 
 V6_BASE = 1 << 32
 ADDRESS_MAX = V6_BASE + (1 << 128) - 1
@@ -486,11 +486,7 @@ def read_acl(acl: dict[str, Any], vnet_space: list[Interval] | None, worst_case:
     """worst_case: read unclear fields so that the ACL allows as much as it possibly could (else as
     little). Raises Ambiguous when the rule order itself is unknown."""
     acl_name = str(acl.get("name") or acl.get("resourceId"))
-    rules = props(acl).get("aclRules")
-    if rules is None:
-        rules = []
-    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
-        raise TypeError(f"{acl_name}: properties.aclRules is not an array of objects")
+    rules = objects(props(acl).get("aclRules"), f"{acl_name}: properties.aclRules")
     notes: list[str] = []
     read = _read_rules(acl_name, rules, worst_case, notes)
     by_direction: dict[str, list[tuple[list[Box], dict[str, Any] | None]]] = {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vdcaudit.armdata import as_bool, props
+from vdcaudit.armdata import as_bool, objects, props
 from vdcaudit.collectors.sdn.fabric import SOURCE, sdn_id
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, looks_like_thumbprint, normalise_thumbprint
 from vdcaudit.inventory import META, Inventory
@@ -27,15 +27,6 @@ CREDENTIAL = "Microsoft.SDN/credentials"
 ACL = "Microsoft.SDN/accessControlLists"
 NIC = "Microsoft.SDN/networkInterfaces"
 SUBNET = "Microsoft.SDN/virtualNetworks/subnets"  # findings about one subnet (subnets live inside vnets)
-
-
-def entries(value: Any, what: str) -> list[dict[str, Any]]:
-    """A JSON array of objects the data should hold ([] when absent); anything else is malformed."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise TypeError(f"{what} is not an array of objects")
-    return value
 
 
 def ref_of(value: Any) -> str | None:
@@ -104,7 +95,7 @@ class FabricView:
         for nic in self.of_type(NIC):
             try:
                 targets = [(ipconfig, ref_of(props(ipconfig).get("subnet")))
-                           for ipconfig in entries(props(nic).get("ipConfigurations"), "properties.ipConfigurations")]
+                           for ipconfig in objects(props(nic).get("ipConfigurations"), "properties.ipConfigurations")]
                 ref_of(props(nic).get("server"))
             except TypeError as exc:
                 self.malformed[nic["id"].lower()] = str(exc)
@@ -125,7 +116,7 @@ class FabricView:
     @staticmethod
     def _subnets_in(vnet: dict[str, Any]) -> list[Subnet]:
         found = []
-        for index, entry in enumerate(entries(props(vnet).get("subnets"), "properties.subnets")):
+        for index, entry in enumerate(objects(props(vnet).get("subnets"), "properties.subnets")):
             sp = props(entry)
             name = str(entry.get("resourceId") or f"subnet{index}")
             ref = entry.get("resourceRef") or f"{vnet.get('resourceRef') or '/virtualNetworks/' + vnet['name']}/subnets/{name}"
@@ -201,7 +192,7 @@ class FabricView:
     def host_names(self, server: dict[str, Any]) -> list[str]:
         """Names a host inventory may be filed under: management addresses, then the resourceId."""
         names: list[str] = []
-        for connection in entries(props(server).get("connections"), "properties.connections"):
+        for connection in objects(props(server).get("connections"), "properties.connections"):
             addresses = connection.get("managementAddresses") or []
             if not isinstance(addresses, list):
                 raise TypeError("managementAddresses is not an array")

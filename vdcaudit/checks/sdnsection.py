@@ -70,7 +70,8 @@ def sdn_section(inventory: Inventory, findings: list[Finding]) -> dict[str, Any]
         hosts_out = []
         for host_id in host_ids:
             server = inventory.get(host_id)
-            assert server is not None
+            if server is None:  # host_ids were read from this inventory
+                raise KeyError(f"host {host_id} is not in the inventory")
             try:
                 record = view.host_inventory(server)
             except TypeError:

@@ -19,9 +19,10 @@ from typing import Any
 from vdcaudit import floors
 from vdcaudit.armdata import as_bool, dig, props
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 DEPLOYED = {"azure", "snapshot"}

@@ -14,10 +14,11 @@ from typing import Any
 
 from vdcaudit.armdata import dig, props
 from vdcaudit.checks import register_each
+from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
 from vdcaudit.ipsec import weak_choices
-from vdcaudit.model import Finding, ScanContext, Status
+from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 from vdcaudit.unresolved import note
 

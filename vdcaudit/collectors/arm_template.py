@@ -40,7 +40,7 @@ from vdcaudit.collectors.deployed_shape import apply_deployed_shape
 from vdcaudit.collectors.template_text import read_template_json
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.jsonpos import line_of, property_lines
+from vdcaudit.io.jsonpos import line_of, property_lines
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "template"

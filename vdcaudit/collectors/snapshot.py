@@ -22,7 +22,7 @@ from typing import Any
 from vdcaudit.errors import InputError
 from vdcaudit.identity import LAYOUTS_KEPT, IdentityError, settle
 from vdcaudit.inventory import Inventory
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 from vdcaudit.model import CoverageRecord
 from vdcaudit.untrusted import safe_text
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import MAX_DEPTH, TOO_DEEP, read_json
-from vdcaudit.jsonpos import loads_with_lines
+from vdcaudit.io.jsonfile import MAX_DEPTH, TOO_DEEP, read_json
+from vdcaudit.io.jsonpos import loads_with_lines
 
 # ARM: "Limit the size of your template to 4 MB ... The parameter file is also limited to 4 MB."
 # (learn.microsoft.com/azure/azure-resource-manager/templates/best-practices, "Template limits")

@@ -30,7 +30,7 @@ from vdcaudit.collectors.arm_template import DEFAULT_RESOURCE_GROUP, DEFAULT_SUB
 from vdcaudit.collectors.deployed_shape import apply_deployed_shape
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.jsonpos import line_of, property_lines, read_json_with_lines
+from vdcaudit.io.jsonpos import line_of, property_lines, read_json_with_lines
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "terraform"

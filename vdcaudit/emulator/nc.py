@@ -16,7 +16,7 @@ from typing import Any
 
 from vdcaudit.collectors.sdn.fabric import COLLECTIONS, entries_in
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 
 class NcEmulator(EmulatedService):
     def __init__(self, snapshot: Path, page_size: int = 2, host: str = "127.0.0.1",

@@ -87,7 +87,8 @@ def open_fails(scan: ScanRecord, at: datetime) -> tuple[list[dict[str, Any]], in
 def since_last_scan(history: History, d: ScanDiff) -> dict[str, Any]:
     """The report section of a scan just recorded (d.after carries its id and first_seen values)."""
     scan = d.after
-    assert scan.id is not None
+    if scan.id is None:
+        raise ValueError("since_last_scan needs a recorded scan: this one has no id")
     oldest, total_open = open_fails(scan, scan.started)
     trend = [trend_point(row) for row in reversed(history.scans(scope=scan.scope, limit=TREND_SCANS))]
     return {

@@ -11,7 +11,7 @@ import csv
 import io
 from typing import BinaryIO
 
-from vdcaudit.jsonout import dumps
+from vdcaudit.io.jsonout import dumps
 from vdcaudit.model import Finding
 from vdcaudit.reports.evidence import CONTROL, visible
 from vdcaudit.scan import ScanResult

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from vdcaudit.config import POLICY_DEFAULTS
 from vdcaudit.history.diff import CHANGE_LABELS
-from vdcaudit.jsonout import dumps, script_safe
+from vdcaudit.io.jsonout import dumps, script_safe
 from vdcaudit.model import CATEGORY_ORDER, SEVERITY_ORDER, STATUS_ORDER, Finding, Status
 from vdcaudit.provenance import shown_location
 from vdcaudit.reports.common import rulepack_version, scan_scope, unassessed_causes

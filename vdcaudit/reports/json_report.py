@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
-from vdcaudit.jsonout import dumps_pretty, write_records
+from vdcaudit.io.jsonout import dumps_pretty, write_records
 from vdcaudit.model import Finding
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.scan import ScanResult

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from vdcaudit.jsonout import dumps_pretty, write_records
+from vdcaudit.io.jsonout import dumps_pretty, write_records
 from vdcaudit.model import Finding, Severity, Status
 from vdcaudit.reports.common import rulepack_version
 from vdcaudit.rulepack import Rule

@@ -34,8 +34,8 @@ from urllib3.util.retry import Retry
 
 from vdcaudit.collectors.azure.throttle import DEFAULT_BUDGET, Paced, Pacer, ThrottleRetryPolicy
 from vdcaudit.endpoints import origin
-from vdcaudit.httpbody import BodyTooLarge, read_body
-from vdcaudit.jsonfile import MAX_DEPTH, TOO_DEEP, nested_deeper_than
+from vdcaudit.io.httpbody import BodyTooLarge, read_body
+from vdcaudit.io.jsonfile import MAX_DEPTH, TOO_DEEP, nested_deeper_than
 
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 # The largest body read from ARM or Resource Graph. A page holds at most 1,000 resources or rows

@@ -33,7 +33,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 
 from vdcaudit.collectors.azure.clients import Clients
-from vdcaudit.jsonfile import fast_loads
+from vdcaudit.io.jsonfile import fast_loads
 
 # ARM type (lower-case) -> api-version (stable versions documented in the REST reference of each
 # provider, learn.microsoft.com/rest/api/<service>). The one table of versions: GETs by id of types

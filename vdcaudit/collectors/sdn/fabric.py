@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.armdata import ArmObject
-from vdcaudit.atomic import FileSet, json_bytes
+from vdcaudit.io.atomic import FileSet, json_bytes
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, Inventory
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "sdn"
@@ -149,7 +149,7 @@ def load_fabric_snapshot(folder: Path, inventory: Inventory, fabric: str | None 
 
 def save_snapshot(folder: Path, fabric: str, bodies: dict[str, list[Any]], host_files: list[Path]) -> None:
     """Write the snapshot layout as one set: one response body per collection read, and the host
-    files (all or nothing, see vdcaudit.atomic)."""
+    files (all or nothing, see vdcaudit.io.atomic)."""
     with FileSet(folder) as files:
         for name, entries in bodies.items():
             files.write(f"{name}.json", json_bytes({"value": [redact(name, e) for e in entries], META: {"fabric": fabric}}))

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 
 from vdcaudit.armdata import ArmObject
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 
 HOST_CERT_TYPE = "Microsoft.SDN/hostCertificates"
 SCRIPT_MARKER = "vdcauditHostInventory"  # top-level key written by Get-VdcHostCertificates.ps1

@@ -23,8 +23,8 @@ import requests
 from vdcaudit.deadline import DeadlineAdapter, DeadlinePassed, within
 from vdcaudit.endpoints import check_certificates, check_private_key, is_https_url, origin
 from vdcaudit.errors import InputError
-from vdcaudit.httpbody import BodyTooLarge, read_body
-from vdcaudit.jsonfile import TOO_DEEP, TooDeep, decode
+from vdcaudit.io.httpbody import BodyTooLarge, read_body
+from vdcaudit.io.jsonfile import TOO_DEEP, TooDeep, decode
 from vdcaudit.untrusted import safe_text
 
 API_ROOT = "/networking/v1"
@@ -159,11 +159,10 @@ class NcClient:
 
     def list(self, collection: str) -> list[Any]:
         """Every entry of a collection, following nextLink on the same controller only."""
-        url: str | None = f"{self.base}{API_ROOT}/{collection}"
+        url = f"{self.base}{API_ROOT}/{collection}"
         entries: list[Any] = []
         seen = {url}
         for _ in range(MAX_PAGES):
-            assert url is not None
             body = self._get(url)
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 raise NcReadError("unexpected response shape (no 'value' array)")

@@ -10,12 +10,12 @@ import click
 
 from vdcaudit.bundle.shards import shard_files
 from vdcaudit.bundle.writer import evidence_bundle
-from vdcaudit.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
+from vdcaudit.commands.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
+from vdcaudit.context import ScanContext
 from vdcaudit.gate import add_gate_inputs
 from vdcaudit.gcpause import collector_paused
 from vdcaudit.merge import merge as merge_shards
-from vdcaudit.model import ScanContext
 from vdcaudit.rulepack import load_rules
 from vdcaudit.untrusted import safe_text
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from vdcaudit import __version__
-from vdcaudit.atomic import check_folder, check_replaceable, json_bytes, write_atomically
+from vdcaudit.io.atomic import check_folder, check_replaceable, json_bytes, write_atomically
 from vdcaudit.collectors import azure as azure_source
 from vdcaudit.inventory import API_VERSION, META, Inventory, strip_annotations
 

@@ -16,7 +16,7 @@ from vdcaudit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, InputError
 from vdcaudit.gate import gate_failures, gate_message, print_gate_notes
 from vdcaudit.history.recording import HistoryRequest, record_scan
 from vdcaudit.model import Severity
-from vdcaudit.output import write_reports
+from vdcaudit.commands.output import write_reports
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.sarif_report import MAX_RESULTS, omitted_results
 from vdcaudit.scan import ScanResult

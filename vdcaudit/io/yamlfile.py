@@ -10,7 +10,7 @@ import jsonschema
 import yaml
 
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import MAX_DEPTH, read_text
+from vdcaudit.io.jsonfile import MAX_DEPTH, read_text
 from vdcaudit.resources import schema_validator
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"

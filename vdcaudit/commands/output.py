@@ -1,4 +1,4 @@
-"""Write the requested reports as one set (vdcaudit.atomic.FileSet): every format is written to a
+"""Write the requested reports as one set (vdcaudit.io.atomic.FileSet): every format is written to a
 temporary file first and all are renamed only when every one was written, so a failure leaves
 every old report as it was and no temporary file behind.
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.atomic import FileSet, check_folder, check_replaceable, file_digest, json_bytes, kind_of
+from vdcaudit.io.atomic import FileSet, check_folder, check_replaceable, file_digest, json_bytes, kind_of
 from vdcaudit.errors import InputError
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 from vdcaudit.render_worker import render_all
 from vdcaudit.reports import RENDERERS
 from vdcaudit.scan import ScanResult

@@ -17,7 +17,7 @@ from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.jsonfile import read_json
+from vdcaudit.io.jsonfile import read_json
 
 
 # a JSON string, or a bracket, or a colon: enough to find an object's own keys (a colon follows a key)

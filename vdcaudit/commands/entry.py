@@ -1,11 +1,11 @@
 """The `vdcaudit` command's entry point. `--version` is answered before the command line (and
 every source, SDK and report module behind it) is imported, so it returns in tens of
-milliseconds; everything else goes to vdcaudit.cli. The text matches click's version option.
+milliseconds; everything else goes to vdcaudit.commands.cli. The text matches click's version option.
 
 The command ends the process itself once its output is flushed: a scan leaves millions of objects
 behind, and an interpreter shutting down frees each one and runs a last full garbage collection
 over them — a second at 100,000 resources, for nothing (mypy ends the same way). Every file the
-command writes is complete and closed before (vdcaudit.atomic), and no exit hook is vdcaudit's.
+command writes is complete and closed before (vdcaudit.io.atomic), and no exit hook is vdcaudit's.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> None:
 
         print(f"vdcaudit, version {__version__}")
         return
-    from vdcaudit.cli import main as cli_main
+    from vdcaudit.commands.cli import main as cli_main
 
     try:
         cli_main()

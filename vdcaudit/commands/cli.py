@@ -15,17 +15,17 @@ from typing import Any
 import click
 
 from vdcaudit import __version__, azure_policy, policy_docs
-from vdcaudit.atomic import write_atomically
+from vdcaudit.io.atomic import write_atomically
 from vdcaudit.azure_policy import Definition
 from vdcaudit.collectors import SOURCES, all_options, selectors
 from vdcaudit.bundle.command import verify as verify_command
 from vdcaudit.bundle.writer import evidence_bundle
-from vdcaudit.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
+from vdcaudit.commands.command_options import evidence_options, finish, gate_input_options, output_options, pack_options
 from vdcaudit.config import load_config
 from vdcaudit.console import print_rule, print_rules
+from vdcaudit.context import ScanContext
 from vdcaudit.emulator.command import emulator as emulator_command
-from vdcaudit.model import ScanContext
-from vdcaudit.output import check_targets
+from vdcaudit.commands.output import check_targets
 from vdcaudit.provenance import report_facts, scan_inputs
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, debug_enabled
 from vdcaudit.gate import add_gate_inputs
@@ -33,13 +33,13 @@ from vdcaudit.history.commands import history as history_command
 from vdcaudit.history.recording import HistoryRequest, recording_options
 from vdcaudit.gcpause import collector_paused
 from vdcaudit.inventory import Inventory
-from vdcaudit.merge_command import merge as merge_command
+from vdcaudit.commands.merge_command import merge as merge_command
 from vdcaudit.resources import data_path
 from vdcaudit.rule_docs import rules_docs
 from vdcaudit.rulepack import Rule, growth_warnings, lint, load_rule_file, load_rules, rule_files
 from vdcaudit.scan import scan as run_scan
-from vdcaudit.sdn_command import sdn as sdn_command
-from vdcaudit.snapshot_command import snapshot as snapshot_command
+from vdcaudit.commands.sdn_command import sdn as sdn_command
+from vdcaudit.commands.snapshot_command import snapshot as snapshot_command
 from vdcaudit.untrusted import safe_text
 
 

@@ -11,12 +11,12 @@ import click
 from rich.table import Table
 
 from vdcaudit.collectors import sdn as sdn_source
-from vdcaudit.command_options import finish, output_options
+from vdcaudit.commands.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
+from vdcaudit.context import ScanContext
 from vdcaudit.history.recording import HistoryRequest, recording_options
-from vdcaudit.model import ScanContext
-from vdcaudit.output import check_targets
+from vdcaudit.commands.output import check_targets
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import ScanResult

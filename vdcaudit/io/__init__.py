@@ -1,0 +1,2 @@
+"""Readers and writers with budgets: JSON and YAML input with positions, streamed JSON output,
+atomic file sets, bounded HTTP bodies."""
