@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vdcaudit.collectors.arm_expressions import (
-    _FUNCTIONS, _LAZY, Budget, Call, Deployment, Literal, Scope, TemplateExpressionError, TemplateLimitError, Unknown,
-    evaluate, parse,
+    Budget, Call, Deployment, Literal, Scope, TemplateExpressionError, TemplateLimitError, Unknown, evaluate, parse,
 )
+from vdcaudit.collectors.arm_expressions.functions import FUNCTIONS, LAZY
 
 EXAMPLES = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -47,14 +47,14 @@ def _call(name: str, args: list[Any]) -> Any:
         return None
 
 
-@pytest.mark.parametrize("name", sorted(set(_FUNCTIONS) - set(_LAZY)))
+@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - set(LAZY)))
 @EXAMPLES
 @given(args=st.lists(values, max_size=4))
 def test_every_template_function_ends_in_a_value_unknown_or_a_template_error(name: str, args: list[Any]) -> None:
     _call(name, args)
 
 
-@pytest.mark.parametrize("name", sorted(_LAZY))
+@pytest.mark.parametrize("name", sorted(LAZY))
 @EXAMPLES
 @given(args=st.lists(values, max_size=3))
 def test_every_lazy_template_function_too(name: str, args: list[Any]) -> None:

@@ -1,24 +1,5 @@
-"""ARM template language expressions: `[concat(parameters('prefix'), '-sql')]` and friends.
-
-A tokenizer and a recursive-descent parser build a small tree; `evaluate` walks it in a `Scope`
-that knows the template's parameters and variables and the deployment placeholders.
-
-Values that only exist at deployment time (reference(), listKeys(), utcNow(), a parameter without a
-value, a function vdcaudit does not implement) evaluate to an `Unknown` carrying the reason. Unknown
-travels through the expression: any function that would need to look at it returns it, so a
-property built from it stays unknown and the rule reports UNKNOWN instead of guessing. Functions
-that only assemble structures (union, createObject, createArray, concat of arrays) keep the unknown
-parts where they are, and `if`/`and`/`or`/`coalesce` decide without them when they can.
-
-Mistakes in the template itself (a syntax error, a wrong argument count or type, a property read
-from an object that lacks it) raise `TemplateExpressionError`: ARM would reject the template, and the
-loader records the mistake where it happened and keeps judging the rest.
-
-Hostile templates are bounded: every evaluation step and every value built is charged to a `Budget`
-shared by the whole file, values are capped at ARM's own template size, copy counts at ARM's 800,
-expressions at ARM's 24,576 characters. Going past a limit raises `TemplateLimitError`, which ends
-the scan (exit 2) instead of letting a 2 KB template eat the machine.
-"""
+"""The template function library: each ARM function vdcaudit implements, and the tables evaluate
+reads (plain, scoped, lazy; those known only at deployment)."""
 
 from __future__ import annotations
 
@@ -29,495 +10,14 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from vdcaudit.collectors.arm_expressions.evaluation import Deployment, OutOfRange, Scope, evaluate, find_key, first_unknown
+from vdcaudit.collectors.arm_expressions.limits import MAX_RANGE_COUNT, MAX_VALUE_CHARS, TemplateExpressionError, TemplateLimitError, Unknown
 
-class TemplateExpressionError(Exception):
-    """The expression is wrong: ARM itself would reject the template."""
-
-
-class TemplateLimitError(Exception):
-    """The template goes past a limit of ARM's (or of the evaluation budget): the file is refused."""
-
-
-# ARM's documented template limits (learn.microsoft.com/azure/azure-resource-manager/templates/
-# best-practices "Template limits"; error-job-size-exceeded): 4 MB template after expansion (values of
-# variables and parameters included), 1 MB per resource definition, 800 per copy loop, 24,576
-# characters per expression.
-MAX_VALUE_CHARS = 4 * 1024 * 1024
-MAX_RESOURCE_CHARS = 1024 * 1024
-MAX_COPY_COUNT = 800
-MAX_EXPRESSION_CHARS = 24_576
-MAX_RANGE_COUNT = 10_000  # range(): "count ... up to 10000" (ARM template functions, array)
-# vdcaudit's own bounds (ARM documents none): nesting of one expression, and the total work for a file.
-MAX_EXPRESSION_DEPTH = 100
-MAX_STEPS = 2_500_000  # a few seconds; the fixture needs 3,000, a 3.2 MB template of 790 NSGs 550,000
-_INT64 = 2 ** 63
-
-
-@dataclass
-class Budget:
-    """Evaluation work for one template file: each function call, each value node measured and every
-    256 characters of a built string cost one step."""
-
-    limit: int = MAX_STEPS
-    spent: int = 0
-
-    def charge(self, steps: int) -> None:
-        self.spent += steps
-        if self.spent > self.limit:
-            raise TemplateLimitError(
-                f"evaluating the template's expressions took more than {self.limit:,} steps (vdcaudit's budget "
-                "per template; values that double at every step end here)")
-
-
-def measure(value: Any, budget: Budget, cap: int = MAX_VALUE_CHARS, what: str = "a value") -> int:
-    """About how many characters `value` takes as JSON, walking it as a tree (a structure that reuses
-    one part many times counts it every time, as ARM's expanded template would). Stops at `cap`."""
-    size, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            size += len(item) + 2
-            budget.charge(1 + len(item) // 256)
-        elif isinstance(item, dict):
-            size += 2
-            budget.charge(1)
-            for key, child in item.items():
-                size += len(str(key)) + 4
-                stack.append(child)
-        elif isinstance(item, list):
-            size += 2
-            budget.charge(1)
-            stack.extend(item)
-        else:
-            size += 8
-            budget.charge(1)
-        if size > cap:
-            raise TemplateLimitError(f"{what} grows past {cap:,} characters (ARM's template size limit)")
-    return size
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value that cannot be known before deployment, and why."""
-
-    reason: str
-
-
-# ---------------------------------------------------------------------------------------- syntax
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # "string", "number", "name", or the punctuation character itself
-    value: Any
-    position: int
-
-
-_PUNCTUATION = "(),.[]"
-_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_NUMBER = re.compile(r"-?[0-9]+")
-
-
-def tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char.isspace():
-            i += 1
-        elif char in _PUNCTUATION:
-            tokens.append(Token(char, char, i))
-            i += 1
-        elif char == "'":
-            # single-quoted string; a quote inside is written twice ('it''s')
-            start, i, parts = i, i + 1, []
-            while True:
-                end = text.find("'", i)
-                if end < 0:
-                    raise TemplateExpressionError(f"unterminated string starting at character {start + 1}")
-                parts.append(text[i:end])
-                if text.startswith("''", end):
-                    parts.append("'")
-                    i = end + 2
-                    continue
-                i = end + 1
-                break
-            tokens.append(Token("string", "".join(parts), start))
-        elif (match := _NUMBER.match(text, i)) is not None:
-            tokens.append(Token("number", int(match.group()), i))
-            i = match.end()
-        elif (match := _NAME.match(text, i)) is not None:
-            tokens.append(Token("name", match.group(), i))
-            i = match.end()
-        else:
-            raise TemplateExpressionError(f"unexpected character {char!r} at character {i + 1}")
-    return tokens
-
-
-@dataclass(frozen=True)
-class Literal:
-    value: Any
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str
-    args: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Access:
-    """`target.name` or `target[index]`."""
-
-    target: Any
-    key: Any  # a Literal for `.name`, any node for `[...]`
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.tokens = tokenize(text)
-        self.i = 0
-        self.depth = 0
-
-    def peek(self, kind: str) -> bool:
-        return self.i < len(self.tokens) and self.tokens[self.i].kind == kind
-
-    def take(self, kind: str) -> Token:
-        if not self.peek(kind):
-            found = repr(self.tokens[self.i].value) if self.i < len(self.tokens) else "the end"
-            raise TemplateExpressionError(f"expected {kind!r} but found {found}")
-        token = self.tokens[self.i]
-        self.i += 1
-        return token
-
-    def parse(self) -> Any:
-        node = self.expression()
-        if self.i != len(self.tokens):
-            raise TemplateExpressionError(f"unexpected {self.tokens[self.i].value!r} after the expression")
-        return node
-
-    def expression(self) -> Any:
-        self.depth += 1
-        if self.depth > MAX_EXPRESSION_DEPTH:
-            raise TemplateLimitError(f"an expression nests calls deeper than {MAX_EXPRESSION_DEPTH} levels")
-        try:
-            return self._access_chain()
-        finally:
-            self.depth -= 1
-
-    def _access_chain(self) -> Any:
-        node = self.primary()
-        while True:
-            if self.peek("."):
-                self.take(".")
-                node = Access(node, Literal(self.take("name").value))
-            elif self.peek("["):
-                self.take("[")
-                node = Access(node, self.expression())
-                self.take("]")
-            else:
-                return node
-
-    def primary(self) -> Any:
-        if self.peek("string") or self.peek("number"):
-            token = self.tokens[self.i]
-            self.i += 1
-            return Literal(token.value)
-        name = self.take("name").value
-        if self.peek("."):  # a user-defined function: namespace.function(...)
-            self.take(".")
-            name = f"{name}.{self.take('name').value}"
-        if not self.peek("("):
-            bare = {"true": True, "false": False, "null": None}
-            if name.lower() in bare:
-                return Literal(bare[name.lower()])
-            raise TemplateExpressionError(f"'{name}' is not a function call (missing '(')")
-        self.take("(")
-        args: list[Any] = []
-        if not self.peek(")"):
-            args.append(self.expression())
-            while self.peek(","):
-                self.take(",")
-                args.append(self.expression())
-        self.take(")")
-        return Call(name, tuple(args))
-
-
-@functools.lru_cache(maxsize=8192)
-def parse(text: str) -> Any:
-    """Parse the inside of `[...]` (the tree is immutable, so one parse serves every copy iteration)."""
-    if len(text) > MAX_EXPRESSION_CHARS:
-        raise TemplateLimitError(f"an expression of {len(text):,} characters (ARM allows {MAX_EXPRESSION_CHARS:,})")
-    return _Parser(text).parse()
-
-
-def is_expression(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("[") and value.endswith("]") \
-        and not value.startswith("[[")
-
-
-# ------------------------------------------------------------------------------------ evaluation
-
-
-@dataclass
-class Deployment:
-    """Where the template is imagined to be deployed: placeholders chosen by the user or defaults."""
-
-    subscription_id: str
-    resource_group: str
-    location: str
-    tenant_id: str = "00000000-0000-0000-0000-000000000000"
-    name: str = "vdcaudit-template"
-
-
-# The default of a parameter declared without one.
-NO_DEFAULT = object()
-
-
-@dataclass(frozen=True)
-class VariableLoop:
-    """`"variables": {"copy": [{"name": N, "count": C, "input": I}]}`: variable N is the array of I
-    evaluated for copyIndex('N') = 0 .. C-1."""
-
-    name: str
-    count: Any
-    input: Any
-
-
-@dataclass
-class Scope:
-    """Parameters and variables of one template, evaluated lazily (a default value or a variable
-    may use other parameters and variables) and once each."""
-
-    deployment: Deployment
-    parameter_values: dict[str, Any] = field(default_factory=dict)  # given values, not evaluated
-    # every declared parameter: raw default (may be an expression) or NO_DEFAULT
-    parameter_defaults: dict[str, Any] = field(default_factory=dict)
-    variables: dict[str, Any] = field(default_factory=dict)  # raw, may be expressions or VariableLoops
-    copy_indexes: dict[str, int] = field(default_factory=dict)  # loop name -> current index
-    current_loop: str | None = None
-    budget: Budget = field(default_factory=Budget)
-    lambda_values: dict[str, Any] = field(default_factory=dict)  # lambdaVariables() in a lambda's body
-    # Naming a resource whose name is given at deployment time: a parameter without a value stands
-    # for itself (`[parameters('vaultName')]`), so the resource is judged under that symbolic name.
-    symbolic: bool = False
-    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _evaluating: set[tuple[str, str]] = field(default_factory=set)
-
-    def with_copy(self, loop: str, index: int) -> "Scope":
-        """The same scope inside one iteration of a copy loop (shares the parameter cache)."""
-        return replace(self, copy_indexes={**self.copy_indexes, loop: index}, current_loop=loop)
-
-    def parameter(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
-        key = _find_key(self.parameter_defaults.keys() | self.parameter_values.keys(), name)
-        if key is None:
-            raise TemplateExpressionError(f"parameter '{name}' is not declared in the template")
-        if key in self.parameter_values:
-            value = self.parameter_values[key]
-        elif (default := self.parameter_defaults.get(key, NO_DEFAULT)) is NO_DEFAULT:
-            value = Unknown(f"parameter '{key}' has no value (no default, not in the parameters file)")
-        else:
-            value = self._lazy("parameter", key, default)
-        return f"[parameters('{key}')]" if self.symbolic and isinstance(value, Unknown) else value
-
-    def variable(self, name: Any) -> Any:  # any evaluated value; _find_key rejects non-strings
-        key = _find_key(self.variables.keys(), name)
-        if key is None:
-            raise TemplateExpressionError(f"variable '{name}' is not declared in the template")
-        return self._lazy("variable", key, self.variables[key])
-
-    def _lazy(self, kind: str, key: str, raw: Any) -> Any:
-        slot = (kind, key)
-        if slot in self._cache:
-            return self._cache[slot]
-        if slot in self._evaluating:
-            raise TemplateExpressionError(f"{kind} '{key}' refers to itself")
-        self._evaluating.add(slot)
-        try:
-            # outside any resource's copy loop or lambda: a variable means the same everywhere
-            root = replace(self, copy_indexes={}, current_loop=None, lambda_values={})
-            value = _variable_loop(raw, root) if isinstance(raw, VariableLoop) else evaluate_value(raw, root)
-        except TemplateExpressionError as exc:
-            raise TemplateExpressionError(f"{kind} '{key}': {exc}") from None
-        finally:
-            self._evaluating.discard(slot)
-        self._cache[slot] = value
-        return value
-
-
-def copy_count(raw: Any, scope: Scope, loop: str) -> Any:
-    """A copy loop's count: an int from 0 to ARM's 800, or Unknown."""
-    count = evaluate_value(raw, scope)
-    if isinstance(count, Unknown):
-        return count
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise TemplateExpressionError(f"copy loop '{loop}': count must be a non-negative integer, got {count!r}")
-    if count > MAX_COPY_COUNT:
-        raise TemplateLimitError(f"copy loop '{loop}' has count {count:,} (ARM allows {MAX_COPY_COUNT})")
-    return count
-
-
-def _variable_loop(loop: VariableLoop, scope: Scope) -> Any:
-    count = copy_count(loop.count, scope, loop.name)
-    if isinstance(count, Unknown):
-        return count
-    built = [_evaluate_json(loop.input, scope.with_copy(loop.name, i)) for i in range(count)]
-    measure(built, scope.budget, what=f"variable '{loop.name}'")
-    return built
-
-
-def _find_key(keys: Any, name: Any) -> str | None:
-    """ARM parameter and variable names are case-insensitive."""
-    if not isinstance(name, str):
-        raise TemplateExpressionError("parameters() and variables() take a name (a string)")
-    return next((k for k in keys if k.lower() == name.lower()), None)
-
-
-def evaluate_value(value: Any, scope: Scope) -> Any:
-    """A JSON value from the template with every expression string in it evaluated, and measured
-    against the size limits. Objects keep their keys; `copy` arrays inside objects (property loops)
-    are expanded."""
-    try:
-        result = _evaluate_json(value, scope)
-    except RecursionError:
-        raise TemplateLimitError("expressions nest or refer to each other too deeply") from None
-    if isinstance(result, (dict, list)):
-        measure(result, scope.budget)
-    return result
-
-
-def _evaluate_json(value: Any, scope: Scope) -> Any:
-    scope.budget.charge(1)
-    if isinstance(value, str):
-        if is_expression(value):
-            return evaluate(parse(value[1:-1]), scope)
-        return value[1:] if value.startswith("[[") else value
-    if isinstance(value, list):
-        return [_evaluate_json(item, scope) for item in value]
-    if isinstance(value, dict):
-        result = {}
-        for key, item in value.items():
-            if key == "copy" and isinstance(item, list):
-                result.update(property_loops(item, scope))
-            else:
-                result[key] = _evaluate_json(item, scope)
-        return result
-    return value
-
-
-def property_loops(loops: list[Any], scope: Scope) -> dict[str, Any]:
-    """`"copy": [{"name": "ipsecPolicies", "count": 2, "input": {...}}]` inside properties."""
-    produced: dict[str, Any] = {}
-    for loop in loops:
-        if not isinstance(loop, dict) or not isinstance(loop.get("name"), str) or "input" not in loop:
-            raise TemplateExpressionError("a property copy loop needs 'name', 'count' and 'input'")
-        count = copy_count(loop.get("count"), scope, loop["name"])
-        if isinstance(count, Unknown):
-            produced[loop["name"]] = count
-            continue
-        produced[loop["name"]] = [_evaluate_json(loop["input"], scope.with_copy(loop["name"], i))
-                                  for i in range(count)]
-    return produced
-
-
-def evaluate(node: Any, scope: Scope) -> Any:
-    scope.budget.charge(1)
-    if isinstance(node, Literal):
-        return node.value
-    if isinstance(node, Access):
-        return _access(evaluate(node.target, scope), evaluate(node.key, scope))
-    name = node.name.lower()
-    if name in _LAZY:
-        return _LAZY[name](node.args, scope)
-    if "." in name:
-        return Unknown(f"user-defined function {node.name}() is not evaluated by vdcaudit")
-    args = [evaluate(arg, scope) for arg in node.args]
-    if name in DEPLOYMENT_TIME:
-        return Unknown(f"{node.name}() is only known at deployment time")
-    if name.startswith("list"):
-        return Unknown(f"{node.name}() reads a deployed resource's secrets or state at deployment time")
-    function = _FUNCTIONS.get(name)
-    if function is None:
-        return Unknown(f"function {node.name}() is not supported by vdcaudit")
-    if name not in _STRUCTURAL and name not in _SHAPE_ONLY:
-        unknown = first_unknown(args)
-    else:  # only an unknown argument itself matters, not unknown parts inside the structures
-        unknown = next((a for a in args if isinstance(a, Unknown)), None) \
-            if name not in _KEEPS_UNKNOWN_ARGUMENTS else None
-    if unknown is not None:
-        return unknown
-    result = _call(node.name, function, [scope, *args] if name in _NEEDS_SCOPE else args)
-    if isinstance(result, str):
-        scope.budget.charge(len(result) // 256)
-        if len(result) > MAX_VALUE_CHARS:
-            raise TemplateLimitError(f"{node.name}() builds a string of {len(result):,} characters "
-                                     "(past ARM's template size limit)")
-    elif isinstance(result, (dict, list)):
-        measure(result, scope.budget, what=f"the value of {node.name}()")
-    elif isinstance(result, int) and not isinstance(result, bool) and not -_INT64 <= result < _INT64:
-        return Unknown(f"{node.name}(): the result does not fit ARM's 64-bit integers; left unresolved")
-    return result
-
-
-class OutOfRange(OverflowError):
-    """A value past what a function can represent (a date after 9999, say): unresolved, not an error."""
-
-
-def _call(name: str, function: Callable[..., Any], args: list[Any]) -> Any:
-    """The function's value; a value out of its range (a date past year 9999, a number past 64
-    bits) is left unresolved; arguments it cannot take are the template's mistake, as in ARM."""
-    try:
-        return function(*args)
-    except (OverflowError, OSError) as exc:  # OSError: the C library's range for epoch seconds
-        return Unknown(f"{name}(): a value out of range ({exc}); left unresolved")
-    except (TypeError, AttributeError) as exc:
-        raise TemplateExpressionError(f"{name}(): wrong arguments ({exc})") from None
-    except (ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
-        raise TemplateExpressionError(f"{name}(): {exc}") from None
-    except RecursionError:
-        raise TemplateExpressionError(f"{name}(): the value is nested too deeply") from None
-
-
-def first_unknown(value: Any) -> Unknown | None:
-    for item in _walk(value):
-        if isinstance(item, Unknown):
-            return item
-    return None
-
-
-def _walk(value: Any) -> Iterator[Any]:
-    yield value
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
-
-
-def _access(target: Any, key: Any) -> Any:
-    if isinstance(target, Unknown):
-        return target
-    if isinstance(key, Unknown):
-        return key
-    if isinstance(target, dict):
-        found = _find_key(target.keys(), key) if isinstance(key, str) else None
-        if found is None:
-            raise TemplateExpressionError(f"the object has no property '{key}'")
-        return target[found]
-    if isinstance(target, list) and isinstance(key, int) and not isinstance(key, bool):
-        if not 0 <= key < len(target):
-            raise TemplateExpressionError(f"index {key} is out of range (the array has {len(target)} items)")
-        return target[key]
-    raise TemplateExpressionError(f"cannot read [{key!r}] of {type(target).__name__}")
-
-
-# ------------------------------------------------------------------------------------- functions
 
 # Functions whose value only exists once something is deployed or at the moment of deployment.
 DEPLOYMENT_TIME = {
@@ -666,7 +166,7 @@ def _contains(container: Any, item: Any) -> bool:
     if isinstance(container, str):
         return _text(item).lower() in container.lower()
     if isinstance(container, dict):
-        return _find_key(container.keys(), item) is not None
+        return find_key(container.keys(), item) is not None
     if isinstance(container, list):
         return item in container
     raise TemplateExpressionError(f"contains() cannot search {container!r}")
@@ -688,7 +188,7 @@ def _merge(objects: Any, deep: bool) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for obj in objects:
         for key, value in obj.items():
-            found = _find_key(merged.keys(), key)
+            found = find_key(merged.keys(), key)
             if deep and found is not None and isinstance(merged[found], dict) and isinstance(value, dict):
                 merged[found] = _merge([merged[found], value], deep=True)
             else:
@@ -722,7 +222,7 @@ def _try_get(source: Any, *keys: Any) -> Any:
         if isinstance(source, Unknown):
             return source
         if isinstance(source, dict) and isinstance(key, str):
-            found = _find_key(source.keys(), key)
+            found = find_key(source.keys(), key)
             source = source[found] if found is not None else None
         elif isinstance(source, list) and isinstance(key, int) and not isinstance(key, bool):
             source = source[key] if 0 <= key < len(source) else None
@@ -769,10 +269,10 @@ def _copy_index(scope: Scope, *args: Any) -> Any:
     loop = next((a for a in args if isinstance(a, str)), None)
     offset = next((a for a in args if isinstance(a, int) and not isinstance(a, bool)), 0)
     loop = loop if loop is not None else scope.current_loop
-    if loop is None or _find_key(scope.copy_indexes.keys(), loop) is None:
+    if loop is None or find_key(scope.copy_indexes.keys(), loop) is None:
         raise TemplateExpressionError("copyIndex() used outside a copy loop" if loop is None
                                       else f"copyIndex(): no copy loop named '{loop}'")
-    return scope.copy_indexes[_find_key(scope.copy_indexes.keys(), loop) or loop] + offset
+    return scope.copy_indexes[find_key(scope.copy_indexes.keys(), loop) or loop] + offset
 
 
 def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
@@ -966,7 +466,7 @@ def _lazy_variables(args: tuple[Any, ...], scope: Scope) -> Any:
     return name if isinstance(name, Unknown) else scope.variable(name)
 
 
-_LAZY: dict[str, Callable[[tuple[Any, ...], Scope], Any]] = {
+LAZY: dict[str, Callable[[tuple[Any, ...], Scope], Any]] = {
     "if": _lazy_if, "and": _lazy_logic(False), "or": _lazy_logic(True), "coalesce": _lazy_coalesce,
     "parameters": _lazy_parameters, "variables": _lazy_variables,
     "lambda": _lazy_lambda, "lambdavariables": _lazy_lambda_variables,
@@ -1083,13 +583,13 @@ _PLAIN: dict[str, Callable[..., Any]] = {
     "objectkeys": lambda obj: list(_require(dict, obj, "objectKeys()").keys()),
 }
 
-_FUNCTIONS: dict[str, Callable[..., Any]] = {**_PLAIN, **_SCOPED}
-_NEEDS_SCOPE = set(_SCOPED)
+FUNCTIONS: dict[str, Callable[..., Any]] = {**_PLAIN, **_SCOPED}
+NEEDS_SCOPE = set(_SCOPED)
 # Functions that only assemble values: unknown parts stay where they are instead of making the
 # whole result unknown (a variable object with one unknown property is still mostly known).
-_STRUCTURAL = {"union", "createobject", "createarray", "array", "concat", "tryget", "map", "reduce",
+STRUCTURAL = {"union", "createobject", "createarray", "array", "concat", "tryget", "map", "reduce",
                "mapvalues"}
 # Functions that only look at the shape of their argument: unknown items inside it do not matter.
-_SHAPE_ONLY = {"length", "empty"}
+SHAPE_ONLY = {"length", "empty"}
 # Of those, the ones that put an unknown argument itself into the result.
-_KEEPS_UNKNOWN_ARGUMENTS = {"createobject", "createarray", "concat"}
+KEEPS_UNKNOWN_ARGUMENTS = {"createobject", "createarray", "concat"}
