@@ -8,7 +8,7 @@ and compares it with the committed file.
 from __future__ import annotations
 
 from vdcaudit.azure_policy import COVERED, EXCLUDED, NOT_YET, SCREENED, Definition, catalog_source, counts, definitions
-from vdcaudit.rule_docs import _cell
+from vdcaudit.rule_docs import cell
 from vdcaudit.rulepack import Rule
 
 _SECTIONS = ((COVERED, "Answered by vdcaudit rules"),
@@ -20,11 +20,11 @@ _SECTIONS = ((COVERED, "Answered by vdcaudit rules"),
 def _row(definition: Definition) -> str:
     if definition.rules:
         answer = "; ".join(f"[{r.id}](rules.md#{r.id.lower()})" +
-                           (f" (differs: {_cell(definition.differs[r.id])})" if r.id in definition.differs else "")
+                           (f" (differs: {cell(definition.differs[r.id])})" if r.id in definition.differs else "")
                            for r in definition.rules)
     else:
-        answer = _cell(definition.reason) if definition.reason else "–"
-    return f"| `{definition.id}` | {_cell(definition.title)} | {_cell(definition.category)} | {answer} |"
+        answer = cell(definition.reason) if definition.reason else "–"
+    return f"| `{definition.id}` | {cell(definition.title)} | {cell(definition.category)} | {answer} |"
 
 
 def render(rules: list[Rule]) -> str:

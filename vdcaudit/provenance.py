@@ -9,19 +9,18 @@ absolute path names machines and home folders. Data shipped with vdcaudit (the d
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from vdcaudit.io.atomic import file_digest
 from vdcaudit.resources import data_path
 
 REPORT_KEYS = ("title", "organisation", "engagement", "prepared_by", "reviewed_by")
 # Folders (an SDN fabric) are listed file by file, up to this many files each
 FILES_PER_FOLDER = 500
-_CHUNK = 1 << 20
 
 
 def shown_path(location: str, cwd: Path | None = None) -> str:
@@ -52,21 +51,13 @@ def shown_location(location: str) -> str:
     return shown_path(location)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _entries(role: str, path: Path, cwd: Path | None) -> list[dict[str, Any]]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())[:FILES_PER_FOLDER]
         return [entry for f in files for entry in _entries(role, f, cwd)]
     if not path.is_file():
         return []
-    return [{"role": role, "path": shown_path(str(path), cwd), "sha256": file_sha256(path), "bytes": path.stat().st_size}]
+    return [{"role": role, "path": shown_path(str(path), cwd), "sha256": file_digest(path), "bytes": path.stat().st_size}]
 
 
 def scan_inputs(sources: list[dict[str, Any]], config_path: Path | None, waivers_path: Path | None,

@@ -20,19 +20,20 @@ FRAMEWORKS = (("mcsb", "MCSB"), ("cis", "CIS Azure"), ("nist-800-53", "NIST SP 8
 REMEDIATION_LABELS = (("portal", "Portal"), ("az", "Azure CLI"), ("powershell", "PowerShell"), ("bicep", "Bicep / ARM"))
 
 
-def _flat(text: str) -> str:
-    """One line: folded YAML and multi-line JMESPath become single spaces."""
-    return " ".join(text.split())
+def flat(text: object) -> str:
+    """One line: folded YAML and multi-line JMESPath become single spaces (a value YAML read as
+    another type, a case named `on` say, as its text)."""
+    return " ".join(str(text).split())
 
 
-def _cell(text: str) -> str:
+def cell(text: object) -> str:
     """Text safe inside a Markdown table cell."""
-    return _flat(text).replace("|", "\\|")
+    return flat(text).replace("|", "\\|")
 
 
 def _code(text: str) -> str:
     """An inline code span that survives backticks in the text (JMESPath literals use them)."""
-    text = _flat(text)
+    text = flat(text)
     return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
@@ -48,7 +49,7 @@ def _summary_table(rules: list[Rule]) -> list[str]:
     lines = ["| id | severity | resource type | title | MCSB | NIST SP 800-53 |", "|---|---|---|---|---|---|"]
     for rule in rules:
         lines.append(f"| [{rule.id}](#{_anchor(rule)}) | {rule.severity.value} | `{rule.resource_type}` | "
-                     f"{_cell(rule.title)} | {_controls(rule, 'mcsb')} | {_controls(rule, 'nist-800-53')} |")
+                     f"{cell(rule.title)} | {_controls(rule, 'mcsb')} | {_controls(rule, 'nist-800-53')} |")
     return lines
 
 
@@ -72,7 +73,7 @@ def _rule_section(rule: Rule) -> list[str]:
         lines.append(f"- Also reads: {', '.join(f'`{t}`' for t in rule.reads)}")
     for name in rule.selectors:
         selector = selectors()[name]
-        lines.append(f"- Applies to: {_flat(selector['description'])} (selector `{name}`: {_code(selector['where'])})")
+        lines.append(f"- Applies to: {flat(selector['description'])} (selector `{name}`: {_code(selector['where'])})")
     if rule.where_text:
         lines.append(f"- Applies where: {_code(rule.where_text)}")
     if rule.assert_text:
@@ -88,7 +89,7 @@ def _rule_section(rule: Rule) -> list[str]:
                      f"{versions} (no apiVersion in the data: UNKNOWN)")
     for case in rule.absent_default_when:
         values = ", ".join(f"`{path}` {_code(str(value))}" for path, value in case.values.items())
-        lines.append(f"- Documented Azure default when absent, where {_code(case.when_text)} ({_flat(case.because)}): {values}")
+        lines.append(f"- Documented Azure default when absent, where {_code(case.when_text)} ({flat(case.because)}): {values}")
     if rule.absent_default_when:
         lines.append("- Where none of those conditions holds, an absent value has no documented default: UNKNOWN")
     if rule.platform_floor:
@@ -101,13 +102,13 @@ def _rule_section(rule: Rule) -> list[str]:
         if rule.frameworks().get(key):
             lines.append(f"- {label}: {_controls(rule, key)}")
     for policy in rule.azure_policies:
-        differs = f" — differs: {_flat(policy['differs'])}" if policy.get("differs") else ""
-        lines.append(f"- Azure Policy: {_flat(policy['title'])} (`{policy['id']}`){differs}")
-    lines += ["", _flat(rule.rationale), "", f"Remediation: {_flat(rule.remediation['summary'])}", ""]
+        differs = f" — differs: {flat(policy['differs'])}" if policy.get("differs") else ""
+        lines.append(f"- Azure Policy: {flat(policy['title'])} (`{policy['id']}`){differs}")
+    lines += ["", flat(rule.rationale), "", f"Remediation: {flat(rule.remediation['summary'])}", ""]
     for key, label in REMEDIATION_LABELS:
         if rule.remediation.get(key):
             text = rule.remediation[key]
-            lines.append(f"- {label}: {_flat(text) if key == 'portal' else _code(text)}")
+            lines.append(f"- {label}: {flat(text) if key == 'portal' else _code(text)}")
     for link in rule.references.get("docs", []):
         lines.append(f"- See: <{link}>")
     return lines + [""]

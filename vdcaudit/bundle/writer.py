@@ -18,12 +18,10 @@ Inputs are copied before the scan reads them, so the bundle holds what the scan 
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import shlex
 import shutil
-import socket
 import sys
 import tempfile
 import zipfile
@@ -44,6 +42,7 @@ from vdcaudit.collectors import DEMO_DAY, DEMO_NEXT_DAY
 from vdcaudit.config import Config
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
+from vdcaudit.provenance import operator
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.common import rulepack_digest, rulepack_version
 from vdcaudit.resources import data_path
@@ -87,11 +86,7 @@ def shown_path(path: Path) -> str:
 
 
 def local_operator() -> dict[str, str]:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no user name for this uid (a container)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return {"kind": "local", "name": f"{user}@{socket.gethostname()}"}
+    return {"kind": "local", "name": operator()}
 
 
 class EvidenceBundle:
