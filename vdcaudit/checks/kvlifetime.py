@@ -166,6 +166,8 @@ def _active(resource: dict[str, Any], context: ScanContext) -> tuple[Status, str
         raise _Unknown(f"{ATTRIBUTES}.nbf and {ATTRIBUTES}.created absent from the resource data")
     on, basis = floors.evidence_date(resource, context)
     active = (on - start).days
+    if active < 0:
+        return Status.PASS, f"Not yet active on {on.isoformat()} ({basis}): {since} {start.isoformat()}", evidence
     said = f"{since} {start.isoformat()}, {active} days before {on.isoformat()} ({basis})"
     if active > maximum.value:
         return Status.FAIL, f"Active too long: {said}; more than {maximum.value} ({maximum.origin})", evidence
