@@ -92,31 +92,24 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Inventory, dict[tupl
     return inventory, _judged(inventory)
 
 
-@pytest.mark.parametrize(("rule", "name", "status", "says"), [
-    ("VDC-KV-020", "jwt-signing", "PASS", "EC-HSM"),
-    ("VDC-KV-021", "jwt-signing", "FAIL", "Curve P-256K is not allowed"),
-    ("VDC-KV-022", "jwt-signing", "PASS", "Expires 2030-01-01"),
-    ("VDC-KV-023", "jwt-signing", "FAIL", "valid 1121 days (deployed on 2026-12-07"),   # created when deployed
-    ("VDC-KV-025", "smtp-password", "PASS", "39 days after 2026-12-07"),
-    ("VDC-KV-026", "smtp-password", "PASS", "valid 39 days"),
-    ("VDC-KV-025", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
-    ("VDC-KV-026", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
+@pytest.mark.parametrize(("source", "rule", "name", "status", "says"), [
+    ("template", "VDC-KV-020", "jwt-signing", "PASS", "EC-HSM"),
+    ("template", "VDC-KV-021", "jwt-signing", "FAIL", "Curve P-256K is not allowed"),
+    ("template", "VDC-KV-022", "jwt-signing", "PASS", "Expires 2030-01-01"),
+    ("template", "VDC-KV-023", "jwt-signing", "FAIL", "valid 1121 days (deployed on 2026-12-07"),  # created when deployed
+    ("template", "VDC-KV-025", "smtp-password", "PASS", "39 days after 2026-12-07"),
+    ("template", "VDC-KV-026", "smtp-password", "PASS", "valid 39 days"),
+    ("template", "VDC-KV-025", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
+    ("template", "VDC-KV-026", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
+    ("plan", "VDC-KV-020", "storage-cmk", "PASS", "RSA-HSM"),
+    ("plan", "VDC-KV-021", "sign-ec", "PASS", "P-384"),
+    ("plan", "VDC-KV-022", "sign-ec", "FAIL", "13 days after 2026-12-07"),
+    ("plan", "VDC-KV-023", "storage-cmk", "PASS", "valid 205 days"),
+    ("plan", "VDC-KV-025", "db-password", "PASS", "55 days after"),
+    ("plan", "VDC-KV-026", "db-password", "PASS", "valid 55 days"),
 ])
-def test_template_verdicts(template, rule: str, name: str, status: str, says: str) -> None:
-    verdict, message = template[1][(rule, name)]
-    assert verdict == status and says in message, message
-
-
-@pytest.mark.parametrize(("rule", "name", "status", "says"), [
-    ("VDC-KV-020", "storage-cmk", "PASS", "RSA-HSM"),
-    ("VDC-KV-021", "sign-ec", "PASS", "P-384"),
-    ("VDC-KV-022", "sign-ec", "FAIL", "13 days after 2026-12-07"),
-    ("VDC-KV-023", "storage-cmk", "PASS", "valid 205 days"),
-    ("VDC-KV-025", "db-password", "PASS", "55 days after"),
-    ("VDC-KV-026", "db-password", "PASS", "valid 55 days"),
-])
-def test_plan_verdicts(plan, rule: str, name: str, status: str, says: str) -> None:
-    verdict, message = plan[1][(rule, name)]
+def test_verdicts(template, plan, source: str, rule: str, name: str, status: str, says: str) -> None:
+    verdict, message = (template if source == "template" else plan)[1][(rule, name)]
     assert verdict == status and says in message, message
 
 

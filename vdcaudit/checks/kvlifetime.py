@@ -34,7 +34,7 @@ def _day(value: Any) -> date | None:
     """A Key Vault time attribute as a UTC day: Unix seconds (ARM, templates) or RFC 3339 (Terraform)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
         value = int(value.strip())
     if isinstance(value, (int, float)):
         try:
