@@ -11,8 +11,9 @@ same verdicts. Thresholds come from vdcaudit.yaml (vdcaudit.kv_key_secret_thresh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Optional
 
 from vdcaudit import floors
 from vdcaudit import kv_key_secret_thresholds as thresholds
@@ -28,6 +29,8 @@ from vdcaudit.unresolved import covering, note
 DEPLOYED = {"azure", "snapshot"}
 EC_TYPES = {"EC", "EC-HSM"}
 ATTRIBUTES = "properties.attributes"
+Verdict = tuple[Status, str, dict[str, Any]]  # status, message, evidence
+Judge = Callable[[dict[str, Any], ScanContext], Optional[Verdict]]
 
 
 def _day(value: Any) -> date | None:
@@ -71,7 +74,7 @@ def _evidence(resource: dict[str, Any], *names: str) -> dict[str, Any]:
     return {f"{ATTRIBUTES}.{name}": dig(resource, f"{ATTRIBUTES}.{name}") for name in names}
 
 
-def _judged(rule: Rule, resource: dict[str, Any], judge: Any, context: ScanContext) -> Finding | None:
+def _judged(rule: Rule, resource: dict[str, Any], judge: Judge, context: ScanContext) -> Finding | None:
     """Run `judge(resource, context)`: (status, message, evidence) or None; properties or attributes
     missing from the export, or a time that cannot be read, give UNKNOWN naming it."""
     if resource.get("properties") is None:
@@ -120,7 +123,7 @@ def key_curve(rule: Rule, key: dict[str, Any], inventory: Inventory, context: Sc
     return _allowed_value(rule, key, "properties.curveName", "allowed_curve_names", "Curve", context)
 
 
-def _before_expiry(resource: dict[str, Any], context: ScanContext) -> tuple[Status, str, dict[str, Any]] | None:
+def _before_expiry(resource: dict[str, Any], context: ScanContext) -> Verdict | None:
     expires = _attribute(resource, "exp")
     if expires is None:
         return None  # as the definition: only objects with an expiry date are judged (VDC-KV-006/008 ask for one)
@@ -134,7 +137,7 @@ def _before_expiry(resource: dict[str, Any], context: ScanContext) -> tuple[Stat
     return Status.PASS, f"{when[0].upper()}{when[1:]}; at least {minimum.value} ({minimum.origin})", evidence
 
 
-def _validity(resource: dict[str, Any], context: ScanContext) -> tuple[Status, str, dict[str, Any]]:
+def _validity(resource: dict[str, Any], context: ScanContext) -> Verdict:
     maximum = thresholds.days(context.config, resource["type"], "max_validity_days")
     evidence = _evidence(resource, "created", "exp")
     expires = _attribute(resource, "exp")
@@ -156,7 +159,7 @@ def _validity(resource: dict[str, Any], context: ScanContext) -> tuple[Status, s
     return Status.PASS, f"Validity within limits: {said}; at most {maximum.value} ({maximum.origin})", evidence
 
 
-def _active(resource: dict[str, Any], context: ScanContext) -> tuple[Status, str, dict[str, Any]]:
+def _active(resource: dict[str, Any], context: ScanContext) -> Verdict:
     maximum = thresholds.days(context.config, resource["type"], "max_active_days")
     evidence = _evidence(resource, "nbf", "created")
     start, since = _attribute(resource, "nbf"), "active from"  # the definition: nbf, else created
