@@ -149,6 +149,27 @@ def test_every_generic_kind_equals_the_snapshot(emulator, rules, no_graph):
     assert only_reads(emulator)
 
 
+# The Key Vault rules that judge keys and secrets (read per vault) and the vault's network settings
+# against the Azure Policy thresholds: judged on one evidence day, live and snapshot agree, both ways.
+KEY_VAULT_THRESHOLD_RULES = {f"VDC-KV-0{n}" for n in range(20, 30)}
+
+
+@pytest.mark.parametrize("no_graph", [False, True], ids=["graph", "no-graph"])
+def test_key_vault_key_secret_and_network_rules_live_equal_snapshot(emulator, rules, no_graph):
+    def judged(inventory: Inventory) -> dict[tuple[str, str], str]:
+        return {(f.rule_id, f.resource_id.lower()): f.status.value for f in findings(inventory, rules)
+                if f.rule_id in KEY_VAULT_THRESHOLD_RULES}
+
+    snapshot = Inventory()
+    load_snapshot(DEMO / "azure", snapshot)
+    expected = judged(snapshot)
+    for rule_id in sorted(KEY_VAULT_THRESHOLD_RULES):
+        statuses = {status for (judged_rule, _), status in expected.items() if judged_rule == rule_id}
+        assert {"PASS", "FAIL"} <= statuses, rule_id
+    assert judged(live(emulator, no_graph=no_graph)) == expected
+    assert only_reads(emulator)
+
+
 def test_generic_read_asks_the_provider_for_an_api_version_it_does_not_know(emulator, rules, snapshot_verdicts,
                                                                             monkeypatch):
     from vdcaudit.collectors.azure import generic
@@ -433,9 +454,9 @@ def test_generic_child_collection_follows_next_link_and_reads_only():
             secrets = generic.list_collection(collector.clients, SPOKE2, f"{vault}/secrets", "2023-07-01")
         finally:
             collector.clients.close()
-        assert sorted(s["name"] for s in secrets) == ["partner-api-key", "sql-admin-password"]
+        assert sorted(s["name"] for s in secrets) == ["partner-api-key", "sftp-partner-password", "sql-admin-password"]
         assert all("value" not in s["properties"] for s in secrets)
-        assert arm.log.count(r"/secrets$") == 2  # two pages of one
+        assert arm.log.count(r"/secrets$") == 3  # three pages of one
         assert only_reads(arm)
 
 
@@ -582,6 +603,6 @@ def test_live_scope_explains_the_inventory_count_and_names_the_subscriptions(emu
 def test_live_demo_tenant_counts(emulator, rules):
     inventory = live(emulator)
     source = inventory.sources[0]
-    assert (source["resources"], source["children"], source["counted_only"]) == (138, 45, 6)
+    assert (source["resources"], source["children"], source["counted_only"]) == (138, 48, 6)
     # what the scope line adds up: every resource listed or read as a child is in the inventory
     assert source["resources"] + source["children"] == sum(1 for _ in inventory)
