@@ -71,7 +71,7 @@ CONFIG = Config(raw={"thresholds": {"key_vault_keys": {"allowed_curve_names": ["
 def _judged(inventory: Inventory) -> dict[tuple[str, str], tuple[str, str]]:
     found = scan(inventory, load_rules(), ScanContext(config=CONFIG, options={"as_of": DAY})).findings
     return {(f.rule_id, f.resource_name): (f.status.value, f.message) for f in found
-            if f.rule_id.startswith("VDC-KV-0") and f.rule_id >= "VDC-KV-020"}
+            if f.rule_id.startswith("VDC-KV-0") and f.rule_id >= "VDC-KV-012"}
 
 
 @pytest.fixture(scope="module")
@@ -93,20 +93,20 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Inventory, dict[tupl
 
 
 @pytest.mark.parametrize(("source", "rule", "name", "status", "says"), [
-    ("template", "VDC-KV-020", "jwt-signing", "PASS", "EC-HSM"),
-    ("template", "VDC-KV-021", "jwt-signing", "FAIL", "Curve P-256K is not allowed"),
-    ("template", "VDC-KV-022", "jwt-signing", "PASS", "Expires 2030-01-01"),
-    ("template", "VDC-KV-023", "jwt-signing", "FAIL", "valid 1121 days (deployed on 2026-12-07"),  # created when deployed
-    ("template", "VDC-KV-025", "smtp-password", "PASS", "39 days after 2026-12-07"),
-    ("template", "VDC-KV-026", "smtp-password", "PASS", "valid 39 days"),
-    ("template", "VDC-KV-025", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
-    ("template", "VDC-KV-026", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
-    ("plan", "VDC-KV-020", "storage-cmk", "PASS", "RSA-HSM"),
-    ("plan", "VDC-KV-021", "sign-ec", "PASS", "P-384"),
-    ("plan", "VDC-KV-022", "sign-ec", "FAIL", "13 days after 2026-12-07"),
-    ("plan", "VDC-KV-023", "storage-cmk", "PASS", "valid 205 days"),
-    ("plan", "VDC-KV-025", "db-password", "PASS", "55 days after"),
-    ("plan", "VDC-KV-026", "db-password", "PASS", "valid 55 days"),
+    ("template", "VDC-KV-012", "jwt-signing", "PASS", "EC-HSM"),
+    ("template", "VDC-KV-013", "jwt-signing", "FAIL", "Curve P-256K is not allowed"),
+    ("template", "VDC-KV-014", "jwt-signing", "PASS", "Expires 2030-01-01"),
+    ("template", "VDC-KV-015", "jwt-signing", "FAIL", "valid 1121 days (deployed on 2026-12-07"),  # created when deployed
+    ("template", "VDC-KV-017", "smtp-password", "PASS", "39 days after 2026-12-07"),
+    ("template", "VDC-KV-018", "smtp-password", "PASS", "valid 39 days"),
+    ("template", "VDC-KV-017", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
+    ("template", "VDC-KV-018", "rotated-at-deploy", "UNKNOWN", "cannot be resolved before deployment"),
+    ("plan", "VDC-KV-012", "storage-cmk", "PASS", "RSA-HSM"),
+    ("plan", "VDC-KV-013", "sign-ec", "PASS", "P-384"),
+    ("plan", "VDC-KV-014", "sign-ec", "FAIL", "13 days after 2026-12-07"),
+    ("plan", "VDC-KV-015", "storage-cmk", "PASS", "valid 205 days"),
+    ("plan", "VDC-KV-017", "db-password", "PASS", "55 days after"),
+    ("plan", "VDC-KV-018", "db-password", "PASS", "valid 55 days"),
 ])
 def test_verdicts(template, plan, source: str, rule: str, name: str, status: str, says: str) -> None:
     verdict, message = (template if source == "template" else plan)[1][(rule, name)]
@@ -116,7 +116,7 @@ def test_verdicts(template, plan, source: str, rule: str, name: str, status: str
 @pytest.mark.parametrize("source", ["template", "plan"])
 def test_ages_are_judged_on_deployed_objects_only(source: str, template, plan) -> None:
     judged = (template if source == "template" else plan)[1]
-    assert not [key for key in judged if key[0] in ("VDC-KV-024", "VDC-KV-027")]
+    assert not [key for key in judged if key[0] in ("VDC-KV-016", "VDC-KV-019")]
 
 
 def test_the_secret_value_is_never_kept_nor_printed(template) -> None:
