@@ -121,7 +121,16 @@ GENERIC_KINDS = sorted({"Microsoft.DocumentDB/databaseAccounts", "Microsoft.DBfo
                         "Microsoft.MachineLearningServices/workspaces",
                         "Microsoft.AppConfiguration/configurationStores", "Microsoft.Automation/automationAccounts",
                         "Microsoft.Batch/batchAccounts", "Microsoft.ContainerService/managedClusters",
-                        "Microsoft.KeyVault/managedHSMs", "Microsoft.Sql/managedInstances/databases"})
+                        "Microsoft.KeyVault/managedHSMs", "Microsoft.Sql/managedInstances/databases",
+                        # customer-managed keys of the remaining data services
+                        "Microsoft.HealthcareApis/services", "Microsoft.HealthcareApis/workspaces/fhirservices",
+                        "Microsoft.HealthcareApis/workspaces/dicomservices", "Microsoft.LoadTestService/loadTests",
+                        "Microsoft.ContainerInstance/containerGroups", "Microsoft.FluidRelay/fluidRelayServers",
+                        "Microsoft.HealthBot/healthBots", "Microsoft.DeviceUpdate/accounts",
+                        "Microsoft.Search/searchServices", "Microsoft.StorageCache/caches",
+                        "Microsoft.StreamAnalytics/streamingjobs"})
+# Child kinds read per parent through the generic client on both paths (not in Resource Graph)
+GENERIC_CHILD_KINDS = ["Microsoft.KeyVault/vaults/secrets", "Microsoft.ElasticSan/elasticSans/volumegroups"]
 
 
 def _by_kind(found, kinds) -> dict[str, dict[str, str]]:
@@ -137,21 +146,22 @@ def _by_kind(found, kinds) -> dict[str, dict[str, str]]:
 def test_every_generic_kind_equals_the_snapshot(emulator, rules, no_graph):
     snapshot = Inventory()
     load_snapshot(DEMO / "azure", snapshot)
-    expected = _by_kind(findings(snapshot, rules), [*GENERIC_KINDS, "Microsoft.KeyVault/vaults/secrets"])
-    got = _by_kind(findings(live(emulator, no_graph=no_graph), rules),
-                   [*GENERIC_KINDS, "Microsoft.KeyVault/vaults/secrets"])
-    assert set(expected) == {k.lower() for k in [*GENERIC_KINDS, "Microsoft.KeyVault/vaults/secrets"]}
+    expected = _by_kind(findings(snapshot, rules), [*GENERIC_KINDS, *GENERIC_CHILD_KINDS])
+    got = _by_kind(findings(live(emulator, no_graph=no_graph), rules), [*GENERIC_KINDS, *GENERIC_CHILD_KINDS])
+    assert set(expected) == {k.lower() for k in [*GENERIC_KINDS, *GENERIC_CHILD_KINDS]}
     for kind, verdicts_ in expected.items():
         assert got.get(kind) == verdicts_, kind
     if no_graph:
         for kind in GENERIC_KINDS:  # read by id, one GET per resource
             assert emulator.log.count(rf"/providers/{re.escape(kind.split('/')[0])}/.+") > 0, kind
+    # volume groups: one list per SAN, on both paths
+    assert emulator.log.count(r"/elasticSans/esan-spoke5/volumegroups$") == 1
     assert only_reads(emulator)
 
 
 # The Key Vault rules that judge keys and secrets (read per vault) and the vault's network settings
 # against the Azure Policy thresholds: judged on one evidence day, live and snapshot agree, both ways.
-KEY_VAULT_THRESHOLD_RULES = {f"VDC-KV-0{n}" for n in range(20, 30)}
+KEY_VAULT_THRESHOLD_RULES = {f"VDC-KV-0{n}" for n in range(12, 22)}
 
 
 @pytest.mark.parametrize("no_graph", [False, True], ids=["graph", "no-graph"])
@@ -603,6 +613,8 @@ def test_live_scope_explains_the_inventory_count_and_names_the_subscriptions(emu
 def test_live_demo_tenant_counts(emulator, rules):
     inventory = live(emulator)
     source = inventory.sources[0]
-    assert (source["resources"], source["children"], source["counted_only"]) == (138, 48, 6)
+    # spoke 5's CMK services add 24 resources read, 2 Elastic SAN volume groups read per SAN and
+    # 1 Health Data Services workspace no rule reads (counted only)
+    assert (source["resources"], source["children"], source["counted_only"]) == (162, 50, 7)
     # what the scope line adds up: every resource listed or read as a child is in the inventory
     assert source["resources"] + source["children"] == sum(1 for _ in inventory)

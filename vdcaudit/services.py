@@ -39,6 +39,18 @@ SERVICES: dict[str, tuple[str, str]] = {
     "microsoft.automation": ("automation", "Automation"),
     "microsoft.batch": ("batch", "Batch"),
     "microsoft.containerservice": ("aks", "Azure Kubernetes Service"),
+    # customer-managed keys of the remaining data services (issue 22)
+    "microsoft.healthcareapis/services": ("api-for-fhir", "Azure API for FHIR"),
+    "microsoft.healthcareapis/workspaces": ("health-data-services", "Azure Health Data Services (FHIR, DICOM)"),
+    "microsoft.loadtestservice": ("load-testing", "Azure Load Testing"),
+    "microsoft.containerinstance": ("container-instances", "Container Instances"),
+    "microsoft.elasticsan": ("elastic-san", "Elastic SAN"),
+    "microsoft.fluidrelay": ("fluid-relay", "Fluid Relay"),
+    "microsoft.healthbot": ("health-bot", "Azure Health Bot"),
+    "microsoft.deviceupdate": ("device-update", "Device Update for IoT Hub"),
+    "microsoft.search": ("ai-search", "Azure AI Search"),
+    "microsoft.storagecache": ("hpc-cache", "Azure HPC Cache"),
+    "microsoft.streamanalytics": ("stream-analytics", "Stream Analytics"),
 }
 
 

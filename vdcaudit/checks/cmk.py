@@ -40,6 +40,17 @@ The services VDC-CMK-007 covers (the API versions the live collector reads them 
   is Microsoft.Keyvault (Microsoft.Automation 2023-11-01)
 - Batch account: properties.encryption.keyVaultProperties.keyIdentifier when encryption.keySource is
   Microsoft.KeyVault (Microsoft.Batch 2024-07-01)
+- Azure API for FHIR: properties.cosmosDbConfiguration.keyVaultKeyUri; Health Data Services FHIR and
+  DICOM services and Fluid Relay servers: properties.encryption.customerManagedKeyEncryption
+  .keyEncryptionKeyUrl (HealthcareApis 2024-03-31, FluidRelay 2022-06-01)
+- Load Testing: properties.encryption.keyUrl (LoadTestService 2022-12-01); container group:
+  properties.encryptionProperties.vaultBaseUrl (ContainerInstance 2023-05-01); Health Bot:
+  properties.keyVaultProperties.keyVaultUri (HealthBot 2023-05-01); Device Update account:
+  properties.encryption.keyVaultKeyUri (DeviceUpdate 2023-07-01)
+- Elastic SAN volume group: properties.encryptionProperties.keyVaultProperties.keyVaultUri when
+  properties.encryption is EncryptionAtRestWithCustomerManagedKey (ElasticSan 2024-05-01)
+- HPC Cache: properties.encryptionSettings.keyEncryptionKey.sourceVault.id, else its keyUrl
+  (StorageCache 2023-05-01)
 A resource that does not use a customer-managed key gets no finding here (its CMK rule reports it).
 """
 
@@ -175,6 +186,12 @@ def _databricks(resource: dict[str, Any]) -> list[str]:
             for reference in reader(resource)]
 
 
+def _hpc_cache(resource: dict[str, Any]) -> list[str]:
+    key = "properties.encryptionSettings.keyEncryptionKey"
+    reference = _known(resource, f"{key}.sourceVault.id") or _known(resource, f"{key}.keyUrl")
+    return [str(reference)] if reference else []
+
+
 # resource type (lower-case) -> the key references it makes ("" when CMK is on but the reference is absent)
 KEY_REFERENCES: dict[str, KeyReader] = {
     "microsoft.storage/storageaccounts": _storage,
@@ -209,6 +226,21 @@ KEY_REFERENCES: dict[str, KeyReader] = {
         "properties.encryption.keySource", "Microsoft.Keyvault", "properties.encryption.keyVaultProperties.keyvaultUri"),
     "microsoft.batch/batchaccounts": _when_on(
         "properties.encryption.keySource", "Microsoft.KeyVault", "properties.encryption.keyVaultProperties.keyIdentifier"),
+    "microsoft.healthcareapis/services": _reference_at("properties.cosmosDbConfiguration.keyVaultKeyUri"),
+    "microsoft.healthcareapis/workspaces/fhirservices": _reference_at(
+        "properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl"),
+    "microsoft.healthcareapis/workspaces/dicomservices": _reference_at(
+        "properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl"),
+    "microsoft.loadtestservice/loadtests": _reference_at("properties.encryption.keyUrl"),
+    "microsoft.containerinstance/containergroups": _reference_at("properties.encryptionProperties.vaultBaseUrl"),
+    "microsoft.elasticsan/elasticsans/volumegroups": _when_on(
+        "properties.encryption", "EncryptionAtRestWithCustomerManagedKey",
+        "properties.encryptionProperties.keyVaultProperties.keyVaultUri"),
+    "microsoft.fluidrelay/fluidrelayservers": _reference_at(
+        "properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl"),
+    "microsoft.healthbot/healthbots": _reference_at("properties.keyVaultProperties.keyVaultUri"),
+    "microsoft.deviceupdate/accounts": _reference_at("properties.encryption.keyVaultKeyUri"),
+    "microsoft.storagecache/caches": _hpc_cache,
 }
 
 

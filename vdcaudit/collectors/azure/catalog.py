@@ -161,6 +161,10 @@ CHILDREN: list[Call] = [
     # GET {database id}/transparentDataEncryption (Microsoft.Sql 2021-11-01): the "current" setting
     generic_child("Microsoft.Sql/managedInstances/databases/transparentDataEncryption",
                   "Microsoft.Sql/managedInstances/databases", "transparentDataEncryption"),
+    # Elastic SAN volume groups (their key choice) are proxy resources: not in Resource Graph's
+    # Resources table nor in the generic resource list, only under their SAN
+    # (learn.microsoft.com/rest/api/elasticsan/volume-groups/list-by-elastic-san)
+    generic_child("Microsoft.ElasticSan/elasticSans/volumegroups", "Microsoft.ElasticSan/elasticSans", "volumegroups"),
 ]
 
 # (type that makes the list worth reading, the list)

@@ -90,6 +90,19 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.netapp/netappaccounts/capacitypools/volumes": "2024-09-01",
     "microsoft.network/vpngateways": "2024-05-01",
     "microsoft.network/vpnserverconfigurations": "2024-05-01",
+    # customer-managed keys of the remaining data services (issue 22)
+    "microsoft.healthcareapis/services": "2024-03-31",
+    "microsoft.healthcareapis/workspaces/fhirservices": "2024-03-31",
+    "microsoft.healthcareapis/workspaces/dicomservices": "2024-03-31",
+    "microsoft.loadtestservice/loadtests": "2022-12-01",
+    "microsoft.containerinstance/containergroups": "2023-05-01",
+    "microsoft.elasticsan/elasticsans/volumegroups": "2024-05-01",
+    "microsoft.fluidrelay/fluidrelayservers": "2022-06-01",
+    "microsoft.healthbot/healthbots": "2023-05-01",
+    "microsoft.deviceupdate/accounts": "2023-07-01",
+    "microsoft.search/searchservices": "2023-11-01",
+    "microsoft.storagecache/caches": "2023-05-01",
+    "microsoft.streamanalytics/streamingjobs": "2020-03-01",
 }
 # Resource Graph's query API (learn.microsoft.com/rest/api/azureresourcegraph/resourcegraph/resources/resources)
 GRAPH_API_VERSION = "2021-03-01"
