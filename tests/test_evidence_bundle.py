@@ -362,3 +362,22 @@ def test_a_bundle_judged_as_of_a_day_is_re_judged_as_of_that_day(tmp_path: Path)
     then = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text(encoding="utf-8"))["summary"]
     now = json.loads((tmp_path / "today" / "vdcaudit-findings.json").read_text(encoding="utf-8"))["summary"]
     assert then["by_status"] != now["by_status"]
+
+
+def test_manifest_and_report_show_an_input_by_the_same_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An auditor matches the bundle's manifest against the report's provenance: an input outside
+    the scan's folder is shown by the same relative path in both (not by its bare name), and the
+    demo's shipped files as <vdcaudit>/demo/..."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "work").mkdir()
+    shutil.copy(DEMO / "azure" / "spoke3-arm-list.json", tmp_path / "data" / "estate.json")
+    monkeypatch.chdir(tmp_path / "work")
+    result = invoke("scan", "--snapshot", "../data/estate.json", "--out", "r", "--format", "html",
+                    "--evidence", "bundle", "--quiet")
+    assert result.exit_code in (0, 1), result.output
+    manifest = json.loads((tmp_path / "work" / "bundle" / "manifest.json").read_text())
+    shown = [entry["from"] for entry in manifest["files"].values() if entry["role"] == "input"]
+    assert shown == ["../data/estate.json"]
+    assert "../data/estate.json" in (tmp_path / "work" / "r" / "vdcaudit-report.html").read_text()
+    rules = [entry["from"] for entry in manifest["files"].values() if entry["role"] == "rule"]
+    assert rules and all(shown.startswith("<vdcaudit>/rules/") for shown in rules)

@@ -42,7 +42,7 @@ from vdcaudit.collectors import DEMO_DAY, DEMO_NEXT_DAY
 from vdcaudit.config import Config
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
-from vdcaudit.provenance import operator
+from vdcaudit.provenance import operator, shown_path
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.common import rulepack_digest, rulepack_version
 from vdcaudit.resources import data_path
@@ -74,15 +74,6 @@ def masked_command(argv: list[str]) -> str:
             shown.append(masked(arg))
         secret_next = arg in SECRET_URL_OPTIONS
     return shlex.join(["vdcaudit", *shown])
-
-
-def shown_path(path: Path) -> str:
-    """A path as the manifest records it: relative to where the scan ran when it is below it, else
-    its name (a home folder's name stays out of the evidence)."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return f".../{Path(path).name}"
 
 
 def local_operator() -> dict[str, str]:
@@ -137,7 +128,7 @@ class EvidenceBundle:
             shutil.copyfile(source, destination)
         except OSError as exc:
             raise InputError(f"cannot copy into the evidence bundle: {reason(exc)}", source) from None
-        self.files[name] = {"role": role, "from": shown_path(source)}
+        self.files[name] = {"role": role, "from": shown_path(str(source))}
         return name
 
     def add_tree(self, source: Path, name: str, role: str) -> str:
