@@ -37,7 +37,7 @@ from vdcaudit.config import POLICY_DEFAULTS  # noqa: E402
 from vdcaudit.context import ScanContext  # noqa: E402
 from vdcaudit.engine import run  # noqa: E402
 from vdcaudit.inventory import Inventory  # noqa: E402
-from vdcaudit.rule_docs import cell, flat  # noqa: E402
+from vdcaudit.rule_docs import cell, default_lines, flat, remediation_lines  # noqa: E402
 from vdcaudit.rulepack import Rule, load_rules, selectors  # noqa: E402
 from vdcaudit.services import display_name  # noqa: E402
 
@@ -212,12 +212,7 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any]) -
                   (f", which also reads {', '.join(f'`{t}`' for t in rule.reads)}" if rule.reads else "")]
     lines += [f"- Otherwise: {rule.fail_status.value} — {flat(rule.fail_message or rule.title)}",
               "- Data the rule needs that is absent or unreadable: UNKNOWN, naming what is missing", ""]
-    defaults = [f"- `{path}` absent: `{value}`" for path, value in rule.absent_default.items()]
-    defaults += [f"- `{path}` absent: " + "; ".join(f"`{v}` from API version {s}" if s else f"`{v}` before"
-                                                     for s, v in entries)
-                 for path, entries in rule.absent_default_by_api_version.items()]
-    defaults += [f"- where `{flat(c.when_text)}` ({flat(c.because)}): " +
-                 ", ".join(f"`{p}` = `{v}`" for p, v in c.values.items()) for c in rule.absent_default_when]
+    defaults = default_lines(rule)
     sources = _sources(rule)
     if defaults or sources:
         lines += ["## Documented defaults and sources", ""]
@@ -234,10 +229,7 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any]) -
     lines += [f"- {name}: {', '.join(map(str, controls))}" for name, controls in rule.frameworks().items()]
     lines += [f"- <{link}>" for link in rule.references.get("docs", [])]
     lines += ["", "## Remediation", "", flat(rule.remediation["summary"]), ""]
-    for key, label in (("portal", "Portal"), ("az", "Azure CLI"), ("powershell", "PowerShell"), ("bicep", "Bicep")):
-        if rule.remediation.get(key):
-            lines += [f"- {label}: `{flat(rule.remediation[key])}`" if key != "portal" else
-                      f"- {label}: {flat(rule.remediation[key])}"]
+    lines += remediation_lines(rule)
     lines += ["", "## Examples", ""]
     if not chosen:
         lines += ["No single-resource template example: " + (

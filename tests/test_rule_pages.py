@@ -54,3 +54,20 @@ def test_bicep_keeps_keys_and_strings_as_bicep_writes_them() -> None:
         "resource example 'Microsoft.Web/sites@2024-04-01' = {\n  name: 'app'\n  properties: {\n"
         "    siteConfig: {\n      minTlsVersion: '1.2'\n      'it\\'s': [\n        true\n        null\n        3\n"
         "      ]\n    }\n  }\n}")
+
+
+def test_a_rules_defaults_read_the_same_on_its_page_and_in_the_reference() -> None:
+    """One renderer (rule_docs.default_lines) for both documents: every documented default, of all
+    three kinds (plain, by API version, by condition), stands word for word in both."""
+    from vdcaudit.rule_docs import default_lines, render
+
+    reference = render(list(RULES.values()))
+    pages = rule_pages.pages()
+    kinds = {"plain": 0, "api": 0, "when": 0}
+    for rule in RULES.values():
+        for line in default_lines(rule):
+            assert line in reference and line in pages[f"{rule.id}.md"], (rule.id, line)
+        kinds["plain"] += bool(rule.absent_default)
+        kinds["api"] += bool(rule.absent_default_by_api_version)
+        kinds["when"] += bool(rule.absent_default_when)
+    assert all(kinds.values()), kinds
