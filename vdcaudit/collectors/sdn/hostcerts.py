@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from vdcaudit.armdata import ArmObject
 from vdcaudit.errors import InputError
 from vdcaudit.io.jsonfile import read_json
+from vdcaudit.io.reads import read_input
 from vdcaudit.timestamps import parse_datetime
 
 HOST_CERT_TYPE = "Microsoft.SDN/hostCertificates"
@@ -197,7 +198,7 @@ def _certificates_from_json(document: Any) -> tuple[dict[str, list[dict[str, Any
 
 
 def _certificates_from_file(path: Path) -> dict[str, list[dict[str, Any]] | None]:
-    data = path.read_bytes()
+    data = read_input(path)
     certs: list[x509.Certificate]
     keys: list[Any] = []
     if b"-----BEGIN" in data:
