@@ -7,11 +7,12 @@ verdict.
 
 Each page holds the rule's rationale, what passes and what fails, the documented Azure defaults it
 relies on and the Microsoft pages the rule file cites, the Azure Policy definitions it answers, its
-framework references and remediation, and, where a case of the rule is a single resource a template
-can declare, a minimal ARM template and the same resource in Bicep that PASS and that FAIL. Each
-ARM example is judged here, through the template source and the engine, before it is written: a
-case whose template would not give the case's verdict is not shown (tests/test_rule_pages.py judges
-every committed example again).
+framework references and remediation, and, where a case of the rule can be declared by a template
+(its resource, and the other resources it reads: a key vault, a child such as a database's
+transparentDataEncryption), a minimal ARM template and the same in Bicep that PASS and that FAIL.
+Each ARM example is judged here, through the template source and the engine, before it is written:
+a case whose template would not give the case's verdict is not shown, and a page without examples
+says why (tests/test_rule_pages.py judges every committed example again).
 """
 
 from __future__ import annotations
@@ -57,16 +58,22 @@ EXAMPLE_API_VERSIONS = {
     "microsoft.keyvault/vaults": "2023-07-01",
     "microsoft.network/applicationgateways": "2024-05-01",
     "microsoft.network/connections": "2024-05-01",
+    "microsoft.network/expressroutecircuits": "2024-05-01",
+    "microsoft.network/expressrouteports": "2024-05-01",
     "microsoft.network/virtualnetworkgateways": "2024-05-01",
     "microsoft.network/virtualnetworks": "2024-05-01",
     "microsoft.operationalinsights/clusters": "2022-10-01",
+    "microsoft.operationalinsights/workspaces": "2023-09-01",
     "microsoft.servicebus/namespaces": "2024-01-01",
     "microsoft.sql/managedinstances": "2021-11-01",
     "microsoft.sql/servers": "2021-11-01",
+    "microsoft.sql/servers/databases": "2021-11-01",
     "microsoft.storage/storageaccounts": "2023-05-01",
     "microsoft.storage/storageaccounts/fileservices": "2023-05-01",
     "microsoft.web/sites": "2024-04-01",
 }
+# Keys a template declares on a resource beside `properties`
+_TEMPLATE_KEYS = {"tags", "sku", "kind", "identity", "zones", "plan", "extendedLocation", "managedBy"}
 # Keys of a case resource that are ARM's output, not something a template declares.
 _OUTPUT_KEYS = {"id", "type", "name", "location", "subscriptionId", "resourceGroup", "systemData", "etag"}
 _URL = re.compile(r"https://learn\.microsoft\.com/[^\s)\"'>,]+")
@@ -90,23 +97,55 @@ def _name(case_resource: dict[str, Any], resource_type: str, index: int) -> str:
     return "/".join(["parent"] * (len(segments) - 1) + [leaf.split("/")[-1]])
 
 
-def template_of(rule: Rule, case: dict[str, Any], index: int) -> dict[str, Any] | None:
-    """A minimal template declaring the case's one resource, or None when the case cannot be one
-    (it needs other resources, settings, child data or a clock)."""
-    if any(key in case for key in ("related", "config", "finding_id")) or set(case.get("options") or {}) - {"as_of"}:
-        return None
-    resource = case["resource"]
-    if "x_vdcaudit" in resource:
-        return None
+def _declared(rule: Rule, resource: dict[str, Any], index: int) -> dict[str, Any] | None:
+    """A case's resource as a template declares it, or None when no API version is known for its
+    type. What az CLI prints flattened (a server parameter's `value` beside its name) a template
+    declares under `properties`."""
     resource_type = str(resource.get("type") or rule.resource_type)
     version = api_version(resource_type)
     if version is None:
         return None
     declared: dict[str, Any] = {"type": resource_type, "apiVersion": version,
                                 "name": _name(resource, resource_type, index), "location": "westeurope"}
-    declared.update({k: v for k, v in resource.items() if k not in _OUTPUT_KEYS})
-    declared.setdefault("properties", {})
-    return {"$schema": TEMPLATE_SCHEMA, "contentVersion": "1.0.0.0", "resources": [declared]}
+    properties = dict(resource.get("properties") or {})
+    for key, value in resource.items():
+        if key in _TEMPLATE_KEYS:
+            declared[key] = value
+        elif key not in _OUTPUT_KEYS and key != "properties":
+            properties.setdefault(key, value)
+    declared["properties"] = properties
+    return declared
+
+
+def _references(value: Any, expressions: dict[str, str]) -> Any:
+    """`value` with every case resource id replaced by the resourceId() expression a template
+    writes for a resource it declares itself."""
+    if isinstance(value, dict):
+        return {k: _references(v, expressions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_references(v, expressions) for v in value]
+    if isinstance(value, str):
+        return expressions.get(value.lower(), expressions.get(value, value))
+    return value
+
+
+def template_of(rule: Rule, case: dict[str, Any], index: int) -> dict[str, Any] | None:
+    """A minimal template declaring the case's resource first, then the other resources it reads
+    (a key vault, a child such as a database's transparentDataEncryption); None when the case
+    cannot be a template (it needs settings, collected-only data or a clock)."""
+    if any(key in case for key in ("config", "finding_id")) or set(case.get("options") or {}) - {"as_of"}:
+        return None
+    resources = [case["resource"], *case.get("related", [])]
+    if any("x_vdcaudit" in resource for resource in resources):
+        return None
+    declared = [_declared(rule, resource, index + n) for n, resource in enumerate(resources)]
+    if any(d is None for d in declared):
+        return None
+    expressions = {str(resource["id"]).lower(): "[resourceId({})]".format(", ".join(
+        f"'{part}'" for part in (d["type"], *d["name"].split("/"))))
+        for resource, d in zip(resources, declared) if d is not None and resource.get("id")}
+    return {"$schema": TEMPLATE_SCHEMA, "contentVersion": "1.0.0.0",
+            "resources": [_references(d, expressions) for d in declared]}
 
 
 def as_of(case: dict[str, Any]) -> date | None:
@@ -135,12 +174,11 @@ def judge(rule: Rule, template: dict[str, Any], day: date | None = None) -> str 
 def examples(rule: Rule) -> dict[str, dict[str, Any]]:
     """The first case of each verdict (PASS, FAIL; WARN for informational rules) whose template
     gives that verdict."""
-    path = CASES / f"{rule.id}.yaml"
-    if "template" not in rule.sources or not path.is_file():
+    if "template" not in rule.sources:
         return {}
     wanted = ("PASS", "FAIL", "WARN")
     chosen: dict[str, dict[str, Any]] = {}
-    for index, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]):
+    for index, case in enumerate(_cases(rule)):
         verdict = case["expect"]
         if verdict not in wanted or verdict in chosen:
             continue
@@ -150,8 +188,42 @@ def examples(rule: Rule) -> dict[str, dict[str, Any]]:
     return chosen
 
 
+class _Expression(str):
+    """Bicep written as it is, not quoted (a reference such as `vault.id`)."""
+
+
+def _cases(rule: Rule) -> list[dict[str, Any]]:
+    path = CASES / f"{rule.id}.yaml"
+    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]) if path.is_file() else []
+
+
+def why_no_example(rule: Rule) -> str:
+    """Why no case of the rule could be shown as a template that gives its verdict."""
+    if "template" not in rule.sources:
+        return "the rule does not judge templates"
+    reasons: dict[str, None] = {}
+    for index, case in enumerate(_cases(rule)):
+        if case["expect"] not in ("PASS", "FAIL"):
+            continue
+        resources = [case["resource"], *case.get("related", [])]
+        recorded = sorted({key for r in resources for key in (r.get("x_vdcaudit") or {})})
+        if case.get("config"):
+            reasons[f"its verdict depends on vdcaudit.yaml settings ({', '.join(f'`{k}`' for k in case['config'])}), "
+                    "which a template does not hold"] = None
+        elif recorded:
+            reasons[f"it judges what vdcaudit records while reading ({', '.join(f'`x_vdcaudit.{k}`' for k in recorded)}), "
+                    "not a property a template declares"] = None
+        elif template_of(rule, case, index) is None:
+            reasons["its cases need data a template cannot declare"] = None
+        else:
+            reasons["no case's template gives the case's verdict"] = None
+    return "; ".join(reasons) or "the rule has no passing or failing case"
+
+
 def _bicep_value(value: Any, indent: int) -> str:
     pad = "  " * indent
+    if isinstance(value, _Expression):
+        return str(value)
     if isinstance(value, dict):
         if not value:
             return "{}"
@@ -174,10 +246,32 @@ def _bicep_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else _bicep_value(key, 0)
 
 
+def _symbol(resource_type: str, taken: set[str]) -> str:
+    """A Bicep symbolic name from the type's last segment (vaults -> vault), unique in the file."""
+    last = resource_type.split("/")[-1]
+    base = last[0].lower() + last[1:]
+    base = base[:-1] if base.endswith("s") and not base.endswith("ss") else base
+    symbol, n = base, 1
+    while symbol in taken:
+        n += 1
+        symbol = f"{base}{n}"
+    taken.add(symbol)
+    return symbol
+
+
 def bicep_of(template: dict[str, Any]) -> str:
-    declared = dict(template["resources"][0])
-    header = f"resource example '{declared.pop('type')}@{declared.pop('apiVersion')}' = "
-    return header + _bicep_value(declared, 0)
+    """The template's resources in Bicep, the first as `example`; a resourceId() of another
+    declared resource becomes that resource's `.id`, as Bicep writes a reference."""
+    taken = {"example"}
+    symbols = ["example"] + [_symbol(r["type"], taken) for r in template["resources"][1:]]
+    references = {"[resourceId({})]".format(", ".join(f"'{part}'" for part in (r["type"], *r["name"].split("/")))):
+                  _Expression(f"{symbol}.id") for r, symbol in zip(template["resources"], symbols)}
+    blocks = []
+    for resource, symbol in zip(template["resources"], symbols):
+        declared = _references(dict(resource), references)
+        header = f"resource {symbol} '{declared.pop('type')}@{declared.pop('apiVersion')}' = "
+        blocks.append(header + _bicep_value(declared, 0))
+    return "\n\n".join(blocks)
 
 
 def _sources(rule: Rule) -> list[str]:
@@ -232,10 +326,7 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any]) -
     lines += remediation_lines(rule)
     lines += ["", "## Examples", ""]
     if not chosen:
-        lines += ["No single-resource template example: " + (
-            "the rule judges on-premises SDN data." if "template" not in rule.sources else
-            "the rule needs other resources, settings or child data that a one-resource example cannot show; "
-            "see its cases in `tests/rule_cases/" + rule.id + ".yaml`."), ""]
+        lines += [f"No template example: {why_no_example(rule)}; see its cases in `tests/rule_cases/{rule.id}.yaml`.", ""]
     for verdict, example in chosen.items():
         day = f" (judged as of {example['as_of']}: `--as-of {example['as_of']}`)" if example["as_of"] else ""
         lines += [f"### {verdict}: {flat(example['case'])}{day}", "", "ARM template:", "", "```json",
