@@ -12,14 +12,15 @@ framework references and remediation, and, where a case of the rule can be decla
 transparentDataEncryption), a minimal ARM template and the same in Bicep that PASS and that FAIL.
 Each ARM example is judged here, through the template source and the engine, before it is written:
 a case whose template would not give the case's verdict is not shown, and a page without examples
-says why (tests/test_rule_pages.py judges every committed example again).
+says why (tests/test_rule_pages.py judges every committed example again). An on-premises SDN rule
+shows the Network Controller's REST bodies as a snapshot folder instead, judged the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime
+from datetime import date
 import re
 import sys
 import tempfile
@@ -34,6 +35,8 @@ sys.path.insert(0, str(REPO))
 from vdcaudit.azure_policy import definitions  # noqa: E402
 from vdcaudit.collectors.arm_template import load_template  # noqa: E402
 from vdcaudit.collectors.azure import generic  # noqa: E402
+from vdcaudit.collectors.sdn.fabric import COLLECTIONS, load_fabric_snapshot  # noqa: E402
+from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, SCRIPT_MARKER  # noqa: E402
 from vdcaudit.config import POLICY_DEFAULTS  # noqa: E402
 from vdcaudit.context import ScanContext  # noqa: E402
 from vdcaudit.engine import run  # noqa: E402
@@ -41,6 +44,7 @@ from vdcaudit.inventory import Inventory  # noqa: E402
 from vdcaudit.rule_docs import cell, default_lines, flat, remediation_lines  # noqa: E402
 from vdcaudit.rulepack import Rule, load_rules, selectors  # noqa: E402
 from vdcaudit.services import display_name  # noqa: E402
+from vdcaudit.timestamps import parse_datetime  # noqa: E402
 
 CASES = REPO / "tests" / "rule_cases"
 PAGES = REPO / "docs" / "rules"
@@ -153,7 +157,7 @@ def as_of(case: dict[str, Any]) -> date | None:
     the date the evidence describes (platform floors); None: today."""
     if (case.get("options") or {}).get("as_of"):
         return date.fromisoformat(str(case["options"]["as_of"]))
-    return datetime.fromisoformat(str(case["now"])).date() if case.get("now") else None
+    return parse_datetime(case["now"], naive="keep").date() if case.get("now") else None
 
 
 def judge(rule: Rule, template: dict[str, Any], day: date | None = None) -> str | None:
@@ -192,6 +196,112 @@ class _Expression(str):
     """Bicep written as it is, not quoted (a reference such as `vault.id`)."""
 
 
+# -- SDN: the Network Controller's REST bodies instead of a template ---------------------------
+# Network Controller resources are not ARM resources: an SDN rule's example is what the controller
+# answers `GET https://<controller>/networking/v1/<collection>` (a list response, {"value": [...]};
+# learn.microsoft.com/windows-server/networking/sdn/technologies/network-controller/network-controller
+# links the REST API reference), saved as `vdcaudit sdn --save-snapshot DIR` lays it out, plus each
+# Hyper-V host's certificate inventory as scripts/Get-VdcHostCertificates.ps1 writes it.
+_COLLECTION_OF = {rtype.lower(): name for name, rtype in COLLECTIONS.items()}
+_VDCAUDIT_KEYS = {"id", "type", "name"}  # what vdcaudit adds to a controller resource
+_HOST_FIELDS = (("thumbprint", "Thumbprint"), ("subject", "Subject"), ("issuer", "Issuer"),
+                ("notBefore", "NotBefore"), ("notAfter", "NotAfter"), ("hasPrivateKey", "HasPrivateKey"))
+
+
+def _host_certificate(record: dict[str, Any]) -> dict[str, Any]:
+    """One normalised certificate record as PowerShell prints the certificate."""
+    entry = {ps: record[key] for key, ps in _HOST_FIELDS if record.get(key) is not None}
+    if record.get("enhancedKeyUsage") is not None:
+        entry["EnhancedKeyUsageList"] = [{"ObjectId": oid} for oid in record["enhancedKeyUsage"]]
+    if record.get("dnsNames"):
+        entry["DnsNameList"] = [{"Unicode": name} for name in record["dnsNames"]]
+    return entry
+
+
+def snapshot_of(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The case's resources as the files of an SDN snapshot folder (file name -> JSON document),
+    or None when a resource is not a controller resource or host inventory. A host certificate is
+    written as PowerShell prints it (no RawData): a rule that needs its key size or signature
+    gives UNKNOWN from it, and the example is not shown."""
+    files: dict[str, Any] = {f"{name}.json": [] for name in COLLECTIONS}
+    for resource in [case["resource"], *case.get("related", [])]:
+        resource_type = str(resource.get("type") or "").lower()
+        if resource_type == HOST_CERT_TYPE.lower():
+            props = resource.get("properties") or {}
+            stores = props.get("stores") or {}
+            files[f"hosts/{props.get('host') or resource['name']}.json"] = {
+                SCRIPT_MARKER: 1, "computerName": str(props.get("host") or resource["name"]).split(".")[0].upper(),
+                "stores": {store: None if certs is None else [_host_certificate(c) for c in certs]
+                           for store, certs in stores.items()}}
+        elif resource_type in _COLLECTION_OF:
+            files[f"{_COLLECTION_OF[resource_type]}.json"].append(
+                {k: v for k, v in resource.items() if k not in _VDCAUDIT_KEYS})
+        else:
+            return None
+    return {name: ({"value": body} if isinstance(body, list) else body) for name, body in files.items()}
+
+
+def judge_sdn(rule: Rule, files: dict[str, Any], about: str, now: Any = None,
+              options: dict[str, Any] | None = None) -> str | None:
+    """The verdict the rule gives `about` (a resource or subnet id, sdn://<controller>/...) when
+    the snapshot folder holds `files` (a collection not among them: an empty list), as
+    `vdcaudit sdn --snapshot DIR` would give it at `now` with `options`."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, document in {**{f"{n}.json": {"value": []} for n in COLLECTIONS}, **files}.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document), encoding="utf-8")
+        inventory = Inventory()
+        load_fabric_snapshot(Path(folder), inventory, about.removeprefix("sdn://").split("/")[0])
+        context = ScanContext(options=dict(options or {}))
+        if now:
+            context.now = parse_datetime(now, naive="utc")
+        findings = [f for f in run([rule], inventory, context).findings if f.resource_id.lower() == about.lower()]
+    return findings[0].status.value if len(findings) == 1 else None
+
+
+def sdn_examples(rule: Rule) -> dict[str, dict[str, Any]]:
+    """The first case of each verdict whose snapshot files give that verdict."""
+    if "sdn" not in rule.sources or "template" in rule.sources:
+        return {}
+    chosen: dict[str, dict[str, Any]] = {}
+    for case in _cases(rule):
+        verdict = case["expect"]
+        if verdict not in ("PASS", "FAIL", "WARN") or verdict in chosen or case.get("config"):
+            continue
+        files = snapshot_of(case)
+        about = str(case.get("finding_id") or case["resource"].get("id") or "")
+        if files is not None and judge_sdn(rule, files, about, case.get("now"), case.get("options")) == verdict:
+            chosen[verdict] = {"case": case["name"], "files": files, "about": about,
+                               "now": case.get("now"), "options": case.get("options") or {}}
+    return chosen
+
+
+def _why_no_sdn_example(rule: Rule) -> str:
+    cases = [c for c in _cases(rule) if c["expect"] in ("PASS", "FAIL", "WARN")]
+    if any(str(r.get("type", "")).lower() == HOST_CERT_TYPE.lower()
+           for c in cases for r in [c["resource"], *c.get("related", [])]):
+        return ("its verdict needs the certificate itself (its RawData: key size and signature hash), "
+                "not only what PowerShell prints about it, and a page holds no certificate")
+    return "no case's snapshot files give the case's verdict"
+
+
+def _sdn_example_lines(verdict: str, example: dict[str, Any]) -> list[str]:
+    clock = f" (judged at {example['now']})" if example["now"] else ""
+    options = "".join(f" `--{k.replace('_', '-')} {v}`" for k, v in example["options"].items())
+    lines = [f"### {verdict}: {flat(example['case'])}{clock}", "",
+             f"Judged: `{example['about']}`" + (f"; options:{options}" if options else ""), ""]
+    for name, document in example["files"].items():
+        if name.startswith("hosts/"):
+            what = "the host's certificate inventory, as scripts/Get-VdcHostCertificates.ps1 writes it"
+        elif not document["value"]:
+            continue  # none of the collection: an empty list, as the page says
+        else:
+            what = f"the controller's answer to `GET /networking/v1/{name.removesuffix('.json')}`"
+        lines += [f"`{name}`: {what}", "", "```json", json.dumps(document, indent=2), "```", ""]
+    return lines
+
+
 def _cases(rule: Rule) -> list[dict[str, Any]]:
     path = CASES / f"{rule.id}.yaml"
     return list(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]) if path.is_file() else []
@@ -200,7 +310,7 @@ def _cases(rule: Rule) -> list[dict[str, Any]]:
 def why_no_example(rule: Rule) -> str:
     """Why no case of the rule could be shown as a template that gives its verdict."""
     if "template" not in rule.sources:
-        return "the rule does not judge templates"
+        return _why_no_sdn_example(rule)
     reasons: dict[str, None] = {}
     for index, case in enumerate(_cases(rule)):
         if case["expect"] not in ("PASS", "FAIL"):
@@ -282,7 +392,8 @@ def _sources(rule: Rule) -> list[str]:
     return list(seen)
 
 
-def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any]) -> str:
+def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any],
+           sdn_chosen: dict[str, dict[str, Any]] | None = None) -> str:
     lines = [f"# {rule.id}: {flat(rule.title)}", "",
              "<!-- Generated by `python scripts/rule_pages.py` from the rule file and its cases; do not edit. -->", "",
              "| | |", "|---|---|",
@@ -325,7 +436,13 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any]) -
     lines += ["", "## Remediation", "", flat(rule.remediation["summary"]), ""]
     lines += remediation_lines(rule)
     lines += ["", "## Examples", ""]
-    if not chosen:
+    if sdn_chosen:
+        lines += ["A Network Controller snapshot folder (`vdcaudit sdn --snapshot DIR`); each file is the "
+                  "controller's REST body (Network Controller resources are not ARM resources, so there is "
+                  "no template). Collections not shown are written as `{\"value\": []}`.", ""]
+        for verdict, example in sdn_chosen.items():
+            lines += _sdn_example_lines(verdict, example)
+    elif not chosen:
         lines += [f"No template example: {why_no_example(rule)}; see its cases in `tests/rule_cases/{rule.id}.yaml`.", ""]
     for verdict, example in chosen.items():
         day = f" (judged as of {example['as_of']}: `--as-of {example['as_of']}`)" if example["as_of"] else ""
@@ -341,7 +458,7 @@ def pages() -> dict[str, str]:
     for definition in definitions(rules):
         for rule in definition.rules:
             by_rule.setdefault(rule.id, []).append(definition)
-    out = {f"{rule.id}.md": render(rule, examples(rule), by_rule.get(rule.id, [])) for rule in rules}
+    out = {f"{rule.id}.md": render(rule, examples(rule), by_rule.get(rule.id, []), sdn_examples(rule)) for rule in rules}
     out["index.md"] = index(rules)
     return out
 

@@ -78,3 +78,37 @@ def test_a_rules_defaults_read_the_same_on_its_page_and_in_the_reference() -> No
         kinds["api"] += bool(rule.absent_default_by_api_version)
         kinds["when"] += bool(rule.absent_default_when)
     assert all(kinds.values()), kinds
+
+
+SDN_EXAMPLE = re.compile(r"^### (PASS|FAIL|WARN): [^\n]*?(?:\(judged at ([^)]+)\))?\n\nJudged: `([^`]+)`([^\n]*)\n\n"
+                         r"(.*?)(?=^### |\Z)", re.S | re.M)
+SDN_FILE = re.compile(r"^`([\w./-]+\.json)`: [^\n]*\n\n```json\n(.*?)\n```", re.S | re.M)
+SDN_OPTION = re.compile(r"`--([\w-]+) ([^`]+)`")
+
+
+@pytest.mark.parametrize("rule_id", sorted(r for r in RULES if "template" not in RULES[r].sources and "sdn" in RULES[r].sources))
+def test_every_sdn_example_on_a_page_gives_its_verdict(rule_id: str) -> None:
+    """An SDN page shows Network Controller REST bodies (not a template): the files it shows, as a
+    snapshot folder, give the verdict the page states."""
+    page = (REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8")
+    examples = SDN_EXAMPLE.findall(page)
+    if not examples:
+        assert "No template example: " in page, rule_id  # and the page says why
+        return
+    assert {"PASS"} < {verdict for verdict, *_ in examples}, rule_id
+    for verdict, now, about, options_text, body in examples:
+        files = {name: json.loads(text) for name, text in SDN_FILE.findall(body)}
+        assert files, (rule_id, verdict)
+        options = {k.replace("-", "_"): int(v) if v.isdigit() else v for k, v in SDN_OPTION.findall(options_text)}
+        assert rule_pages.judge_sdn(RULES[rule_id], files, about, now or None, options) == verdict, (rule_id, verdict)
+
+
+def test_an_sdn_body_changed_on_a_page_changes_its_verdict() -> None:
+    """The re-judging above can fail: the failing example of VDC-SDN-001 with its subnet's
+    encryption turned off no longer FAILs."""
+    page = (REPO / "docs" / "rules" / "VDC-SDN-001.md").read_text(encoding="utf-8")
+    verdict, now, about, _, body = next(e for e in SDN_EXAMPLE.findall(page) if e[0] == "FAIL")
+    files = {name: json.loads(text) for name, text in SDN_FILE.findall(body)}
+    for subnet in files["virtualNetworks.json"]["value"][0]["properties"]["subnets"]:
+        subnet["properties"]["encryptionEnabled"] = False
+    assert rule_pages.judge_sdn(RULES["VDC-SDN-001"], files, about, now or None, {}) != "FAIL"
