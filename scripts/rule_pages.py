@@ -37,7 +37,7 @@ from vdcaudit.collectors.arm_template import load_template  # noqa: E402
 from vdcaudit.collectors.azure import generic  # noqa: E402
 from vdcaudit.collectors.sdn.fabric import COLLECTIONS, load_fabric_snapshot  # noqa: E402
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, SCRIPT_MARKER  # noqa: E402
-from vdcaudit.config import POLICY_DEFAULTS  # noqa: E402
+from vdcaudit.config import POLICY_DEFAULTS, load_config  # noqa: E402
 from vdcaudit.context import ScanContext  # noqa: E402
 from vdcaudit.engine import run  # noqa: E402
 from vdcaudit.inventory import Inventory  # noqa: E402
@@ -137,7 +137,7 @@ def template_of(rule: Rule, case: dict[str, Any], index: int) -> dict[str, Any] 
     """A minimal template declaring the case's resource first, then the other resources it reads
     (a key vault, a child such as a database's transparentDataEncryption); None when the case
     cannot be a template (it needs settings, collected-only data or a clock)."""
-    if any(key in case for key in ("config", "finding_id")) or set(case.get("options") or {}) - {"as_of"}:
+    if "finding_id" in case or set(case.get("options") or {}) - {"as_of"}:
         return None
     resources = [case["resource"], *case.get("related", [])]
     if any("x_vdcaudit" in resource for resource in resources):
@@ -160,15 +160,20 @@ def as_of(case: dict[str, Any]) -> date | None:
     return parse_datetime(case["now"], naive="keep").date() if case.get("now") else None
 
 
-def judge(rule: Rule, template: dict[str, Any], day: date | None = None) -> str | None:
+def judge(rule: Rule, template: dict[str, Any], day: date | None = None, settings: str | None = None) -> str | None:
     """The verdict the rule gives the template's resource, through the template source, as
-    `vdcaudit scan --template FILE [--as-of DAY]` would give it."""
+    `vdcaudit scan --template FILE [--as-of DAY] [--config vdcaudit.yaml]` would give it
+    (`settings`: the text of that vdcaudit.yaml)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "example.json"
         path.write_text(json.dumps(template), encoding="utf-8")
+        config = None
+        if settings is not None:
+            config = Path(folder) / "vdcaudit.yaml"
+            config.write_text(settings, encoding="utf-8")
         inventory = Inventory()
         load_template(path, inventory)
-        findings = run([rule], inventory, ScanContext(options={"as_of": day})).findings
+        findings = run([rule], inventory, ScanContext(config=load_config(config), options={"as_of": day})).findings
     declared = template["resources"][0]
     name = declared["name"].split("/")[-1].lower()
     mine = [f for f in findings if f.rule_id == rule.id and f.resource_name.split("/")[-1].lower() == name]
@@ -187,8 +192,9 @@ def examples(rule: Rule) -> dict[str, dict[str, Any]]:
         if verdict not in wanted or verdict in chosen:
             continue
         template = template_of(rule, case, index)
-        if template is not None and judge(rule, template, as_of(case)) == verdict:
-            chosen[verdict] = {"case": case["name"], "template": template, "as_of": as_of(case)}
+        settings = yaml.safe_dump(case["config"], sort_keys=False) if case.get("config") else None
+        if template is not None and judge(rule, template, as_of(case), settings) == verdict:
+            chosen[verdict] = {"case": case["name"], "template": template, "as_of": as_of(case), "config": settings}
     return chosen
 
 
@@ -446,7 +452,10 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any],
         lines += [f"No template example: {why_no_example(rule)}; see its cases in `tests/rule_cases/{rule.id}.yaml`.", ""]
     for verdict, example in chosen.items():
         day = f" (judged as of {example['as_of']}: `--as-of {example['as_of']}`)" if example["as_of"] else ""
-        lines += [f"### {verdict}: {flat(example['case'])}{day}", "", "ARM template:", "", "```json",
+        lines += [f"### {verdict}: {flat(example['case'])}{day}", ""]
+        if example["config"]:
+            lines += ["vdcaudit.yaml (`--config`):", "", "```yaml", example["config"].rstrip(), "```", ""]
+        lines += ["ARM template:", "", "```json",
                   json.dumps(example["template"], indent=2), "```", "", "Bicep:", "", "```bicep",
                   bicep_of(example["template"]), "```", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -21,6 +21,7 @@ _spec.loader.exec_module(rule_pages)
 
 RULES = {rule.id: rule for rule in load_rules()}
 EXAMPLE = re.compile(r"^### (PASS|FAIL|WARN): [^\n]*?(?:\(judged as of (\d{4}-\d{2}-\d{2})[^\n]*)?\n\n"
+                     r"(?:vdcaudit\.yaml \(`--config`\):\n\n```yaml\n(.*?)\n```\n\n)?"
                      r"ARM template:\n\n```json\n(.*?)\n```", re.S | re.M)
 
 
@@ -35,14 +36,15 @@ def test_one_page_per_rule_and_every_page_is_up_to_date() -> None:
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_every_example_on_a_page_gives_its_verdict(rule_id: str) -> None:
     page = (REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8")
-    for verdict, day, template in EXAMPLE.findall(page):
+    for verdict, day, settings, template in EXAMPLE.findall(page):
         judged_on = date.fromisoformat(day) if day else None
-        assert rule_pages.judge(RULES[rule_id], json.loads(template), judged_on) == verdict, (rule_id, verdict)
+        assert rule_pages.judge(RULES[rule_id], json.loads(template), judged_on, settings or None) == verdict, \
+            (rule_id, verdict)
 
 
 def test_most_rules_show_a_passing_and_a_failing_template() -> None:
     shown = [rule_id for rule_id in RULES
-             if {"PASS"} <= {v for v, _, _ in EXAMPLE.findall((REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8"))}]
+             if {"PASS"} <= {v for v, *_ in EXAMPLE.findall((REPO / "docs" / "rules" / f"{rule_id}.md").read_text(encoding="utf-8"))}]
     # multi-resource rules (a key vault, a child resource) included; SDN rules show NC bodies instead
     assert len(shown) >= 118
 
@@ -112,3 +114,13 @@ def test_an_sdn_body_changed_on_a_page_changes_its_verdict() -> None:
     for subnet in files["virtualNetworks.json"]["value"][0]["properties"]["subnets"]:
         subnet["properties"]["encryptionEnabled"] = False
     assert rule_pages.judge_sdn(RULES["VDC-SDN-001"], files, about, now or None, {}) != "FAIL"
+
+
+def test_an_example_judged_with_settings_needs_them() -> None:
+    """VDC-KV-003 depends on key_owners: its page shows the vdcaudit.yaml it was judged with, and
+    without it the same template is not PASS."""
+    page = (REPO / "docs" / "rules" / "VDC-KV-003.md").read_text(encoding="utf-8")
+    verdict, day, settings, template = next(e for e in EXAMPLE.findall(page) if e[0] == "PASS")
+    assert "key_owners" in settings
+    assert rule_pages.judge(RULES["VDC-KV-003"], json.loads(template), None, settings) == "PASS"
+    assert rule_pages.judge(RULES["VDC-KV-003"], json.loads(template), None, None) != "PASS"
