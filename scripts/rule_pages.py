@@ -37,11 +37,11 @@ from vdcaudit.collectors.arm_template import load_template  # noqa: E402
 from vdcaudit.collectors.azure import generic  # noqa: E402
 from vdcaudit.collectors.sdn.fabric import COLLECTIONS, load_fabric_snapshot  # noqa: E402
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, SCRIPT_MARKER  # noqa: E402
-from vdcaudit.config import POLICY_DEFAULTS, load_config  # noqa: E402
+from vdcaudit.config import load_config  # noqa: E402
 from vdcaudit.context import ScanContext  # noqa: E402
 from vdcaudit.engine import run  # noqa: E402
 from vdcaudit.inventory import Inventory  # noqa: E402
-from vdcaudit.rule_docs import cell, default_lines, flat, remediation_lines  # noqa: E402
+from vdcaudit.rule_docs import cell, default_lines, flat, remediation_lines, requirement_text  # noqa: E402
 from vdcaudit.rulepack import Rule, load_rules, selectors  # noqa: E402
 from vdcaudit.services import display_name  # noqa: E402
 from vdcaudit.timestamps import parse_datetime  # noqa: E402
@@ -409,9 +409,7 @@ def render(rule: Rule, chosen: dict[str, dict[str, Any]], answered: list[Any],
              f"| Sources | {', '.join(rule.sources)} |", f"| Version | {rule.version} |", "",
              "## Why", "", flat(rule.rationale), "", "## What passes and what fails", ""]
     if rule.required_by:
-        default = "required" if POLICY_DEFAULTS[rule.required_by] else "not required"
-        lines += [f"Applies as a requirement only where `{rule.required_by}` in vdcaudit.yaml holds for `{rule.service}` "
-                  f"(default: {default}); elsewhere its resources PASS and the finding says so.", ""]
+        lines += [f"{requirement_text(rule)}.", ""]
     for name in rule.selectors:
         lines += [f"- Applies to: {flat(selectors()[name]['description'])} (selector `{name}`)"]
     if rule.where_text:

@@ -65,6 +65,13 @@ def default_lines(rule: Rule) -> list[str]:
     return lines
 
 
+def requirement_text(rule: Rule) -> str:
+    """For a rule with `required_by`: where it applies as a requirement (both documents say it so)."""
+    default = "required" if POLICY_DEFAULTS[str(rule.required_by)] else "not required"
+    return (f"Applies as a requirement only where `{rule.required_by}` in vdcaudit.yaml is true for "
+            f"`{rule.service}` (default: {default}); elsewhere its resources PASS, saying so")
+
+
 def remediation_lines(rule: Rule) -> list[str]:
     """The remediation's ways (portal, az, PowerShell, Bicep), one Markdown bullet each."""
     return [f"- {label}: {flat(rule.remediation[key]) if key == 'portal' else _code(rule.remediation[key])}"
@@ -90,9 +97,7 @@ def _rule_section(rule: Rule) -> list[str]:
     if rule.fail_status.value != "FAIL":
         lines.append(f"- A resource that does not comply is reported as {rule.fail_status.value}, not FAIL")
     if rule.required_by:
-        default = "required" if POLICY_DEFAULTS[rule.required_by] else "not required"
-        lines.append(f"- Applies as a requirement only where `{rule.required_by}` in vdcaudit.yaml is true for "
-                     f"`{rule.service}` (default: {default}); elsewhere its resources PASS, saying so")
+        lines.append(f"- {requirement_text(rule)}")
     if rule.check:
         lines.append(f"- Evaluated by the Python check `{rule.check}`")
     if rule.reads:
