@@ -3,12 +3,14 @@ commands docs/evidence.md gives for checking the signature without vdcaudit."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -362,3 +364,72 @@ def test_a_bundle_judged_as_of_a_day_is_re_judged_as_of_that_day(tmp_path: Path)
     then = json.loads((tmp_path / "out" / "vdcaudit-findings.json").read_text(encoding="utf-8"))["summary"]
     now = json.loads((tmp_path / "today" / "vdcaudit-findings.json").read_text(encoding="utf-8"))["summary"]
     assert then["by_status"] != now["by_status"]
+
+
+def test_manifest_and_report_show_an_input_by_the_same_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An auditor matches the bundle's manifest against the report's provenance: an input outside
+    the scan's folder is shown by the same relative path in both (not by its bare name), and the
+    demo's shipped files as <vdcaudit>/demo/..."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "work").mkdir()
+    shutil.copy(DEMO / "azure" / "spoke3-arm-list.json", tmp_path / "data" / "estate.json")
+    monkeypatch.chdir(tmp_path / "work")
+    result = invoke("scan", "--snapshot", "../data/estate.json", "--out", "r", "--format", "html",
+                    "--evidence", "bundle", "--quiet")
+    assert result.exit_code in (0, 1), result.output
+    manifest = json.loads((tmp_path / "work" / "bundle" / "manifest.json").read_text())
+    shown = [entry["from"] for entry in manifest["files"].values() if entry["role"] == "input"]
+    assert shown == ["../data/estate.json"]
+    assert "../data/estate.json" in (tmp_path / "work" / "r" / "vdcaudit-report.html").read_text()
+    rules = [entry["from"] for entry in manifest["files"].values() if entry["role"] == "rule"]
+    assert rules and all(shown.startswith("<vdcaudit>/rules/") for shown in rules)
+
+
+def _rewritten_before_each_read(monkeypatch: pytest.MonkeyPatch, contents: list[bytes]) -> None:
+    """The snapshot collector's reads see the file rewritten just before each of them (an export
+    still being written, a file swapped under the scan): the n-th read finds contents[n]."""
+    from vdcaudit.collectors import snapshot as snapshot_source
+
+    original = snapshot_source.read_json
+
+    def rewrite_then_read(path: Path, *args: Any) -> Any:
+        path.write_bytes(contents.pop(0) if len(contents) > 1 else contents[0])
+        return original(path, *args)
+
+    monkeypatch.setattr(snapshot_source, "read_json", rewrite_then_read)
+
+
+def test_the_bundle_and_the_report_hash_the_bytes_the_scan_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file changes between the command starting and the scan reading it: the bundle's copy,
+    its manifest digest and the report's provenance are all of what was scanned, and verify
+    re-judges those bytes to the same findings."""
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text("[]", encoding="utf-8")  # what a copy taken before the read would hold
+    scanned = (DEMO / "azure" / "spoke3-arm-list.json").read_bytes()
+    _rewritten_before_each_read(monkeypatch, [scanned])
+    result = invoke("scan", "--snapshot", snapshot, "--out", tmp_path / "r", "--format", "json,html",
+                    "--evidence", tmp_path / "bundle", "--quiet")
+    assert result.exit_code in (0, 1), result.output
+    digest = hashlib.sha256(scanned).hexdigest()
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    inputs = {name: entry for name, entry in manifest["files"].items() if entry["role"] == "input"}
+    assert [entry["sha256"] for entry in inputs.values()] == [digest]
+    assert (tmp_path / "bundle" / next(iter(inputs))).read_bytes() == scanned
+    assert not any(name.startswith(".reads") for name in manifest["files"])
+    assert digest in (tmp_path / "r" / "vdcaudit-report.html").read_text()
+    findings = json.loads((tmp_path / "r" / "vdcaudit-findings.json").read_text())["findings"]
+    assert findings  # the scanned bytes held resources; "[]" holds none
+    monkeypatch.undo()
+    verified = invoke("verify", tmp_path / "bundle")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_file_read_twice_with_different_bytes_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text("[]", encoding="utf-8")
+    _rewritten_before_each_read(monkeypatch, [b"[]", (DEMO / "azure" / "spoke3-arm-list.json").read_bytes()])
+    result = invoke("scan", "--snapshot", snapshot, "--snapshot", snapshot, "--out", tmp_path / "r",
+                    "--evidence", tmp_path / "bundle", "--quiet")
+    assert result.exit_code == 2
+    assert "changed while the scan was reading it" in result.output
+    assert not (tmp_path / "bundle").exists() and not list(tmp_path.glob(".bundle.*"))

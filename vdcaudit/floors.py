@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.inventory import META, OBSERVED
 from vdcaudit.model import Status
 from vdcaudit.io.yamlfile import load_yaml
+from vdcaudit.timestamps import parse_datetime
 
 TABLE = Path(__file__).resolve().parent / "data" / "platform_floors.yaml"
 _FIELDS = ("id", "service", "applies_to", "setting", "floor", "since", "source", "says")
@@ -101,7 +102,7 @@ def evidence_date(resource: dict[str, Any], context: ScanContext) -> tuple[date,
     observed = resource.get(META, {}).get(OBSERVED)
     if isinstance(observed, str):
         try:
-            return datetime.fromisoformat(observed.replace("Z", "+00:00")).date(), "collected"
+            return parse_datetime(observed, naive="keep").date(), "collected"
         except ValueError:
             pass
     return context.now.date(), "scan time"

@@ -35,6 +35,7 @@ from vdcaudit.rulepack import Rule
 from vdcaudit.scan import ScanResult
 from vdcaudit.sections import SECTIONS
 from vdcaudit.summary import UNSCOPED, summarize
+from vdcaudit.timestamps import parse_datetime
 from vdcaudit.waivers import apply_waivers
 
 DUPLICATES_LISTED = 100  # in the merge block; the counts cover them all
@@ -55,13 +56,10 @@ def _finding(record: dict[str, Any], rule: Rule, shard: Path, index: int) -> Fin
 
 
 def _datetime(value: Any, field: str, shard: Path) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))  # RFC 3339's Z: Python 3.10 reads +00:00 only
-    except ValueError:
-        raise InputError(f"field scan.{field}: {value!r} is not a date-time", shard) from None
-    if moment.tzinfo is None:  # cannot be ordered against the other shards' times
-        raise InputError(f"field scan.{field}: {value!r} has no time zone", shard)
-    return moment
+    try:  # a time without a zone cannot be ordered against the other shards' times
+        return parse_datetime(value, naive="refuse")
+    except ValueError as exc:
+        raise InputError(f"field scan.{field}: {value!r} {exc}", shard) from None
 
 
 def _carried_decisions(shards: list[FindingsFile]) -> dict[str, list[str]]:

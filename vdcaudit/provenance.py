@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vdcaudit.io.atomic import file_digest
+from vdcaudit.io.reads import ReadLog
 from vdcaudit.resources import data_path
 
 REPORT_KEYS = ("title", "organisation", "engagement", "prepared_by", "reviewed_by")
@@ -51,27 +52,31 @@ def shown_location(location: str) -> str:
     return shown_path(location)
 
 
-def _entries(role: str, path: Path, cwd: Path | None) -> list[dict[str, Any]]:
+def _entries(role: str, path: Path, cwd: Path | None, reads: ReadLog | None) -> list[dict[str, Any]]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())[:FILES_PER_FOLDER]
-        return [entry for f in files for entry in _entries(role, f, cwd)]
+        return [entry for f in files for entry in _entries(role, f, cwd, reads)]
+    read = reads.get(path) if reads is not None else None
+    if read is not None:  # what the scan parsed, whatever the file holds now
+        return [{"role": role, "path": shown_path(str(path), cwd), "sha256": read.sha256, "bytes": read.size}]
     if not path.is_file():
         return []
     return [{"role": role, "path": shown_path(str(path), cwd), "sha256": file_digest(path), "bytes": path.stat().st_size}]
 
 
 def scan_inputs(sources: list[dict[str, Any]], config_path: Path | None, waivers_path: Path | None,
-                baseline_path: Path | None, cwd: Path | None = None) -> list[dict[str, Any]]:
-    """Every file the scan read (sources, config, waivers, baseline): role, path, sha256, bytes.
-    A live source (a URL) has no file; the report lists it under the scope instead."""
+                baseline_path: Path | None, reads: ReadLog | None = None, cwd: Path | None = None) -> list[dict[str, Any]]:
+    """Every file the scan read (sources, config, waivers, baseline): role, path, sha256, bytes;
+    the digest of the bytes the scan read where `reads` logged them. A live source (a URL) has no
+    file; the report lists it under the scope instead."""
     entries: list[dict[str, Any]] = []
     for record in sources:
         location = str(record.get("location", ""))
         if location and "://" not in location:
-            entries += _entries(str(record.get("kind", "source")), Path(location), cwd)
+            entries += _entries(str(record.get("kind", "source")), Path(location), cwd, reads)
     for role, path in (("config", config_path), ("waivers", waivers_path), ("baseline", baseline_path)):
         if path is not None:
-            entries += _entries(role, path, cwd)
+            entries += _entries(role, path, cwd, reads)
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in entries:
         unique.setdefault((entry["role"], entry["path"]), entry)

@@ -45,6 +45,39 @@ def _controls(rule: Rule, key: str) -> str:
     return ", ".join(rule.frameworks().get(key, [])) or "–"
 
 
+def default_lines(rule: Rule) -> list[str]:
+    """The documented Azure defaults the rule gives absent values, one Markdown bullet each (the
+    rule reference and the rule pages both print them this way)."""
+    lines = [f"- Documented Azure default when `{path}` is absent: {_code(str(value))}"
+             for path, value in rule.absent_default.items()]
+    for path, entries in rule.absent_default_by_api_version.items():
+        versions = "; ".join(f"{_code(str(value))} from API version {since}" if since else f"{_code(str(value))} before"
+                             for since, value in entries)
+        which = ("that created the resource" if rule.absent_default_api_basis == "created"
+                 else "the resource was read or declared with")
+        lines.append(f"- Documented Azure default when `{path}` is absent, by the API version {which}: "
+                     f"{versions} (no apiVersion in the data: UNKNOWN)")
+    for case in rule.absent_default_when:
+        values = ", ".join(f"`{path}` {_code(str(value))}" for path, value in case.values.items())
+        lines.append(f"- Documented Azure default when absent, where {_code(case.when_text)} ({flat(case.because)}): {values}")
+    if rule.absent_default_when:
+        lines.append("- Where none of those conditions holds, an absent value has no documented default: UNKNOWN")
+    return lines
+
+
+def requirement_text(rule: Rule) -> str:
+    """For a rule with `required_by`: where it applies as a requirement (both documents say it so)."""
+    default = "required" if POLICY_DEFAULTS[str(rule.required_by)] else "not required"
+    return (f"Applies as a requirement only where `{rule.required_by}` in vdcaudit.yaml is true for "
+            f"`{rule.service}` (default: {default}); elsewhere its resources PASS, saying so")
+
+
+def remediation_lines(rule: Rule) -> list[str]:
+    """The remediation's ways (portal, az, PowerShell, Bicep), one Markdown bullet each."""
+    return [f"- {label}: {flat(rule.remediation[key]) if key == 'portal' else _code(rule.remediation[key])}"
+            for key, label in REMEDIATION_LABELS if rule.remediation.get(key)]
+
+
 def _summary_table(rules: list[Rule]) -> list[str]:
     lines = ["| id | severity | resource type | title | MCSB | NIST SP 800-53 |", "|---|---|---|---|---|---|"]
     for rule in rules:
@@ -64,9 +97,7 @@ def _rule_section(rule: Rule) -> list[str]:
     if rule.fail_status.value != "FAIL":
         lines.append(f"- A resource that does not comply is reported as {rule.fail_status.value}, not FAIL")
     if rule.required_by:
-        default = "required" if POLICY_DEFAULTS[rule.required_by] else "not required"
-        lines.append(f"- Applies as a requirement only where `{rule.required_by}` in vdcaudit.yaml is true for "
-                     f"`{rule.service}` (default: {default}); elsewhere its resources PASS, saying so")
+        lines.append(f"- {requirement_text(rule)}")
     if rule.check:
         lines.append(f"- Evaluated by the Python check `{rule.check}`")
     if rule.reads:
@@ -78,20 +109,7 @@ def _rule_section(rule: Rule) -> list[str]:
         lines.append(f"- Applies where: {_code(rule.where_text)}")
     if rule.assert_text:
         lines.append(f"- Passes when: {_code(rule.assert_text)}")
-    for path, value in rule.absent_default.items():
-        lines.append(f"- Documented Azure default when `{path}` is absent: {_code(str(value))}")
-    for path, entries in rule.absent_default_by_api_version.items():
-        versions = "; ".join(f"{_code(str(value))} from API version {since}" if since else f"{_code(str(value))} before"
-                             for since, value in entries)
-        which = ("that created the resource" if rule.absent_default_api_basis == "created"
-                 else "the resource was read or declared with")
-        lines.append(f"- Documented Azure default when `{path}` is absent, by the API version {which}: "
-                     f"{versions} (no apiVersion in the data: UNKNOWN)")
-    for case in rule.absent_default_when:
-        values = ", ".join(f"`{path}` {_code(str(value))}" for path, value in case.values.items())
-        lines.append(f"- Documented Azure default when absent, where {_code(case.when_text)} ({flat(case.because)}): {values}")
-    if rule.absent_default_when:
-        lines.append("- Where none of those conditions holds, an absent value has no documented default: UNKNOWN")
+    lines += default_lines(rule)
     if rule.platform_floor:
         floor = rule.platform_floor
         lines.append(f"- Platform floor `{floor.id}`: Azure enforces TLS {floor.floor} on {floor.service} from "
@@ -105,10 +123,7 @@ def _rule_section(rule: Rule) -> list[str]:
         differs = f" — differs: {flat(policy['differs'])}" if policy.get("differs") else ""
         lines.append(f"- Azure Policy: {flat(policy['title'])} (`{policy['id']}`){differs}")
     lines += ["", flat(rule.rationale), "", f"Remediation: {flat(rule.remediation['summary'])}", ""]
-    for key, label in REMEDIATION_LABELS:
-        if rule.remediation.get(key):
-            text = rule.remediation[key]
-            lines.append(f"- {label}: {flat(text) if key == 'portal' else _code(text)}")
+    lines += remediation_lines(rule)
     for link in rule.references.get("docs", []):
         lines.append(f"- See: <{link}>")
     return lines + [""]

@@ -6,7 +6,7 @@ naming the file or the finding; none means the bundle holds what it claims."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -15,6 +15,7 @@ from vdcaudit.bundle import signing
 from vdcaudit.bundle.layout import MANIFEST, MANIFEST_DIGEST
 from vdcaudit.bundle.reader import OpenBundle
 from vdcaudit.errors import InputError
+from vdcaudit.timestamps import parse_datetime
 
 BESIDE_MANIFEST = {MANIFEST, MANIFEST_DIGEST, signing.SIGNATURE, signing.SIGNER}
 DIFFERENCES_LISTED = 200  # one line each; the count covers them all
@@ -113,7 +114,7 @@ def rejudge(bundle: OpenBundle) -> tuple[list[str], int]:
         problems.append(f"rules/: the bundled rule pack's sha256 {rulepack_digest(rules)} is not the manifest's {pack}")
     config_name = recipe.get("config")
     try:
-        judged_at = datetime.fromisoformat(str(recipe.get("judged_at")))
+        judged_at = parse_datetime(recipe.get("judged_at"), naive="keep")
     except ValueError:
         raise InputError(f"{MANIFEST}: rejudge.judged_at is not a date-time", bundle.name) from None
     context = ScanContext(config=load_config(inside(bundle, config_name) if config_name else None), now=judged_at,

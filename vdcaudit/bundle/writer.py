@@ -13,7 +13,8 @@ PATH ends in .zip, laid out as
 
 Everything is staged in a temporary folder beside PATH; only a complete bundle is renamed into
 place (an earlier bundle at PATH is replaced only then), so a failure leaves nothing half-way.
-Inputs are copied before the scan reads them, so the bundle holds what the scan read.
+Inputs are copied from the bytes the scan read (vdcaudit.io.reads), so the bundle holds what
+was scanned even when a file changes on disk during the scan.
 """
 
 from __future__ import annotations
@@ -36,19 +37,21 @@ import click
 
 from vdcaudit import __version__
 from vdcaudit.io.atomic import FileSet, check_replaceable, file_digest, json_bytes, reason
+from vdcaudit.io.reads import ReadLog
 from vdcaudit.bundle import signing
 from vdcaudit.bundle.layout import FINDINGS, FORMAT, LIVE_OPTIONS, MANIFEST, MANIFEST_DIGEST, PATH_OPTIONS, is_zip
 from vdcaudit.collectors import DEMO_DAY, DEMO_NEXT_DAY
 from vdcaudit.config import Config
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
-from vdcaudit.provenance import operator
+from vdcaudit.provenance import operator, shown_path
 from vdcaudit.reports import RENDERERS
 from vdcaudit.reports.common import rulepack_digest, rulepack_version
 from vdcaudit.resources import data_path
 from vdcaudit.scan import ScanResult
 
 
+SPOOL = ".reads"  # inside the staging folder, removed before the manifest is made
 # options whose whole URL is the secret (a webhook's path is its key): only scheme and host are kept
 SECRET_URL_OPTIONS = ("--notify-webhook",)
 
@@ -76,15 +79,6 @@ def masked_command(argv: list[str]) -> str:
     return shlex.join(["vdcaudit", *shown])
 
 
-def shown_path(path: Path) -> str:
-    """A path as the manifest records it: relative to where the scan ran when it is below it, else
-    its name (a home folder's name stays out of the evidence)."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return f".../{Path(path).name}"
-
-
 def local_operator() -> dict[str, str]:
     return {"kind": "local", "name": operator()}
 
@@ -103,6 +97,8 @@ class EvidenceBundle:
         except OSError as exc:
             raise InputError(f"cannot write: {reason(exc)}", target) from None
         self.files: dict[str, dict[str, Any]] = {}
+        # the scan's reads spool here as they happen; an input is copied from its spooled bytes
+        self.reads = ReadLog(spool=self.staging / SPOOL)
         self.rejudge: dict[str, Any] = {"command": command}
         self.operator: dict[str, Any] = local_operator()
         self.report: dict[str, Any] = {}  # vdcaudit.yaml `report:` (organisation, engagement)
@@ -131,13 +127,16 @@ class EvidenceBundle:
         return f"{folder}/{self._counter}-{name}"
 
     def add_file(self, source: Path, name: str, role: str) -> str:
+        """Copy `source` in: the bytes the scan read when it read the file (never a second read of
+        a file that may have changed since), else the file as it is now (one the scan skipped)."""
         destination = self.staging / name
         destination.parent.mkdir(parents=True, exist_ok=True)
+        read = self.reads.get(source)
         try:
-            shutil.copyfile(source, destination)
+            shutil.copyfile(read.spooled if read is not None and read.spooled is not None else source, destination)
         except OSError as exc:
             raise InputError(f"cannot copy into the evidence bundle: {reason(exc)}", source) from None
-        self.files[name] = {"role": role, "from": shown_path(source)}
+        self.files[name] = {"role": role, "from": shown_path(str(source))}
         return name
 
     def add_tree(self, source: Path, name: str, role: str) -> str:
@@ -163,12 +162,17 @@ class EvidenceBundle:
         return self.add_tree(path, name, "input") if path.is_dir() else self.add_file(path, name, "input")
 
     # -- what the scan was given -------------------------------------------------------------
-    def record_sources(self, params: dict[str, Any]) -> None:
-        """Copy every input file or folder the options name, and keep the options with the paths
-        replaced by the copies: verify re-judges with exactly these."""
+    @staticmethod
+    def refuse_unrecordable(params: dict[str, Any]) -> None:
+        """Before anything is read: a source a bundle cannot hold."""
         if any(params.get(name) for name in ("nc", "sdn_nc")):
             raise InputError("--evidence does not record a live Network Controller read: save it with "
                              "`vdcaudit sdn --nc URL --save-snapshot DIR` and scan DIR with --sdn-snapshot")
+
+    def record_sources(self, params: dict[str, Any]) -> None:
+        """After the scan read them: copy every input file or folder the options name, and keep the
+        options with the paths replaced by the copies: verify re-judges with exactly these."""
+        self.refuse_unrecordable(params)
         options: dict[str, Any] = {}
         for name, value in params.items():
             if name in LIVE_OPTIONS or value is None or name in ("demo", "demo_next", "quiet", "rule_dirs"):
@@ -235,6 +239,7 @@ class EvidenceBundle:
     def commit(self, result: ScanResult, reports: list[Path], argv: list[str] | None = None) -> str:
         """Add the reports and the manifest, sign it, and put the bundle in place. Returns a line
         for the terminal."""
+        shutil.rmtree(self.staging / SPOOL, ignore_errors=True)  # every input is copied from it by now
         for path in reports:
             self.add_file(path, f"reports/{path.name}", "report")
         if f"reports/{FINDINGS}" not in self.files:  # verify compares against it: always kept

@@ -8,10 +8,9 @@ subnet. These checks follow that chain; missing data gives UNKNOWN, never PASS.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from vdcaudit.armdata import dig, props
@@ -25,6 +24,7 @@ from vdcaudit.findings import finding_for, scope_finding
 from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.timestamps import parse_datetime
 
 DEFAULT_CERT_WARN_DAYS = 30
 MIN_RSA_BITS = 2048
@@ -282,8 +282,8 @@ def _validity(cert: dict[str, Any], record: dict[str, Any], context: ScanContext
     if not cert.get("notBefore") or not cert.get("notAfter"):
         why = cert.get("dateProblem") or "NotBefore/NotAfter absent from the inventory"
         return Status.UNKNOWN, f"certificate {tp}: {why}"
-    not_before = datetime.fromisoformat(cert["notBefore"])
-    not_after = datetime.fromisoformat(cert["notAfter"])
+    not_before = parse_datetime(cert["notBefore"], naive="utc")
+    not_after = parse_datetime(cert["notAfter"], naive="utc")
     days = int(context.options.get("cert_warn_days", DEFAULT_CERT_WARN_DAYS) or 0)
     if context.now < not_before:
         return Status.FAIL, f"certificate {tp} is not valid before {cert['notBefore']}"

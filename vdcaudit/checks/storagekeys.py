@@ -12,8 +12,7 @@ deployment, so there the policy alone is judged.
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from vdcaudit import floors
@@ -24,6 +23,7 @@ from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.timestamps import parse_datetime
 
 DEPLOYED = {"azure", "snapshot"}
 KEYS = ("key1", "key2")
@@ -33,9 +33,8 @@ def _created(value: Any) -> date | None:
     """A keyCreationTime entry ("2021-08-24T10:24:47.0000000Z", seven fraction digits as ARM prints)."""
     if not isinstance(value, str):
         return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
     try:
-        return datetime.fromisoformat(text).date()
+        return parse_datetime(value, naive="keep").date()
     except ValueError:
         return None
 

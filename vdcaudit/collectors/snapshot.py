@@ -15,7 +15,6 @@ name order).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from vdcaudit.identity import LAYOUTS_KEPT, IdentityError, settle
 from vdcaudit.inventory import Inventory
 from vdcaudit.io.jsonfile import read_json
 from vdcaudit.model import CoverageRecord
-from vdcaudit.untrusted import safe_text
+from vdcaudit.timestamps import parse_datetime
 
 SOURCE = "snapshot"
 
@@ -135,7 +134,7 @@ def collected_in(document: Any, path: Path) -> str | None:
     if collected is None:
         return None
     try:
-        datetime.fromisoformat(str(collected).replace("Z", "+00:00"))
+        parse_datetime(collected, naive="keep")
     except ValueError:
         raise InputError(f"vdcaudit_snapshot.collected is not an ISO 8601 time: {str(collected)[:40]!r}", path) from None
     return str(collected)

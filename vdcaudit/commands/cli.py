@@ -26,6 +26,7 @@ from vdcaudit.console import print_rule, print_rules
 from vdcaudit.context import ScanContext
 from vdcaudit.emulator.command import emulator as emulator_command
 from vdcaudit.commands.output import check_targets
+from vdcaudit.io.reads import ReadLog, recording
 from vdcaudit.provenance import report_facts, scan_inputs
 from vdcaudit.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, debug_enabled
 from vdcaudit.gate import add_gate_inputs
@@ -120,26 +121,28 @@ def scan(rule_dirs: tuple[Path, ...], config_path: Path | None, formats: list[st
     started = datetime.now(timezone.utc)
     if (source_params.get("demo") or source_params.get("demo_next")) and config_path is None:
         config_path = data_path("demo") / "vdcaudit.yaml"  # the demo's declared key owners
-    config = load_config(config_path)
-    rules = load_rules(list(rule_dirs))
-    params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
-    context = ScanContext(config=config, options={**params, "as_of": as_of.date() if as_of else None})
-    add_gate_inputs(context, waivers_path, baseline_path, rules)  # a refused waiver stops before any read
     with evidence_bundle(evidence_path, sign_key, "scan") as bundle, \
+            recording(bundle.reads if bundle is not None else ReadLog()) as reads, \
             collector_paused():  # millions of long-lived objects, next to no cycles: see gcpause
         if bundle is not None:
-            bundle.record_sources(source_params)  # copied before they are read
+            bundle.refuse_unrecordable(source_params)
+        config = load_config(config_path)
+        rules = load_rules(list(rule_dirs))
+        params = {**source_params, "quiet": quiet, "rule_dirs": rule_dirs}
+        context = ScanContext(config=config, options={**params, "as_of": as_of.date() if as_of else None})
+        add_gate_inputs(context, waivers_path, baseline_path, rules)  # a refused waiver stops before any read
         inventory = Inventory()
         for source in chosen:
             source.collect(params, inventory)
         if bundle is not None:
+            bundle.record_sources(source_params)  # the bytes the scan read, not a second read
             if any(source.name == "azure" for source in chosen):
                 bundle.record_live(inventory, started)
             bundle.record_settings(config, waivers_path, baseline_path, rule_dirs, context.now,
                                    as_of.date() if as_of else None)
         result = run_scan(inventory, rules, context, started=started)
         result.report = report_facts(config.report, title)
-        result.inputs = scan_inputs(result.sources, config_path, waivers_path, baseline_path)
+        result.inputs = scan_inputs(result.sources, config_path, waivers_path, baseline_path, reads)
         finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
                allow_empty=allow_empty, evidence=bundle)
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +24,7 @@ import requests
 
 from vdcaudit.deadline import DeadlineAdapter, DeadlinePassed, within
 from vdcaudit.history.diff import ALERTING
+from vdcaudit.retry_after import retry_after_seconds
 from vdcaudit.untrusted import safe_text
 
 # A delivery's budget (a server is not trusted to answer sanely): one deadline for all of it,
@@ -218,19 +217,3 @@ def _post(session: requests.Session, url: str, payload: dict[str, Any], timeout:
             pass  # a reply cut short: its status still says what happened
         detail = "" if 200 <= response.status_code < 300 else safe_text(reply[:REPLY_LIMIT].decode("utf-8", "replace"), 120)
         return response.status_code, retry_after_seconds(response.headers.get("Retry-After")), detail
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds from now: delay-seconds or an HTTP-date (RFC 9110, section 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(min(int(value[:6]), 86_400)) if len(value) <= 6 else 86_400.0
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max((moment - datetime.now(timezone.utc)).total_seconds(), 0.0)

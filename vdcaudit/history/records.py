@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from vdcaudit import findings_file
 from vdcaudit.errors import InputError
 from vdcaudit.model import CATEGORY_ORDER, Status, fingerprint
+from vdcaudit.timestamps import parse_datetime
 
 if TYPE_CHECKING:
     from vdcaudit.scan import ScanResult
@@ -85,14 +86,10 @@ def default_scope(sources: list[dict[str, Any]]) -> str:
 
 
 def parse_time(value: Any, path: Path | None = None) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise InputError(f"not an ISO 8601 time: {str(value)[:60]!r}", path) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        return parse_datetime(value, naive="utc")
+    except ValueError:
+        raise InputError(f"not an ISO 8601 time: {str(value)[:60]!r}", path) from None
 
 
 def _object(value: Any) -> dict[str, Any]:

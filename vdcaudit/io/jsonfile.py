@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from vdcaudit.errors import InputError
+from vdcaudit.io.reads import read_input
 
 
 # No export, template or plan nests anywhere near this deep (ARM resources are a dozen levels); a
@@ -87,17 +88,18 @@ def read_text(path: Path) -> str:
         # a FIFO or a device would block the scan (or never end) instead of failing
         raise InputError("not a regular file", path)
     try:
-        # utf-8-sig: PowerShell's Out-File and ConvertTo-Json > file often write a BOM
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Windows PowerShell 5.1 redirection writes UTF-16 with a BOM
-        raw = path.read_bytes()
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            text = raw.decode("utf-16")
-        else:
-            raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+        raw = read_input(path)  # once: what is parsed is what the scan's provenance hashes
     except IsADirectoryError:
         raise InputError("is a directory, expected a file", path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
-    return text
+    try:
+        # utf-8-sig: PowerShell's Out-File and ConvertTo-Json > file often write a BOM
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Windows PowerShell 5.1 redirection writes UTF-16 with a BOM
+        if raw[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+        text = raw.decode("utf-16")
+    # universal newlines, as a text-mode read gives them (line numbers count "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -17,6 +17,7 @@ from typing import Any
 
 from vdcaudit.collectors.arm_expressions.evaluation import Deployment, OutOfRange, Scope, evaluate, find_key, first_unknown
 from vdcaudit.collectors.arm_expressions.limits import MAX_RANGE_COUNT, MAX_VALUE_CHARS, TemplateExpressionError, TemplateLimitError, Unknown
+from vdcaudit.timestamps import parse_datetime
 
 
 # Functions whose value only exists once something is deployed or at the moment of deployment.
@@ -420,10 +421,9 @@ _ISO_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
 
 def _datetime(text: Any) -> datetime:
     try:
-        parsed = datetime.fromisoformat(_require(str, text, "a date-time").replace("Z", "+00:00"))
+        return parse_datetime(_require(str, text, "a date-time"), naive="utc")
     except ValueError:
         raise TemplateExpressionError(f"{text!r} is not an ISO 8601 date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _date_time_add(base: Any, duration: Any, fmt: Any = None) -> str:

@@ -36,6 +36,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
 
 from vdcaudit.collectors.azure import DEFAULT_BUDGET  # seconds of 429 waits one request may spend
+from vdcaudit.retry_after import retry_after_seconds
 
 # ARM's documented read bucket, per subscription and per tenant (the page above): the pacer's
 # starting assumption, and what the emulator's `--throttle arm` serves
@@ -207,7 +208,7 @@ class Pacer:
                 if remaining is not None:
                     self._observe(bucket, remaining, now)
             if pipeline_response.http_response.status_code == 429:
-                after = _seconds(headers.get("Retry-After"))
+                after = retry_after_seconds(headers.get("Retry-After"))
                 bucket.tokens, bucket.at = float(-bucket.held - bucket.in_flight), now
                 if bucket.refill > 0 and now >= bucket.hold_until:
                     # refused: the refill is slower than assumed (once per refusal spell; the
@@ -254,13 +255,6 @@ class Pacer:
 def _number(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(float(value), 0.0) if value else None
     except ValueError:
         return None
 

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from vdcaudit.armdata import ArmObject
 from vdcaudit.errors import InputError
 from vdcaudit.io.jsonfile import read_json
+from vdcaudit.io.reads import read_input
+from vdcaudit.timestamps import parse_datetime
 
 HOST_CERT_TYPE = "Microsoft.SDN/hostCertificates"
 SCRIPT_MARKER = "vdcauditHostInventory"  # top-level key written by Get-VdcHostCertificates.ps1
@@ -59,9 +61,7 @@ def parse_date(value: Any) -> str | None:
         # The milliseconds are UTC since the epoch; a +hhmm suffix only says which zone printed them.
         moment = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
     else:
-        moment = datetime.fromisoformat(value.strip())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)  # no offset printed: taken as UTC
+        moment = parse_datetime(value, naive="utc")  # no offset printed: taken as UTC
     return moment.astimezone(timezone.utc).isoformat()
 
 
@@ -198,7 +198,7 @@ def _certificates_from_json(document: Any) -> tuple[dict[str, list[dict[str, Any
 
 
 def _certificates_from_file(path: Path) -> dict[str, list[dict[str, Any]] | None]:
-    data = path.read_bytes()
+    data = read_input(path)
     certs: list[x509.Certificate]
     keys: list[Any] = []
     if b"-----BEGIN" in data:
