@@ -24,6 +24,7 @@ from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
+from vdcaudit.timestamps import parse_datetime
 from vdcaudit.unresolved import covering, note
 
 DEPLOYED = {"azure", "snapshot"}
@@ -46,7 +47,7 @@ def _day(value: Any) -> date | None:
             return None
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+            return parse_datetime(value.strip(), naive="utc").astimezone(timezone.utc).date()
         except ValueError:
             return None
     return None
