@@ -39,6 +39,9 @@ SERVICES: dict[str, tuple[str, str]] = {
     "microsoft.automation": ("automation", "Automation"),
     "microsoft.batch": ("batch", "Batch"),
     "microsoft.containerservice": ("aks", "Azure Kubernetes Service"),
+    "microsoft.hdinsight": ("hdinsight", "Azure HDInsight"),
+    "microsoft.servicefabric": ("service-fabric", "Service Fabric"),
+    "microsoft.aad": ("entra-domain-services", "Microsoft Entra Domain Services"),
 }
 
 

@@ -29,8 +29,9 @@ DEPLOYED = {"azure", "snapshot"}
 KEYS = ("key1", "key2")
 
 
-def _created(value: Any) -> date | None:
-    """A keyCreationTime entry ("2021-08-24T10:24:47.0000000Z", seven fraction digits as ARM prints)."""
+def arm_day(value: Any) -> date | None:
+    """The day of an ARM timestamp such as a keyCreationTime entry ("2021-08-24T10:24:47.0000000Z",
+    seven fraction digits as ARM prints); None for anything else."""
     if not isinstance(value, str):
         return None
     text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
@@ -59,7 +60,7 @@ def storage_key_expiry(rule: Rule, account: dict[str, Any], inventory: Inventory
         return finding_for(rule, account, Status.PASS, f"Keys expire after {period} days (their age is judged on "
                            "the deployed account: keys are made at deployment)", evidence)
     on, basis = floors.evidence_date(account, context)
-    created = {key: _created(dig(settings, f"keyCreationTime.{key}")) for key in KEYS}
+    created = {key: arm_day(dig(settings, f"keyCreationTime.{key}")) for key in KEYS}
     unknown = [key for key, when in created.items() if when is None]
     if unknown:
         return finding_for(rule, account, Status.UNKNOWN, f"cannot assess: keyCreationTime.{' and '.join(unknown)} "
