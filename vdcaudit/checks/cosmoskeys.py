@@ -12,13 +12,11 @@ so only a deployed account (live or exported) holds it; a key without it cannot 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from vdcaudit import floors
 from vdcaudit.armdata import dig, props
 from vdcaudit.checks import register_each
-from vdcaudit.checks.storagekeys import arm_day
+from vdcaudit.checks.keyage import key_ages
 from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import Inventory
@@ -48,16 +46,11 @@ def cosmos_key_age(rule: Rule, account: dict[str, Any], inventory: Inventory,
     evidence: dict[str, Any] = {f"properties.keysMetadata.{key}.generationTime": dig(metadata, f"{key}.generationTime")
                                 for key in KEYS}
     limit, origin = max_key_age_days(context)
-    generated: dict[str, date | None] = {key: arm_day(dig(metadata, f"{key}.generationTime")) for key in KEYS}
-    unknown = [key for key, when in generated.items() if when is None]
-    if unknown:
+    ages = key_ages(account, context, {key: dig(metadata, f"{key}.generationTime") for key in KEYS}, limit, "generated")
+    if ages.unknown:
         return finding_for(rule, account, Status.UNKNOWN, f"cannot assess: keysMetadata generationTime of "
-                           f"{', '.join(unknown)} absent or not a time", evidence)
-    on, basis = floors.evidence_date(account, context)
-    old = [f"{key} generated {when.isoformat()} is {(on - when).days} days old"
-           for key, when in generated.items() if when is not None and (on - when).days > limit]
-    if old:
-        return finding_for(rule, account, Status.FAIL, f"Account keys not regenerated within {limit} days ({origin}) "
-                           f"on {on.isoformat()} ({basis}): {'; '.join(old)}", evidence)
-    return finding_for(rule, account, Status.PASS, f"All four account keys were regenerated within {limit} days "
-                       f"({origin}) on {on.isoformat()} ({basis})", evidence)
+                           f"{', '.join(ages.unknown)} absent or not a time", evidence)
+    status = Status.FAIL if ages.over else Status.PASS
+    message = (f"Account keys not regenerated within {limit} days ({origin}) {ages.when}: {'; '.join(ages.over)}"
+               if ages.over else f"All four account keys were regenerated within {limit} days ({origin}) {ages.when}")
+    return finding_for(rule, account, status, message, evidence)
