@@ -122,6 +122,8 @@ GENERIC_KINDS = sorted({"Microsoft.DocumentDB/databaseAccounts", "Microsoft.DBfo
                         "Microsoft.AppConfiguration/configurationStores", "Microsoft.Automation/automationAccounts",
                         "Microsoft.Batch/batchAccounts", "Microsoft.ContainerService/managedClusters",
                         "Microsoft.KeyVault/managedHSMs", "Microsoft.Sql/managedInstances/databases",
+                        "Microsoft.Synapse/workspaces/sqlPools", "Microsoft.HDInsight/clusters",
+                        "Microsoft.ServiceFabric/clusters", "Microsoft.AAD/domainServices",
                         # customer-managed keys of the remaining data services
                         "Microsoft.HealthcareApis/services", "Microsoft.HealthcareApis/workspaces/fhirservices",
                         "Microsoft.HealthcareApis/workspaces/dicomservices", "Microsoft.LoadTestService/loadTests",
@@ -396,7 +398,8 @@ def test_cloud_chooses_the_arm_endpoint(cloud, endpoint):
 # --- issue 13, in transit: every new kind, live (graph and --no-graph) against the demo snapshot ---
 
 TRANSIT_PREFIXES = ("VDC-COS-", "VDC-PG-", "VDC-MY-", "VDC-EH-", "VDC-EG-", "VDC-IOT-", "VDC-RE-", "VDC-AFD-",
-                    "VDC-CDN-", "VDC-APIM-", "VDC-ACA-", "VDC-ASE-", "VDC-ST-008", "VDC-ST-009", "VDC-ANF-", "VDC-VWAN-")
+                    "VDC-CDN-", "VDC-APIM-", "VDC-ACA-", "VDC-ASE-", "VDC-ST-008", "VDC-ST-009", "VDC-ANF-", "VDC-VWAN-",
+                    "VDC-SYN-", "VDC-HDI-", "VDC-SF-")
 # Child collections Resource Graph does not hold, read per parent on their ARM REST paths (the
 # demo's own resources of these kinds, by name)
 TRANSIT_CHILD_READS = {
@@ -406,6 +409,7 @@ TRANSIT_CHILD_READS = {
     r"/profiles/afd-spoke3/customDomains$": 1,
     r"/profiles/cdn-spoke3/customDomains$": 0,  # a classic CDN profile has no Front Door domains
     r"/redisEnterprise/redisent-spoke3(-legacy)?/databases$": 2,
+    r"/workspaces/synw-spoke5(-reports)?/dedicatedSQLminimalTlsSettings$": 2,
 }
 
 
@@ -426,7 +430,7 @@ def snapshot_transit(rules, transit_ids) -> dict[tuple[str, str], str]:
 
 
 def test_snapshot_judges_every_transit_rule_both_ways(transit_ids, snapshot_transit):
-    assert len(transit_ids) == 31
+    assert len(transit_ids) == 34
     for rule_id in transit_ids:
         statuses = {status for (rid, _), status in snapshot_transit.items() if rid == rule_id}
         assert {"PASS", "FAIL"} <= statuses, (rule_id, statuses)
@@ -614,7 +618,9 @@ def test_live_demo_tenant_counts(emulator, rules):
     inventory = live(emulator)
     source = inventory.sources[0]
     # spoke 5's CMK services add 24 resources read, 2 Elastic SAN volume groups read per SAN and
-    # 1 Health Data Services workspace no rule reads (counted only)
-    assert (source["resources"], source["children"], source["counted_only"]) == (162, 50, 7)
+    # 1 Health Data Services workspace no rule reads (counted only); the data platform +10 listed
+    # (Synapse workspace and pools, HDInsight, Service Fabric, Databricks, Cosmos DB, Domain Services),
+    # +8 children (pool TDE, workspace TLS settings, encryption scopes, Batch pools)
+    assert (source["resources"], source["children"], source["counted_only"]) == (172, 58, 7)
     # what the scope line adds up: every resource listed or read as a child is in the inventory
     assert source["resources"] + source["children"] == sum(1 for _ in inventory)

@@ -39,7 +39,7 @@ SERVICES: dict[str, tuple[str, str]] = {
     "microsoft.automation": ("automation", "Automation"),
     "microsoft.batch": ("batch", "Batch"),
     "microsoft.containerservice": ("aks", "Azure Kubernetes Service"),
-    # customer-managed keys of the remaining data services (issue 22)
+    # customer-managed keys of the remaining data services
     "microsoft.healthcareapis/services": ("api-for-fhir", "Azure API for FHIR"),
     "microsoft.healthcareapis/workspaces": ("health-data-services", "Azure Health Data Services (FHIR, DICOM)"),
     "microsoft.loadtestservice": ("load-testing", "Azure Load Testing"),
@@ -51,6 +51,9 @@ SERVICES: dict[str, tuple[str, str]] = {
     "microsoft.search": ("ai-search", "Azure AI Search"),
     "microsoft.storagecache": ("hpc-cache", "Azure HPC Cache"),
     "microsoft.streamanalytics": ("stream-analytics", "Stream Analytics"),
+    "microsoft.hdinsight": ("hdinsight", "Azure HDInsight"),
+    "microsoft.servicefabric": ("service-fabric", "Service Fabric"),
+    "microsoft.aad": ("entra-domain-services", "Microsoft Entra Domain Services"),
 }
 
 

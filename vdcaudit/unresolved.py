@@ -21,8 +21,14 @@ def _unresolved(resource: dict[str, Any]) -> dict[str, Any]:
 
 def covering(resource: dict[str, Any], path: str) -> tuple[str, dict[str, Any]] | None:
     """The unresolved entry that makes `path` unknowable: the path itself or a parent of it.
-    (Also a child of it: an object with one unknown member is not fully known either.)"""
+    (Also a child of it: an object with one unknown member is not fully known either.) A path into
+    child data (`x_vdcaudit.children.<kind>[0].properties...`) is looked up in that child's entries."""
     wanted = _INDEX.sub("", path)
+    kind, _, inner = wanted.removeprefix(f"{META}.children.").partition(".")
+    if wanted.startswith(f"{META}.children.") and inner:
+        children = resource.get(META, {}).get("children", {}).get(kind, [])
+        return next((hit for child in children if isinstance(child, dict)
+                     for hit in [covering(child, inner)] if hit is not None), None)
     for recorded, entry in _unresolved(resource).items():
         if wanted == recorded or wanted.startswith(recorded + ".") or recorded.startswith(wanted + "."):
             return recorded, entry if isinstance(entry, dict) else {"expression": entry}

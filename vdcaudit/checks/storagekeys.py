@@ -12,31 +12,19 @@ deployment, so there the policy alone is judged.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from vdcaudit import floors
 from vdcaudit.armdata import as_bool, dig, props
 from vdcaudit.checks import register_each
+from vdcaudit.checks.keyage import key_ages
 from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import META, Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
-from vdcaudit.timestamps import parse_datetime
 
 DEPLOYED = {"azure", "snapshot"}
 KEYS = ("key1", "key2")
-
-
-def _created(value: Any) -> date | None:
-    """A keyCreationTime entry ("2021-08-24T10:24:47.0000000Z", seven fraction digits as ARM prints)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_datetime(value, naive="keep").date()
-    except ValueError:
-        return None
 
 
 @register_each("storage_key_expiry")
@@ -57,16 +45,13 @@ def storage_key_expiry(rule: Rule, account: dict[str, Any], inventory: Inventory
     if account.get(META, {}).get("source") not in DEPLOYED:
         return finding_for(rule, account, Status.PASS, f"Keys expire after {period} days (their age is judged on "
                            "the deployed account: keys are made at deployment)", evidence)
-    on, basis = floors.evidence_date(account, context)
-    created = {key: _created(dig(settings, f"keyCreationTime.{key}")) for key in KEYS}
-    unknown = [key for key, when in created.items() if when is None]
-    if unknown:
-        return finding_for(rule, account, Status.UNKNOWN, f"cannot assess: keyCreationTime.{' and '.join(unknown)} "
+    ages = key_ages(account, context, {key: dig(settings, f"keyCreationTime.{key}") for key in KEYS}, period,
+                    "created")
+    if ages.unknown:
+        return finding_for(rule, account, Status.UNKNOWN, f"cannot assess: keyCreationTime.{' and '.join(ages.unknown)} "
                            "absent or not a time (null until the key is first rotated)", evidence)
-    expired = [f"{key} created {when.isoformat()} is {(on - when).days} days old"
-               for key, when in created.items() if when is not None and (on - when).days > period]
-    if expired:
-        return finding_for(rule, account, Status.FAIL, f"Account keys past the policy's {period} days on "
-                           f"{on.isoformat()} ({basis}): {'; '.join(expired)}", evidence)
-    return finding_for(rule, account, Status.PASS, f"Both keys are within the policy's {period} days on "
-                       f"{on.isoformat()} ({basis})", evidence)
+    if ages.over:
+        return finding_for(rule, account, Status.FAIL, f"Account keys past the policy's {period} days "
+                           f"{ages.when}: {'; '.join(ages.over)}", evidence)
+    return finding_for(rule, account, Status.PASS, f"Both keys are within the policy's {period} days {ages.when}",
+                       evidence)

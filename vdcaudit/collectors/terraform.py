@@ -203,7 +203,9 @@ class _Plan:
                 return Unknown(f"{spec['from']} is known only after apply")
             from_path = (base_path + _path(spec["from"])) if base_path is not None \
                 else (_path(spec["from"]) if base is None else None)
-            return [self.block(instance, spec["each"], element, None if from_path is None else from_path + [index])
+            # each block mapped to an object, or (`each: ATTR`) to one of its values
+            build = self.spec if isinstance(spec["each"], str) else self.block
+            return [build(instance, spec["each"], element, None if from_path is None else from_path + [index])
                     for index, element in enumerate(value or [])]
         if "values" in spec:
             table = {str(k).lower(): v for k, v in spec["values"].items()}
@@ -211,6 +213,11 @@ class _Plan:
         if "join" in spec:
             # ARM keeps some lists as one delimited string (SMB versions "SMB3.0;SMB3.1.1")
             return spec["join"].join(str(v) for v in value) if isinstance(value, list) else value
+        if "pairs" in spec:
+            # ARM keeps some settings as a list of name/value objects where Terraform has a map
+            # (Service Fabric's fabric_settings parameters)
+            name, item = spec["pairs"]
+            return [{name: k, item: v} for k, v in value.items()] if isinstance(value, dict) else value
         if "key_id_part" in spec:
             return _key_id_part(value, spec["key_id_part"])
         return value

@@ -58,7 +58,11 @@ NOT_LISTED = frozenset({
     "volumegroups",
 })
 # Proxy children whose last segment is shared with a listed type (SQL databases are listed)
-NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases"})
+NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases",
+                              # proxy children of the data platform
+                              "microsoft.synapse/workspaces/dedicatedsqlminimaltlssettings",
+                              "microsoft.storage/storageaccounts/encryptionscopes",
+                              "microsoft.batch/batchaccounts/pools"})
 
 # Columns of the Resources table (ARG), beside the ARM envelope
 _GRAPH_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",

@@ -67,13 +67,15 @@ def default_children(parent: dict[str, Any], have: set[str]) -> list[dict[str, A
 
 # Transparent data encryption says Enabled/Disabled in `status` up to API version 2014-04-01 and in
 # `state` from 2021-02-01-preview on (learn.microsoft.com/rest/api/sql/2014-04-01/transparent-data-encryptions/get
-# and learn.microsoft.com/rest/api/sql/transparent-data-encryptions/get)
+# and learn.microsoft.com/rest/api/sql/transparent-data-encryptions/get). Synapse's dedicated SQL pools
+# keep `status` in every version (learn.microsoft.com/rest/api/synapse/sqlserver/sql-pool-transparent-data-encryptions/get).
 TDE_STATE_SINCE = "2021-02-01-preview"
 
 
 def shaped(resource: dict[str, Any], api_version: str | None) -> dict[str, Any]:
     """The resource as the requested API version shapes it (where the versions differ)."""
-    if not resource["type"].lower().endswith("/transparentdataencryption"):
+    kind = resource["type"].lower()
+    if not (kind.startswith("microsoft.sql/") and kind.endswith("/transparentdataencryption")):
         return resource
     properties = dict(resource.get("properties") or {})
     value = properties.pop("state", None) or properties.pop("status", None)

@@ -165,6 +165,14 @@ CHILDREN: list[Call] = [
     # Resources table nor in the generic resource list, only under their SAN
     # (learn.microsoft.com/rest/api/elasticsan/volume-groups/list-by-elastic-san)
     generic_child("Microsoft.ElasticSan/elasticSans/volumegroups", "Microsoft.ElasticSan/elasticSans", "volumegroups"),
+    # --- data platform (Azure Policy definitions on these children) ---
+    generic_child("Microsoft.Synapse/workspaces/sqlPools/transparentDataEncryption",
+                  "Microsoft.Synapse/workspaces/sqlPools", "transparentDataEncryption"),
+    generic_child("Microsoft.Synapse/workspaces/dedicatedSQLminimalTlsSettings", "Microsoft.Synapse/workspaces",
+                  "dedicatedSQLminimalTlsSettings"),
+    generic_child("Microsoft.Storage/storageAccounts/encryptionScopes", "Microsoft.Storage/storageAccounts",
+                  "encryptionScopes"),
+    generic_child("Microsoft.Batch/batchAccounts/pools", "Microsoft.Batch/batchAccounts", "pools"),
 ]
 
 # (type that makes the list worth reading, the list)
@@ -188,7 +196,11 @@ LISTED_TYPES = {call.type.lower() for call in LISTINGS}
 # .../server-blob-auditing-policies/get, .../server-security-alert-policies/get,
 # .../backup-short-term-retention-policies/get); a flexible server's full parameter list
 # "configurations", every parameter with its default
-# (learn.microsoft.com/rest/api/postgresql/flexibleserver/configurations/list-by-server).
+# (learn.microsoft.com/rest/api/postgresql/flexibleserver/configurations/list-by-server);
+# a Synapse dedicated SQL pool's "current" TDE and a workspace's "default" dedicated SQL minimal TLS
+# settings (learn.microsoft.com/rest/api/synapse/sqlserver/sql-pool-transparent-data-encryptions/get,
+# .../workspace-managed-sql-server-dedicated-sql-minimal-tls-settings/get: the name must be "current",
+# "default").
 ALWAYS_PRESENT: dict[str, tuple[str, ...]] = {
     "microsoft.storage/storageaccounts": ("blobServices/default", "fileServices/default", "queueServices/default",
                                           "tableServices/default"),
@@ -200,6 +212,8 @@ ALWAYS_PRESENT: dict[str, tuple[str, ...]] = {
     "microsoft.sql/managedinstances/databases": ("transparentDataEncryption/current",),
     "microsoft.dbforpostgresql/flexibleservers": ("configurations",),
     "microsoft.dbformysql/flexibleservers": ("configurations",),
+    "microsoft.synapse/workspaces/sqlpools": ("transparentDataEncryption/current",),
+    "microsoft.synapse/workspaces": ("dedicatedSQLminimalTlsSettings/default",),
 }
 
 

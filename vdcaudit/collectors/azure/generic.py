@@ -90,7 +90,7 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.netapp/netappaccounts/capacitypools/volumes": "2024-09-01",
     "microsoft.network/vpngateways": "2024-05-01",
     "microsoft.network/vpnserverconfigurations": "2024-05-01",
-    # customer-managed keys of the remaining data services (issue 22)
+    # customer-managed keys of the remaining data services
     "microsoft.healthcareapis/services": "2024-03-31",
     "microsoft.healthcareapis/workspaces/fhirservices": "2024-03-31",
     "microsoft.healthcareapis/workspaces/dicomservices": "2024-03-31",
@@ -103,6 +103,16 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.search/searchservices": "2023-11-01",
     "microsoft.storagecache/caches": "2023-05-01",
     "microsoft.streamanalytics/streamingjobs": "2020-03-01",
+    # data platform: Synapse pools and settings, HDInsight, Service Fabric, Domain Services, Batch
+    # pools, storage encryption scopes
+    "microsoft.synapse/workspaces/sqlpools": "2021-06-01",
+    "microsoft.synapse/workspaces/sqlpools/transparentdataencryption": "2021-06-01",
+    "microsoft.synapse/workspaces/dedicatedsqlminimaltlssettings": "2021-06-01",
+    "microsoft.hdinsight/clusters": "2021-06-01",
+    "microsoft.servicefabric/clusters": "2021-06-01",
+    "microsoft.aad/domainservices": "2022-12-01",
+    "microsoft.batch/batchaccounts/pools": "2024-07-01",
+    "microsoft.storage/storageaccounts/encryptionscopes": "2023-05-01",
 }
 # Resource Graph's query API (learn.microsoft.com/rest/api/azureresourcegraph/resourcegraph/resources/resources)
 GRAPH_API_VERSION = "2021-03-01"
