@@ -39,6 +39,8 @@ SERVICES: dict[str, tuple[str, str]] = {
     "microsoft.automation": ("automation", "Automation"),
     "microsoft.batch": ("batch", "Batch"),
     "microsoft.containerservice": ("aks", "Azure Kubernetes Service"),
+    "microsoft.botservice": ("bot-service", "Azure AI Bot Service"),
+    "microsoft.insights": ("monitor", "Azure Monitor (alerts, activity log)"),
 }
 
 

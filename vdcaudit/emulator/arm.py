@@ -54,6 +54,8 @@ NOT_LISTED = frozenset({
     "configurations", "fileservices", "routes", "customdomains",
     # default children every parent has (emulator.defaults)
     "blobservices", "queueservices", "tableservices", "backupshorttermretentionpolicies",
+    # application-layer children and the activity log's legacy export
+    "apis", "backends", "namedvalues", "linkedservices", "variables", "logprofiles",
 })
 # Proxy children whose last segment is shared with a listed type (SQL databases are listed)
 NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases"})
