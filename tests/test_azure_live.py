@@ -365,7 +365,8 @@ def test_cloud_chooses_the_arm_endpoint(cloud, endpoint):
 # --- issue 13, in transit: every new kind, live (graph and --no-graph) against the demo snapshot ---
 
 TRANSIT_PREFIXES = ("VDC-COS-", "VDC-PG-", "VDC-MY-", "VDC-EH-", "VDC-EG-", "VDC-IOT-", "VDC-RE-", "VDC-AFD-",
-                    "VDC-CDN-", "VDC-APIM-", "VDC-ACA-", "VDC-ASE-", "VDC-ST-008", "VDC-ST-009", "VDC-ANF-", "VDC-VWAN-")
+                    "VDC-CDN-", "VDC-APIM-", "VDC-ACA-", "VDC-ASE-", "VDC-ST-008", "VDC-ST-009", "VDC-ANF-", "VDC-VWAN-",
+                    "VDC-BOT-")
 # Child collections Resource Graph does not hold, read per parent on their ARM REST paths (the
 # demo's own resources of these kinds, by name)
 TRANSIT_CHILD_READS = {
@@ -395,7 +396,7 @@ def snapshot_transit(rules, transit_ids) -> dict[tuple[str, str], str]:
 
 
 def test_snapshot_judges_every_transit_rule_both_ways(transit_ids, snapshot_transit):
-    assert len(transit_ids) == 31
+    assert len(transit_ids) == 34
     for rule_id in transit_ids:
         statuses = {status for (rid, _), status in snapshot_transit.items() if rid == rule_id}
         assert {"PASS", "FAIL"} <= statuses, (rule_id, statuses)
@@ -582,6 +583,58 @@ def test_live_scope_explains_the_inventory_count_and_names_the_subscriptions(emu
 def test_live_demo_tenant_counts(emulator, rules):
     inventory = live(emulator)
     source = inventory.sources[0]
-    assert (source["resources"], source["children"], source["counted_only"]) == (138, 45, 6)
+    # 4 bots and alert rules listed; 13 API Management, Data Factory and Automation children and 2
+    # activity-log exports (a diagnostic setting, a log profile) read per parent or subscription
+    assert (source["resources"], source["children"], source["counted_only"]) == (142, 60, 6)
     # what the scope line adds up: every resource listed or read as a child is in the inventory
     assert source["resources"] + source["children"] == sum(1 for _ in inventory)
+
+
+# --- application-layer children, Bot Service, alert rules and activity-log exports ----------------
+
+APP_RULES = ("VDC-APIM-004", "VDC-APIM-005", "VDC-APIM-006", "VDC-ADF-002", "VDC-AA-002", "VDC-BOT-001",
+             "VDC-BOT-002", "VDC-MON-001", "VDC-MON-002", "VDC-LA-004")
+APP_READS = {
+    r"/service/apim-spoke3(-legacy)?/apis$": 2,
+    r"/service/apim-spoke3(-legacy)?/backends$": 2,
+    r"/service/apim-spoke3(-legacy)?/namedValues$": 2,
+    r"/factories/adf-spoke5/linkedservices$": 2,  # four services, pages of three: nextLink followed
+    r"/automationAccounts/aa-spoke5/variables$": 1,
+    r"^/subscriptions/[^/]+/providers/Microsoft\.Insights/diagnosticSettings$": 5,  # every subscription
+    r"^/subscriptions/[^/]+/providers/Microsoft\.Insights/logProfiles$": 5,
+}
+
+
+@pytest.mark.parametrize("no_graph", [False, True], ids=["resource-graph", "no-graph"])
+def test_app_layer_kinds_live_equal_snapshot(emulator, rules, no_graph):
+    snapshot = Inventory()
+    load_snapshot(DEMO / "azure", snapshot)
+    expected = {(f.rule_id, f.resource_id.lower()): f.status.value for f in findings(snapshot, rules)
+                if f.rule_id in APP_RULES}
+    assert {rule_id for rule_id, _ in expected} == set(APP_RULES)
+    for rule_id in APP_RULES:  # the demo holds a compliant and a non-compliant resource for each
+        assert {"PASS", "FAIL"} <= {s for (r, _), s in expected.items() if r == rule_id}, rule_id
+    inventory = live(emulator, no_graph=no_graph)
+    got = {(f.rule_id, f.resource_id.lower()): f.status.value for f in findings(inventory, rules)
+           if f.rule_id in APP_RULES}
+    assert got == expected
+    assert inventory.coverage == []
+    for path, count in APP_READS.items():
+        assert emulator.log.count(path, "GET") == count, path
+    # never a secret value: named values and variables lose `value`, linked services their secrets
+    kept = json.dumps([r for r in inventory if "/namedvalues/" in r["id"].lower() or "/variables/" in r["id"].lower()
+                       or "/linkedservices/" in r["id"].lower()], default=str)
+    assert '"value"' not in kept.replace('"type": "SecureString"', "") and "not-a-real-sas-token" not in kept
+    assert only_reads(emulator)
+
+
+def test_forbidden_named_values_are_a_coverage_gap(emulator, rules):
+    emulator.add_fault(Fault.error(403, times=None, path=r"/service/apim-spoke3-legacy/namedValues$"))
+    inventory = live(emulator)
+    [record] = inventory.coverage
+    assert record.resource_type == "Microsoft.ApiManagement/service/namedValues"
+    assert record.reason == "403 Forbidden" and "apim-spoke3-legacy" in record.detail
+    found = {f.resource_name: f.status for f in findings(inventory, rules) if f.rule_id == "VDC-APIM-006"}
+    # the other service's values are still judged; the unread ones make the rule UNKNOWN in their
+    # subscription, never a silent pass
+    assert found == {"orders-backend-key": Status.PASS, "44444444-4444-4444-8444-444444444444": Status.UNKNOWN}
