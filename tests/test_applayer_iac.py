@@ -23,50 +23,54 @@ SECRETS = ("not-a-real-partner-token", "not-a-real-sftp-password", "not-a-real-s
            "bm90LWEtcmVhbC1rZXk=")
 
 
-def _verdicts(inventory: Inventory) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource_name): f.status.value for f in scan(inventory, load_rules(), ScanContext()).findings}
+LOADERS = {"main.json": load_template, "plan.json": load_plan}
 
 
-def _loaded(loader, name: str) -> Inventory:
-    inventory = Inventory()
-    loader(FIXTURES / name, inventory)
-    assert inventory.coverage == []
-    return inventory
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, tuple[Inventory, dict[tuple[str, str], str]]]:
+    """Each fixture's inventory and its verdicts by (rule, resource name)."""
+    found = {}
+    for name, loader in LOADERS.items():
+        inventory = Inventory()
+        loader(FIXTURES / name, inventory)
+        assert inventory.coverage == [], name
+        verdicts = {(f.rule_id, f.resource_name): f.status.value
+                    for f in scan(inventory, load_rules(), ScanContext()).findings}
+        found[name] = (inventory, verdicts)
+    return found
 
 
-BOTH = [
-    ("VDC-APIM-004", "orders-api", "PASS"), ("VDC-APIM-004", "partner-feed", "FAIL"),
-    ("VDC-APIM-005", "orders-backend", "PASS"), ("VDC-APIM-005", "partner-backend", "FAIL"),
-    ("VDC-APIM-006", "orders-backend-key", "PASS"), ("VDC-APIM-006", "partner-token", "FAIL"),
-    ("VDC-ADF-002", "OrdersSqlDb", "PASS"),
-    ("VDC-AA-002", "ReportingSqlPassword", "PASS"), ("VDC-AA-002", "ExportContainerSas", "FAIL"),
-    ("VDC-BOT-001", "bot-spoke3-helpdesk", "PASS"), ("VDC-BOT-001", "bot-spoke3-legacy", "FAIL"),
-    ("VDC-BOT-002", "bot-spoke3-helpdesk", "PASS"), ("VDC-BOT-002", "bot-spoke3-legacy", "FAIL"),
-    ("VDC-MON-001", "alert-spoke3-portal-errors", "FAIL"),
-]
-TEMPLATE_ONLY = [("VDC-ADF-002", "PartnerSftp", "FAIL"), ("VDC-LA-004", "law-spoke3", "PASS"),
-                 ("VDC-APIM-005", "orders-backend", "PASS")]  # no tls block: ARM's default validates
-PLAN_ONLY = [("VDC-ADF-002", "ExportsBlob", "FAIL"), ("VDC-LA-004", "law-spoke3", "FAIL"),
-             ("VDC-MON-001", "alert-spoke3-signin", "PASS"), ("VDC-MON-002", "activity-to-archive", "FAIL")]
+# rule -> {resource name: verdict}, on both sources, then on one (what each source can say)
+BOTH = {
+    "VDC-APIM-004": {"orders-api": "PASS", "partner-feed": "FAIL"},
+    "VDC-APIM-005": {"orders-backend": "PASS", "partner-backend": "FAIL"},  # the template's has no tls block: ARM's default validates
+    "VDC-APIM-006": {"orders-backend-key": "PASS", "partner-token": "FAIL"},
+    "VDC-AA-002": {"ReportingSqlPassword": "PASS", "ExportContainerSas": "FAIL"},
+    "VDC-BOT-001": {"bot-spoke3-helpdesk": "PASS", "bot-spoke3-legacy": "FAIL"},
+    "VDC-BOT-002": {"bot-spoke3-helpdesk": "PASS", "bot-spoke3-legacy": "FAIL"},
+    "VDC-ADF-002": {"OrdersSqlDb": "PASS"},
+    "VDC-MON-001": {"alert-spoke3-portal-errors": "FAIL"},
+}
+ONLY = {
+    "main.json": {"VDC-ADF-002": {"PartnerSftp": "FAIL"}, "VDC-LA-004": {"law-spoke3": "PASS"}},
+    "plan.json": {"VDC-ADF-002": {"ExportsBlob": "FAIL"}, "VDC-LA-004": {"law-spoke3": "FAIL"},
+                  "VDC-MON-001": {"alert-spoke3-signin": "PASS"}, "VDC-MON-002": {"activity-to-archive": "FAIL"}},
+}
+CASES = [(source, rule_id, name, status) for source in LOADERS for table in (BOTH, ONLY[source])
+         for rule_id, verdicts in table.items() for name, status in verdicts.items()]
 
 
-@pytest.mark.parametrize(("rule_id", "name", "status"), BOTH + TEMPLATE_ONLY)
-def test_template_verdicts(rule_id, name, status):
-    assert _verdicts(_loaded(load_template, "main.json")).get((rule_id, name)) == status
+@pytest.mark.parametrize(("source", "rule_id", "name", "status"), CASES)
+def test_verdicts(loaded, source, rule_id, name, status):
+    assert loaded[source][1].get((rule_id, name)) == status
 
 
-@pytest.mark.parametrize(("rule_id", "name", "status"), BOTH + PLAN_ONLY)
-def test_plan_verdicts(rule_id, name, status):
-    assert _verdicts(_loaded(load_plan, "plan.json")).get((rule_id, name)) == status
-
-
-@pytest.mark.parametrize(("option", "name"), [("--template", "main.json"), ("--terraform-plan", "plan.json")])
-def test_no_secret_value_reaches_the_inventory_or_the_reports(tmp_path, option, name):
-    inventory = _loaded(load_template if option == "--template" else load_plan, name)
-    kept = json.dumps(list(inventory), default=str)
+@pytest.mark.parametrize(("option", "source"), [("--template", "main.json"), ("--terraform-plan", "plan.json")])
+def test_no_secret_value_reaches_the_inventory_or_the_reports(loaded, tmp_path, option, source):
+    kept = json.dumps(list(loaded[source][0]), default=str)
     assert not [s for s in SECRETS if s in kept]
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["scan", option, str(FIXTURES / name), "--out", str(out), "--quiet",
+    result = CliRunner().invoke(cli, ["scan", option, str(FIXTURES / source), "--out", str(out), "--quiet",
                                       "--format", "json,html,sarif"])
     assert result.exit_code == 0, result.output
     written = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file())

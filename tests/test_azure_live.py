@@ -412,12 +412,19 @@ def test_transit_kinds_live_equal_snapshot(emulator, rules, transit_ids, snapsho
     assert only_reads(emulator)
 
 
-def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator, rules):
-    emulator.add_fault(Fault.error(403, times=None, path=r"/flexibleServers/psql-spoke3-app/configurations$"))
+def forbidden_child(emulator, path: str):
+    """A live scan whose reads of one child collection are all refused (403): (inventory, its one gap)."""
+    emulator.add_fault(Fault.error(403, times=None, path=path))
     inventory = live(emulator)
     [record] = inventory.coverage
+    assert record.reason == "403 Forbidden"
+    return inventory, record
+
+
+def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator, rules):
+    inventory, record = forbidden_child(emulator, r"/flexibleServers/psql-spoke3-app/configurations$")
     assert record.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
-    assert record.reason == "403 Forbidden" and "psql-spoke3-app" in record.detail
+    assert "psql-spoke3-app" in record.detail
     found = {f.rule_id: f.status for f in findings(inventory, rules)
              if f.resource_name == "psql-spoke3-app" and f.category.value == "in-transit"}
     assert found == {"VDC-PG-001": Status.UNKNOWN, "VDC-PG-002": Status.UNKNOWN}
@@ -629,11 +636,8 @@ def test_app_layer_kinds_live_equal_snapshot(emulator, rules, no_graph):
 
 
 def test_forbidden_named_values_are_a_coverage_gap(emulator, rules):
-    emulator.add_fault(Fault.error(403, times=None, path=r"/service/apim-spoke3-legacy/namedValues$"))
-    inventory = live(emulator)
-    [record] = inventory.coverage
-    assert record.resource_type == "Microsoft.ApiManagement/service/namedValues"
-    assert record.reason == "403 Forbidden" and "apim-spoke3-legacy" in record.detail
+    inventory, record = forbidden_child(emulator, r"/service/apim-spoke3-legacy/namedValues$")
+    assert record.resource_type == "Microsoft.ApiManagement/service/namedValues" and "apim-spoke3-legacy" in record.detail
     found = {f.resource_name: f.status for f in findings(inventory, rules) if f.rule_id == "VDC-APIM-006"}
     # the other service's values are still judged; the unread ones make the rule UNKNOWN in their
     # subscription, never a silent pass
