@@ -26,8 +26,10 @@ from vdcaudit.inventory import Inventory
 from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
-SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/providers/microsoft\.insights/(diagnosticsettings|logprofiles)/[^/]+$",
-                                re.IGNORECASE)
+# The subscription's own settings; a template deployed at subscription scope is read into an assumed
+# resource group, so a setting there (on no resource) is the subscription's too
+SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+(/resourcegroups/[^/]+)?/providers/microsoft\.insights/"
+                                r"(diagnosticsettings|logprofiles)/[^/]+$", re.IGNORECASE)
 STORAGE_TYPE = "microsoft.storage/storageaccounts"
 
 
