@@ -399,7 +399,7 @@ def test_cloud_chooses_the_arm_endpoint(cloud, endpoint):
 
 TRANSIT_PREFIXES = ("VDC-COS-", "VDC-PG-", "VDC-MY-", "VDC-EH-", "VDC-EG-", "VDC-IOT-", "VDC-RE-", "VDC-AFD-",
                     "VDC-CDN-", "VDC-APIM-", "VDC-ACA-", "VDC-ASE-", "VDC-ST-008", "VDC-ST-009", "VDC-ANF-", "VDC-VWAN-",
-                    "VDC-SYN-", "VDC-HDI-", "VDC-SF-")
+                    "VDC-SYN-", "VDC-HDI-", "VDC-SF-", "VDC-BOT-")
 # Child collections Resource Graph does not hold, read per parent on their ARM REST paths (the
 # demo's own resources of these kinds, by name)
 TRANSIT_CHILD_READS = {
@@ -430,7 +430,7 @@ def snapshot_transit(rules, transit_ids) -> dict[tuple[str, str], str]:
 
 
 def test_snapshot_judges_every_transit_rule_both_ways(transit_ids, snapshot_transit):
-    assert len(transit_ids) == 34
+    assert len(transit_ids) == 37
     for rule_id in transit_ids:
         statuses = {status for (rid, _), status in snapshot_transit.items() if rid == rule_id}
         assert {"PASS", "FAIL"} <= statuses, (rule_id, statuses)
@@ -446,12 +446,19 @@ def test_transit_kinds_live_equal_snapshot(emulator, rules, transit_ids, snapsho
     assert only_reads(emulator)
 
 
-def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator, rules):
-    emulator.add_fault(Fault.error(403, times=None, path=r"/flexibleServers/psql-spoke3-app/configurations$"))
+def forbidden_child(emulator, path: str):
+    """A live scan whose reads of one child collection are all refused (403): (inventory, its one gap)."""
+    emulator.add_fault(Fault.error(403, times=None, path=path))
     inventory = live(emulator)
     [record] = inventory.coverage
+    assert record.reason == "403 Forbidden"
+    return inventory, record
+
+
+def test_forbidden_server_parameters_make_tls_rules_unknown_never_pass(emulator, rules):
+    inventory, record = forbidden_child(emulator, r"/flexibleServers/psql-spoke3-app/configurations$")
     assert record.resource_type == "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
-    assert record.reason == "403 Forbidden" and "psql-spoke3-app" in record.detail
+    assert "psql-spoke3-app" in record.detail
     found = {f.rule_id: f.status for f in findings(inventory, rules)
              if f.resource_name == "psql-spoke3-app" and f.category.value == "in-transit"}
     assert found == {"VDC-PG-001": Status.UNKNOWN, "VDC-PG-002": Status.UNKNOWN}
@@ -621,6 +628,55 @@ def test_live_demo_tenant_counts(emulator, rules):
     # 1 Health Data Services workspace no rule reads (counted only); the data platform +10 listed
     # (Synapse workspace and pools, HDInsight, Service Fabric, Databricks, Cosmos DB, Domain Services),
     # +8 children (pool TDE, workspace TLS settings, encryption scopes, Batch pools)
-    assert (source["resources"], source["children"], source["counted_only"]) == (172, 58, 7)
+    # 4 bots and alert rules listed; 13 API Management, Data Factory and Automation children and 2
+    # activity-log exports (a diagnostic setting, a log profile) read per parent or subscription
+    assert (source["resources"], source["children"], source["counted_only"]) == (176, 73, 7)
     # what the scope line adds up: every resource listed or read as a child is in the inventory
     assert source["resources"] + source["children"] == sum(1 for _ in inventory)
+
+
+# --- application-layer children, Bot Service, alert rules and activity-log exports ----------------
+
+APP_RULES = ("VDC-APIM-004", "VDC-APIM-005", "VDC-APIM-006", "VDC-ADF-002", "VDC-AA-002", "VDC-BOT-001",
+             "VDC-BOT-002", "VDC-MON-001", "VDC-MON-002", "VDC-LA-004")
+APP_READS = {
+    r"/service/apim-spoke3(-legacy)?/apis$": 2,
+    r"/service/apim-spoke3(-legacy)?/backends$": 2,
+    r"/service/apim-spoke3(-legacy)?/namedValues$": 2,
+    r"/factories/adf-spoke5/linkedservices$": 2,  # four services, pages of three: nextLink followed
+    r"/automationAccounts/aa-spoke5/variables$": 1,
+    r"^/subscriptions/[^/]+/providers/Microsoft\.Insights/diagnosticSettings$": 5,  # every subscription
+    r"^/subscriptions/[^/]+/providers/Microsoft\.Insights/logProfiles$": 5,
+}
+
+
+@pytest.mark.parametrize("no_graph", [False, True], ids=["resource-graph", "no-graph"])
+def test_app_layer_kinds_live_equal_snapshot(emulator, rules, no_graph):
+    snapshot = Inventory()
+    load_snapshot(DEMO / "azure", snapshot)
+    expected = {(f.rule_id, f.resource_id.lower()): f.status.value for f in findings(snapshot, rules)
+                if f.rule_id in APP_RULES}
+    assert {rule_id for rule_id, _ in expected} == set(APP_RULES)
+    for rule_id in APP_RULES:  # the demo holds a compliant and a non-compliant resource for each
+        assert {"PASS", "FAIL"} <= {s for (r, _), s in expected.items() if r == rule_id}, rule_id
+    inventory = live(emulator, no_graph=no_graph)
+    got = {(f.rule_id, f.resource_id.lower()): f.status.value for f in findings(inventory, rules)
+           if f.rule_id in APP_RULES}
+    assert got == expected
+    assert inventory.coverage == []
+    for path, count in APP_READS.items():
+        assert emulator.log.count(path, "GET") == count, path
+    # never a secret value: named values and variables lose `value`, linked services their secrets
+    kept = json.dumps([r for r in inventory if "/namedvalues/" in r["id"].lower() or "/variables/" in r["id"].lower()
+                       or "/linkedservices/" in r["id"].lower()], default=str)
+    assert '"value"' not in kept.replace('"type": "SecureString"', "") and "not-a-real-sas-token" not in kept
+    assert only_reads(emulator)
+
+
+def test_forbidden_named_values_are_a_coverage_gap(emulator, rules):
+    inventory, record = forbidden_child(emulator, r"/service/apim-spoke3-legacy/namedValues$")
+    assert record.resource_type == "Microsoft.ApiManagement/service/namedValues" and "apim-spoke3-legacy" in record.detail
+    found = {f.resource_name: f.status for f in findings(inventory, rules) if f.rule_id == "VDC-APIM-006"}
+    # the other service's values are still judged; the unread ones make the rule UNKNOWN in their
+    # subscription, never a silent pass
+    assert found == {"orders-backend-key": Status.PASS, "44444444-4444-4444-8444-444444444444": Status.UNKNOWN}

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from vdcaudit.armdata import ArmObject, wrap_resource
 from vdcaudit.errors import InputError
 from vdcaudit.model import CoverageRecord
+from vdcaudit.secret_values import drop_secret_values
 from vdcaudit.untrusted import safe_text
 
 META = "x_vdcaudit"
@@ -70,20 +71,13 @@ def parent_id(resource_id: str) -> str | None:
     return None
 
 
-SECRET_TYPES = frozenset({"microsoft.keyvault/vaults/secrets"})
-
-
 def normalise(resource: dict[str, Any]) -> dict[str, Any]:
     """Bring the small differences between az CLI, ARG and ARM prints to one shape (in place)."""
     if "properties" not in resource:
         flattened = ArmObject({k: resource.pop(k) for k in list(resource) if k.lower() not in ENVELOPE_KEYS})
         if flattened:
             resource["properties"] = flattened
-    if str(resource.get("type", "")).lower() in SECRET_TYPES and isinstance(resource.get("properties"), dict):
-        # A template, a plan or `az keyvault secret show` may carry the secret's value: vdcaudit
-        # judges metadata only and never keeps a secret value (no report can leak it).
-        for key in [k for k in resource["properties"] if k.lower() == "value"]:
-            del resource["properties"][key]
+    drop_secret_values(resource)
     subscription, group = parse_scope(resource["id"])
     if subscription and not resource.get("subscriptionId"):
         resource["subscriptionId"] = subscription

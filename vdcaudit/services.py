@@ -54,6 +54,8 @@ SERVICES: dict[str, tuple[str, str]] = {
     "microsoft.hdinsight": ("hdinsight", "Azure HDInsight"),
     "microsoft.servicefabric": ("service-fabric", "Service Fabric"),
     "microsoft.aad": ("entra-domain-services", "Microsoft Entra Domain Services"),
+    "microsoft.botservice": ("bot-service", "Azure AI Bot Service"),
+    "microsoft.insights": ("monitor", "Azure Monitor (alerts, activity log)"),
 }
 
 

@@ -56,6 +56,8 @@ NOT_LISTED = frozenset({
     "blobservices", "queueservices", "tableservices", "backupshorttermretentionpolicies",
     # Elastic SAN volume groups (proxy resources, read under their SAN)
     "volumegroups",
+    # application-layer children and the activity log's legacy export
+    "apis", "backends", "namedvalues", "linkedservices", "variables", "logprofiles",
 })
 # Proxy children whose last segment is shared with a listed type (SQL databases are listed)
 NOT_LISTED_TYPES = frozenset({"microsoft.cache/redisenterprise/databases",

@@ -79,7 +79,7 @@ def _graph_types(params: dict[str, Any]) -> set[str] | None:
     rules = load_rules([Path(d) for d in params.get("rule_dirs") or ()])
     types = {t for rule in rules for t in (rule.resource_type, *rule.reads)}
     types |= {call.parent for call in (*catalog.LISTINGS, *catalog.CHILDREN) if call.parent}
-    types |= {trigger for trigger, _ in catalog.SUBSCRIPTION_EXTRAS}
+    types |= {trigger for trigger, _ in catalog.SUBSCRIPTION_EXTRAS if trigger}
     types |= set(VAULT_TYPES)  # the CMK checks resolve key URIs in any vault or managed HSM
     return types
 

@@ -117,6 +117,8 @@ LISTINGS: list[Call] = [
         "Microsoft.Web/hostingEnvironments",
         "Microsoft.Network/vpnGateways",
         "Microsoft.Network/vpnServerConfigurations",
+        "Microsoft.BotService/botServices",
+        "Microsoft.Insights/scheduledQueryRules",
     )),
     *(Call(kind, RESOURCES, "", "each", api_version=generic.api_version(kind)) for kind in (
         "Microsoft.Cdn/profiles/afdEndpoints",
@@ -173,13 +175,26 @@ CHILDREN: list[Call] = [
     generic_child("Microsoft.Storage/storageAccounts/encryptionScopes", "Microsoft.Storage/storageAccounts",
                   "encryptionScopes"),
     generic_child("Microsoft.Batch/batchAccounts/pools", "Microsoft.Batch/batchAccounts", "pools"),
+    # Application-layer secrets: where each is kept, never its value (inventory.normalise drops
+    # named values' and variables' values and linked services' secret fields)
+    generic_child("Microsoft.ApiManagement/service/apis", "Microsoft.ApiManagement/service", "apis"),
+    generic_child("Microsoft.ApiManagement/service/backends", "Microsoft.ApiManagement/service", "backends"),
+    generic_child("Microsoft.ApiManagement/service/namedValues", "Microsoft.ApiManagement/service", "namedValues"),
+    generic_child("Microsoft.DataFactory/factories/linkedservices", "Microsoft.DataFactory/factories",
+                  "linkedservices"),
+    generic_child("Microsoft.Automation/automationAccounts/variables", "Microsoft.Automation/automationAccounts",
+                  "variables"),
 ]
 
-# (type that makes the list worth reading, the list)
-SUBSCRIPTION_EXTRAS: list[tuple[str, Call]] = [
+# (type that makes the list worth reading, or None: read in every subscription; the list)
+SUBSCRIPTION_EXTRAS: list[tuple[str | None, Call]] = [
     ("Microsoft.KeyVault/vaults",
      Call("Microsoft.Authorization/roleAssignments", RESOURCES, "", "subscription",
           api_version=generic.api_version("Microsoft.Authorization/roleAssignments"))),
+    # where each subscription's activity log is exported: diagnostic settings, and the legacy log
+    # profiles they replace (a subscription may send its log to a storage account anywhere)
+    *((None, Call(kind, RESOURCES, "", "subscription", api_version=generic.api_version(kind)))
+      for kind in ("Microsoft.Insights/diagnosticSettings", "Microsoft.Insights/logProfiles")),
 ]
 
 LISTED_TYPES = {call.type.lower() for call in LISTINGS}

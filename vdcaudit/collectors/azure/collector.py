@@ -444,7 +444,7 @@ class AzureCollector:
                     args = [group or "", *catalog.parent_names(resource["id"])]
                     tasks.append(((sub, call, resource["id"]), self._call(call, sub, args, resource["id"])))
         for trigger, call in catalog.SUBSCRIPTION_EXTRAS:
-            holding = {parse_scope(r["id"])[0] for r in inventory.of_type(trigger)}
+            holding = {parse_scope(r["id"])[0] for r in inventory.of_type(trigger)} if trigger else set(subscriptions)
             for sub in subscriptions:
                 if sub in holding:
                     tasks.append(((sub, call, f"/subscriptions/{sub}"), self._call(call, sub)))

@@ -113,6 +113,19 @@ API_VERSIONS: dict[str, str] = {
     "microsoft.aad/domainservices": "2022-12-01",
     "microsoft.batch/batchaccounts/pools": "2024-07-01",
     "microsoft.storage/storageaccounts/encryptionscopes": "2023-05-01",
+    # application-layer secrets and monitoring (learn.microsoft.com/rest/api/apimanagement,
+    # /datafactory, /automation, /botservice, /monitor)
+    "microsoft.apimanagement/service/apis": "2024-05-01",
+    "microsoft.apimanagement/service/backends": "2024-05-01",
+    "microsoft.apimanagement/service/namedvalues": "2024-05-01",
+    "microsoft.datafactory/factories/linkedservices": "2018-06-01",
+    "microsoft.automation/automationaccounts/variables": "2023-11-01",
+    "microsoft.botservice/botservices": "2022-09-15",
+    "microsoft.insights/scheduledqueryrules": "2023-12-01",
+    # subscription diagnostic settings exist only in a preview api-version
+    # (learn.microsoft.com/rest/api/monitor/subscription-diagnostic-settings/list)
+    "microsoft.insights/diagnosticsettings": "2021-05-01-preview",
+    "microsoft.insights/logprofiles": "2016-03-01",
 }
 # Resource Graph's query API (learn.microsoft.com/rest/api/azureresourcegraph/resourcegraph/resources/resources)
 GRAPH_API_VERSION = "2021-03-01"
