@@ -1,0 +1,241 @@
+"""Key Vault certificates judged as Azure Policy's built-in certificate definitions judge them (mode
+Microsoft.KeyVault.Data: one verdict per certificate), on the metadata `--keyvault-data-plane`
+reads (collectors/azure/keyvault_data.py): the certificate policy (`properties.policy`, Key Vault's
+snake_case), its attributes, and the public certificate (`properties.cer`, whose issuer is judged).
+
+The rules are on vaults (resource_type Microsoft.KeyVault/vaults, reads the certificates) and give
+one finding per certificate, as Azure Policy reports each certificate: a waiver or a fix concerns
+one certificate, and one bad certificate never hides another's verdict. A vault whose certificates
+were not read gets one UNKNOWN per rule instead, naming why: never read (no --keyvault-data-plane),
+or a read that failed (403, timeout, a refused vaultUri: the coverage gap's reason).
+The thresholds come from vdcaudit.yaml (certificate_thresholds.py), with the policies' defaults.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from vdcaudit import floors
+from vdcaudit.armdata import dig, props
+from vdcaudit.certificate_thresholds import CertificateThresholds, certificate_thresholds
+from vdcaudit.checks import judge_each, register
+from vdcaudit.collectors.azure.keyvault_data import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
+from vdcaudit.context import ScanContext
+from vdcaudit.findings import finding_for
+from vdcaudit.inventory import DATA_PLANE, META, UNREAD, Inventory
+from vdcaudit.model import Finding, Status
+from vdcaudit.rulepack import Rule
+
+NOT_READ = ("cannot assess: certificates are read only through Key Vault's data plane "
+            "(vdcaudit scan/snapshot --keyvault-data-plane); this vault's were not read")
+RSA_TYPES = ("rsa", "rsa-hsm")
+EC_TYPES = ("ec", "ec-hsm")
+
+# (status, message, evidence) of one certificate, or None when the rule does not apply to it
+Verdict = tuple[Status, str, dict[str, Any]]
+CertificateJudge = Callable[[Any, CertificateThresholds, dict[str, Any], ScanContext], Verdict | None]
+
+
+def _undeclared(setting: str, what: str) -> Verdict:
+    return (Status.UNKNOWN, f"cannot assess: no {what} declared in vdcaudit.yaml "
+            f"({CertificateThresholds.setting(setting)}; Azure Policy's definition has no default)", {})
+
+
+def _absent(path: str) -> Verdict:
+    return Status.UNKNOWN, f"cannot assess: {path} absent from the certificate's data", {path: None}
+
+
+def _unread_vaults(rule: Rule, inventory: Inventory) -> Iterator[Finding]:
+    """UNKNOWN for each vault whose certificates were not read: never (no data-plane read), or a read
+    that failed (the live scan's x_vdcaudit.unread, a snapshot's coverage record naming the vault)."""
+    failed = {record.detail.lower(): record.reason for record in inventory.coverage
+              if (record.resource_type or "").lower() == CERTIFICATE_TYPE.lower()}
+    for vault in inventory.of_type(VAULT_TYPE):
+        annotations = vault.get(META, {})
+        if annotations.get("source") not in rule.sources or "certificates" in (annotations.get(DATA_PLANE) or {}):
+            continue
+        reason = (annotations.get(UNREAD) or {}).get("certificates") or failed.get(unread_detail(vault["id"]).lower())
+        yield finding_for(rule, vault, Status.UNKNOWN,
+                          f"cannot assess: the vault's certificates could not be read ({reason})" if reason else NOT_READ)
+
+
+def certificate_check(name: str) -> Callable[[CertificateJudge], CertificateJudge]:
+    """Register a check that judges every certificate with `judge` (and the unread vaults UNKNOWN)."""
+    def decorate(judge: CertificateJudge) -> CertificateJudge:
+        @register(name)
+        def check(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
+            settings = certificate_thresholds(context.config.raw)
+            yield from _unread_vaults(rule, inventory)
+
+            def one(rule: Rule, certificate: dict[str, Any], _: Inventory, context: ScanContext) -> Finding | None:
+                if certificate.get("properties") is None:
+                    return finding_for(rule, certificate, Status.UNKNOWN, "cannot assess: properties absent")
+                verdict = judge(props(certificate), settings, certificate, context)
+                return None if verdict is None else finding_for(rule, certificate, *verdict)
+
+            certificates = [c for c in inventory.of_type(CERTIFICATE_TYPE) if c.get(META, {}).get("source") in rule.sources]
+            yield from judge_each(rule, inventory, context, one, resources=certificates)
+        return judge
+    return decorate
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@certificate_check("kv_certificate_integrated_ca")
+def integrated_ca(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    issuer = dig(data, "policy.issuer.name")
+    evidence = {"properties.policy.issuer.name": issuer}
+    if not _text(issuer):
+        return _absent("properties.policy.issuer.name")
+    allowed = ", ".join(settings.integrated_cas)
+    if issuer.lower() in (ca.lower() for ca in settings.integrated_cas):
+        return Status.PASS, f"Issued by the integrated CA {issuer} (allowed: {allowed})", evidence
+    return Status.FAIL, f"The certificate policy names issuer {issuer!r}, not an allowed integrated CA ({allowed})", evidence
+
+
+def issuer_common_name(cer: str) -> str:
+    """The issuer's common name in a certificate (`cer`: base64 DER, as Key Vault answers it)."""
+    try:
+        certificate = x509.load_der_x509_certificate(base64.b64decode(cer, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"properties.cer is not a base64 DER certificate ({exc})") from None
+    names = certificate.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""
+
+
+@certificate_check("kv_certificate_non_integrated_ca")
+def non_integrated_ca(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    if settings.ca_common_names is None:
+        return _undeclared("ca_common_names", "allowed CA")
+    cer = dig(data, "cer")
+    if not _text(cer):
+        return _absent("properties.cer")
+    issuer = issuer_common_name(cer)
+    evidence = {"issuer common name (from properties.cer)": issuer}
+    # Azure Policy's `contains` compares case-insensitively
+    match = next((name for name in settings.ca_common_names if name.lower() in issuer.lower()), None)
+    if match:
+        return Status.PASS, f"Issued by {issuer!r} (allowed: {match!r})", evidence
+    return (Status.FAIL, f"Issued by {issuer!r}, which names none of the allowed CAs "
+            f"({', '.join(settings.ca_common_names)})", evidence)
+
+
+@certificate_check("kv_certificate_lifetime_action")
+def lifetime_action(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    if settings.min_days_before_expiry is None or settings.max_lifetime_percentage is None:
+        missing = "min_days_before_expiry" if settings.min_days_before_expiry is None else "max_lifetime_percentage"
+        return _undeclared(missing, "lifetime action threshold")
+    if dig(data, "policy") is None:
+        return _absent("properties.policy")
+    actions = dig(data, "policy.lifetime_actions")
+    evidence = {"properties.policy.lifetime_actions": actions}
+    if not actions:
+        return (Status.FAIL, "The certificate policy has no lifetime action: the certificate is neither renewed "
+                "nor announced before it expires", evidence)
+    if not isinstance(actions, list):
+        raise TypeError("properties.policy.lifetime_actions is not an array")
+    late = []
+    for action in actions:
+        days = _whole(dig(action, "trigger.days_before_expiry"))
+        percentage = _whole(dig(action, "trigger.lifetime_percentage"))
+        kind = _text(dig(action, "action.action_type")) or "action"
+        if days is not None and days < settings.min_days_before_expiry:
+            late.append(f"{kind} {days} days before expiry (at least {settings.min_days_before_expiry})")
+        if percentage is not None and percentage > settings.max_lifetime_percentage:
+            late.append(f"{kind} at {percentage}% of the lifetime (at most {settings.max_lifetime_percentage}%)")
+    if late:
+        return Status.FAIL, "Lifetime action triggers too late: " + "; ".join(late), evidence
+    return Status.PASS, "Every lifetime action triggers within the thresholds", evidence
+
+
+@certificate_check("kv_certificate_validity")
+def validity(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    months = _whole(dig(data, "policy.x509_props.validity_months"))
+    if months is None:
+        return _absent("properties.policy.x509_props.validity_months")
+    evidence = {"properties.policy.x509_props.validity_months": months}
+    if months > settings.max_validity_months:
+        return Status.FAIL, f"Valid for {months} months, longer than {settings.max_validity_months}", evidence
+    return Status.PASS, f"Valid for {months} months (at most {settings.max_validity_months})", evidence
+
+
+@certificate_check("kv_certificate_expiry")
+def expiry(data: Any, settings: CertificateThresholds, certificate: dict[str, Any], context: ScanContext) -> Verdict:
+    if settings.min_days_to_expiry is None:
+        return _undeclared("min_days_to_expiry", "number of days")
+    expires = _whole(dig(data, "attributes.exp"))
+    if expires is None:
+        return _absent("properties.attributes.exp")
+    on, basis = floors.evidence_date(certificate, context)
+    when = datetime.fromtimestamp(expires, timezone.utc)
+    evidence = {"properties.attributes.exp": expires, "expires": when.isoformat()}
+    limit = datetime(on.year, on.month, on.day, tzinfo=timezone.utc) + timedelta(days=settings.min_days_to_expiry)
+    if when <= limit:
+        return (Status.FAIL, f"Expires {when.date().isoformat()}, within {settings.min_days_to_expiry} days of "
+                f"{on.isoformat()} ({basis})", evidence)
+    return (Status.PASS, f"Expires {when.date().isoformat()}, more than {settings.min_days_to_expiry} days after "
+            f"{on.isoformat()} ({basis})", evidence)
+
+
+def _key_type(data: Any) -> str:
+    return _text(dig(data, "policy.key_props.kty"))
+
+
+@certificate_check("kv_certificate_key_type")
+def key_type(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    kty = _key_type(data)
+    if not kty:
+        return _absent("properties.policy.key_props.kty")
+    evidence = {"properties.policy.key_props.kty": kty}
+    allowed = ", ".join(settings.key_types)
+    if kty.lower() in (t.lower() for t in settings.key_types):
+        return Status.PASS, f"Key type {kty} (allowed: {allowed})", evidence
+    return Status.FAIL, f"Key type {kty} is not allowed ({allowed})", evidence
+
+
+@certificate_check("kv_certificate_ec_curve")
+def ec_curve(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict | None:
+    kty = _key_type(data)
+    if not kty:
+        return _absent("properties.policy.key_props.kty")
+    if kty.lower() not in EC_TYPES:
+        return None
+    curve = _text(dig(data, "policy.key_props.crv"))
+    if not curve:
+        return _absent("properties.policy.key_props.crv")
+    evidence = {"properties.policy.key_props.kty": kty, "properties.policy.key_props.crv": curve}
+    allowed = ", ".join(settings.ec_curves)
+    if curve.upper() in (c.upper() for c in settings.ec_curves):
+        return Status.PASS, f"Curve {curve} (allowed: {allowed})", evidence
+    return Status.FAIL, f"Curve {curve} is not allowed ({allowed})", evidence
+
+
+@certificate_check("kv_certificate_rsa_size")
+def rsa_size(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict | None:
+    kty = _key_type(data)
+    if not kty:
+        return _absent("properties.policy.key_props.kty")
+    if kty.lower() not in RSA_TYPES:
+        return None
+    if settings.min_rsa_key_size is None:
+        return _undeclared("min_rsa_key_size", "minimum RSA key size")
+    size = _whole(dig(data, "policy.key_props.key_size"))
+    if size is None:
+        return _absent("properties.policy.key_props.key_size")
+    evidence = {"properties.policy.key_props.kty": kty, "properties.policy.key_props.key_size": size}
+    if size < settings.min_rsa_key_size:
+        return Status.FAIL, f"RSA key of {size} bits, smaller than {settings.min_rsa_key_size}", evidence
+    return Status.PASS, f"RSA key of {size} bits (at least {settings.min_rsa_key_size})", evidence
