@@ -52,6 +52,22 @@ def _absent(path: str) -> Verdict:
     return Status.UNKNOWN, f"cannot assess: {path} absent from the certificate's data", {path: None}
 
 
+class Decided(Exception):
+    """A verdict reached before the rule's own test: data absent (UNKNOWN), or a key type the rule
+    does not judge (None)."""
+
+    def __init__(self, verdict: Verdict | None) -> None:
+        super().__init__("decided")
+        self.verdict = verdict
+
+
+def _needed(value: Any, path: str) -> Any:
+    """The value, or Decided(UNKNOWN) when it is absent."""
+    if value is None or value == "":
+        raise Decided(_absent(path))
+    return value
+
+
 def _unread_vaults(rule: Rule, inventory: Inventory) -> Iterator[Finding]:
     """UNKNOWN for each vault whose certificates were not read: never (no data-plane read), or a read
     that failed (the live scan's x_vdcaudit.unread, a snapshot's coverage record naming the vault)."""
@@ -77,7 +93,10 @@ def certificate_check(name: str) -> Callable[[CertificateJudge], CertificateJudg
             def one(rule: Rule, certificate: dict[str, Any], _: Inventory, context: ScanContext) -> Finding | None:
                 if certificate.get("properties") is None:
                     return finding_for(rule, certificate, Status.UNKNOWN, "cannot assess: properties absent")
-                verdict = judge(props(certificate), settings, certificate, context)
+                try:
+                    verdict = judge(props(certificate), settings, certificate, context)
+                except Decided as decided:
+                    verdict = decided.verdict
                 return None if verdict is None else finding_for(rule, certificate, *verdict)
 
             certificates = [c for c in inventory.of_type(CERTIFICATE_TYPE) if c.get(META, {}).get("source") in rule.sources]
@@ -90,20 +109,23 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _one_of(what: str, value: str, allowed: tuple[str, ...], evidence: dict[str, Any]) -> Verdict:
+    """PASS when `value` is one of `allowed` (compared case-insensitively, as Azure Policy's `in`)."""
+    listed = ", ".join(allowed)
+    if value.lower() in (name.lower() for name in allowed):
+        return Status.PASS, f"{what} {value} (allowed: {listed})", evidence
+    return Status.FAIL, f"{what} {value} is not allowed ({listed})", evidence
+
+
 def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @certificate_check("kv_certificate_integrated_ca")
 def integrated_ca(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
-    issuer = dig(data, "policy.issuer.name")
-    evidence = {"properties.policy.issuer.name": issuer}
-    if not _text(issuer):
-        return _absent("properties.policy.issuer.name")
-    allowed = ", ".join(settings.integrated_cas)
-    if issuer.lower() in (ca.lower() for ca in settings.integrated_cas):
-        return Status.PASS, f"Issued by the integrated CA {issuer} (allowed: {allowed})", evidence
-    return Status.FAIL, f"The certificate policy names issuer {issuer!r}, not an allowed integrated CA ({allowed})", evidence
+    issuer = _needed(_text(dig(data, "policy.issuer.name")), "properties.policy.issuer.name")
+    return _one_of("The certificate policy's issuer", issuer, settings.integrated_cas,
+                   {"properties.policy.issuer.name": issuer})
 
 
 def issuer_common_name(cer: str) -> str:
@@ -120,10 +142,7 @@ def issuer_common_name(cer: str) -> str:
 def non_integrated_ca(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
     if settings.ca_common_names is None:
         return _undeclared("ca_common_names", "allowed CA")
-    cer = dig(data, "cer")
-    if not _text(cer):
-        return _absent("properties.cer")
-    issuer = issuer_common_name(cer)
+    issuer = issuer_common_name(_needed(_text(dig(data, "cer")), "properties.cer"))
     evidence = {"issuer common name (from properties.cer)": issuer}
     # Azure Policy's `contains` compares case-insensitively
     match = next((name for name in settings.ca_common_names if name.lower() in issuer.lower()), None)
@@ -138,8 +157,7 @@ def lifetime_action(data: Any, settings: CertificateThresholds, _: dict[str, Any
     if settings.min_days_before_expiry is None or settings.max_lifetime_percentage is None:
         missing = "min_days_before_expiry" if settings.min_days_before_expiry is None else "max_lifetime_percentage"
         return _undeclared(missing, "lifetime action threshold")
-    if dig(data, "policy") is None:
-        return _absent("properties.policy")
+    _needed(dig(data, "policy"), "properties.policy")
     actions = dig(data, "policy.lifetime_actions")
     evidence = {"properties.policy.lifetime_actions": actions}
     if not actions:
@@ -163,9 +181,7 @@ def lifetime_action(data: Any, settings: CertificateThresholds, _: dict[str, Any
 
 @certificate_check("kv_certificate_validity")
 def validity(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
-    months = _whole(dig(data, "policy.x509_props.validity_months"))
-    if months is None:
-        return _absent("properties.policy.x509_props.validity_months")
+    months = _needed(_whole(dig(data, "policy.x509_props.validity_months")), "properties.policy.x509_props.validity_months")
     evidence = {"properties.policy.x509_props.validity_months": months}
     if months > settings.max_validity_months:
         return Status.FAIL, f"Valid for {months} months, longer than {settings.max_validity_months}", evidence
@@ -176,9 +192,7 @@ def validity(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: 
 def expiry(data: Any, settings: CertificateThresholds, certificate: dict[str, Any], context: ScanContext) -> Verdict:
     if settings.min_days_to_expiry is None:
         return _undeclared("min_days_to_expiry", "number of days")
-    expires = _whole(dig(data, "attributes.exp"))
-    if expires is None:
-        return _absent("properties.attributes.exp")
+    expires = _needed(_whole(dig(data, "attributes.exp")), "properties.attributes.exp")
     on, basis = floors.evidence_date(certificate, context)
     when = datetime.fromtimestamp(expires, timezone.utc)
     evidence = {"properties.attributes.exp": expires, "expires": when.isoformat()}
@@ -194,47 +208,34 @@ def _key_type(data: Any) -> str:
     return _text(dig(data, "policy.key_props.kty"))
 
 
+def _key_type_among(data: Any, kinds: tuple[str, ...]) -> str:
+    """The key type when it is one of `kinds` (lower-case); Decided(None) for another type."""
+    kty = _needed(_key_type(data), "properties.policy.key_props.kty")
+    if kty.lower() not in kinds:
+        raise Decided(None)
+    return str(kty)
+
+
 @certificate_check("kv_certificate_key_type")
 def key_type(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
-    kty = _key_type(data)
-    if not kty:
-        return _absent("properties.policy.key_props.kty")
-    evidence = {"properties.policy.key_props.kty": kty}
-    allowed = ", ".join(settings.key_types)
-    if kty.lower() in (t.lower() for t in settings.key_types):
-        return Status.PASS, f"Key type {kty} (allowed: {allowed})", evidence
-    return Status.FAIL, f"Key type {kty} is not allowed ({allowed})", evidence
+    kty = _needed(_key_type(data), "properties.policy.key_props.kty")
+    return _one_of("Key type", kty, settings.key_types, {"properties.policy.key_props.kty": kty})
 
 
 @certificate_check("kv_certificate_ec_curve")
-def ec_curve(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict | None:
-    kty = _key_type(data)
-    if not kty:
-        return _absent("properties.policy.key_props.kty")
-    if kty.lower() not in EC_TYPES:
-        return None
-    curve = _text(dig(data, "policy.key_props.crv"))
-    if not curve:
-        return _absent("properties.policy.key_props.crv")
+def ec_curve(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    kty = _key_type_among(data, EC_TYPES)
+    curve = _needed(_text(dig(data, "policy.key_props.crv")), "properties.policy.key_props.crv")
     evidence = {"properties.policy.key_props.kty": kty, "properties.policy.key_props.crv": curve}
-    allowed = ", ".join(settings.ec_curves)
-    if curve.upper() in (c.upper() for c in settings.ec_curves):
-        return Status.PASS, f"Curve {curve} (allowed: {allowed})", evidence
-    return Status.FAIL, f"Curve {curve} is not allowed ({allowed})", evidence
+    return _one_of("Curve", curve, settings.ec_curves, evidence)
 
 
 @certificate_check("kv_certificate_rsa_size")
-def rsa_size(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict | None:
-    kty = _key_type(data)
-    if not kty:
-        return _absent("properties.policy.key_props.kty")
-    if kty.lower() not in RSA_TYPES:
-        return None
+def rsa_size(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+    kty = _key_type_among(data, RSA_TYPES)
     if settings.min_rsa_key_size is None:
         return _undeclared("min_rsa_key_size", "minimum RSA key size")
-    size = _whole(dig(data, "policy.key_props.key_size"))
-    if size is None:
-        return _absent("properties.policy.key_props.key_size")
+    size = _needed(_whole(dig(data, "policy.key_props.key_size")), "properties.policy.key_props.key_size")
     evidence = {"properties.policy.key_props.kty": kty, "properties.policy.key_props.key_size": size}
     if size < settings.min_rsa_key_size:
         return Status.FAIL, f"RSA key of {size} bits, smaller than {settings.min_rsa_key_size}", evidence
