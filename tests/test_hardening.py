@@ -188,7 +188,8 @@ def test_a_huge_value_is_cut_in_the_evidence_with_a_marker(write_json, tmp_path:
     value = finding["evidence"]["properties.minimumTlsVersion"]
     assert value == huge[:TEXT_LIMIT] + "… [cut by vdcaudit: kept 4,096 of 2,000,006 characters]"
     assert finding["status"] == "FAIL"  # judged on the whole value, only the evidence is cut
-    assert all(path.stat().st_size < 500_000 for path in out.iterdir())
+    # far below the 2 MB value: it is not copied (SARIF carries every rule's help, ~0.5 MB with the pack)
+    assert all(path.stat().st_size < 1_000_000 for path in out.iterdir())
 
 
 # -- 10, 11, 13. writing files -----------------------------------------------------------------
