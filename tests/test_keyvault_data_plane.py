@@ -23,6 +23,7 @@ from vdcaudit.errors import InputError
 from vdcaudit.inventory import Inventory
 from vdcaudit.rulepack import load_rules
 from vdcaudit.scan import scan
+from tests.findings_json import findings_in
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 HUB = "11111111-1111-4111-8111-111111111111"
@@ -185,3 +186,49 @@ def test_thresholds_are_checked_when_the_config_is_read(tmp_path):
         load_config(config)
     config.write_text("thresholds:\n  key_vault_certificates:\n    max_validity_months: 6\n    key_types: [RSA-HSM]\n")
     assert load_config(config).raw["thresholds"]["key_vault_certificates"]["max_validity_months"] == 6
+
+
+def test_terraform_certificates_are_judged_from_their_policy(tmp_path):
+    """azurerm_key_vault_certificate (terraform show -json): the certificate_policy blocks map to Key
+    Vault's policy shape; what Key Vault decides at creation (the certificate, its expiry) is UNKNOWN."""
+    vault = "/subscriptions/sub-ci/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-ci"
+
+    def certificate(name: str, key: dict[str, Any], months: int, trigger: dict[str, Any]) -> dict[str, Any]:
+        after = {"name": name, "key_vault_id": vault, "tags": {}, "certificate": [], "certificate_policy": [{
+            "issuer_parameters": [{"name": "Self"}],
+            "key_properties": [{"exportable": True, "reuse_key": False, **key}],
+            "lifetime_action": [{"action": [{"action_type": "AutoRenew"}], "trigger": [trigger]}],
+            "secret_properties": [{"content_type": "application/x-pkcs12"}],
+            "x509_certificate_properties": [{"subject": f"CN={name}.contoso.com", "validity_in_months": months,
+                                             "key_usage": ["digitalSignature", "keyEncipherment"],
+                                             "extended_key_usage": ["1.3.6.1.5.5.7.3.1"],
+                                             "subject_alternative_names": []}]}]}
+        return {"address": f"azurerm_key_vault_certificate.{name}", "mode": "managed",
+                "type": "azurerm_key_vault_certificate", "name": name,
+                "provider_name": "registry.terraform.io/hashicorp/azurerm",
+                "change": {"actions": ["create"], "before": None, "after": after,
+                           "after_unknown": {"id": True, "certificate_data": True, "certificate_attribute": True}}}
+
+    plan = {"format_version": "1.2", "configuration": {"root_module": {}}, "resource_changes": [
+        certificate("web", {"key_type": "RSA", "key_size": 4096, "curve": None}, 12,
+                    {"days_before_expiry": None, "lifetime_percentage": 80}),
+        certificate("iot", {"key_type": "EC", "key_size": None, "curve": "P-256K"}, 36,
+                    {"days_before_expiry": 5, "lifetime_percentage": None}),
+    ]}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    result = CliRunner().invoke(cli, ["scan", "--terraform-plan", str(path), "--config", str(DEMO / "vdcaudit.yaml"),
+                                      "--out", str(tmp_path / "out"), "--format", "json", "--quiet"])
+    assert result.exit_code in (0, 1), result.output
+    found = {(f["rule_id"], f["resource_name"]): f["status"] for f in findings_in(tmp_path / "out")
+             if f["rule_id"].startswith("VDC-KVC-")}
+    assert found == {
+        ("VDC-KVC-001", "web"): "FAIL", ("VDC-KVC-001", "iot"): "FAIL",  # self-signed
+        ("VDC-KVC-002", "web"): "UNKNOWN", ("VDC-KVC-002", "iot"): "UNKNOWN",  # no certificate before apply
+        ("VDC-KVC-003", "web"): "PASS", ("VDC-KVC-003", "iot"): "FAIL",
+        ("VDC-KVC-004", "web"): "PASS", ("VDC-KVC-004", "iot"): "FAIL",
+        ("VDC-KVC-005", "web"): "UNKNOWN", ("VDC-KVC-005", "iot"): "UNKNOWN",  # expiry known after apply
+        ("VDC-KVC-006", "web"): "PASS", ("VDC-KVC-006", "iot"): "FAIL",
+        ("VDC-KVC-007", "iot"): "FAIL",
+        ("VDC-KVC-008", "web"): "PASS",
+    }

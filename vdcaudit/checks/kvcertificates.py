@@ -36,6 +36,8 @@ from vdcaudit.rulepack import Rule
 NOT_READ = ("cannot assess: certificates are read only through Key Vault's data plane "
             "(vdcaudit scan/snapshot --keyvault-data-plane); this vault's were not read")
 RSA_TYPES = ("rsa", "rsa-hsm")
+# Sources that read a deployed vault: there, certificates not read are a gap
+DEPLOYED = ("azure", "snapshot")
 EC_TYPES = ("ec", "ec-hsm")
 
 # (status, message, evidence) of one certificate, or None when the rule does not apply to it
@@ -75,8 +77,8 @@ def _unread_vaults(rule: Rule, inventory: Inventory) -> Iterator[Finding]:
               if (record.resource_type or "").lower() == CERTIFICATE_TYPE.lower()}
     for vault in inventory.of_type(VAULT_TYPE):
         annotations = vault.get(META, {})
-        if annotations.get("source") not in rule.sources or "certificates" in (annotations.get(DATA_PLANE) or {}):
-            continue
+        if annotations.get("source") not in DEPLOYED or "certificates" in (annotations.get(DATA_PLANE) or {}):
+            continue  # a plan declares the certificates it makes, and only those are judged
         reason = (annotations.get(UNREAD) or {}).get("certificates") or failed.get(unread_detail(vault["id"]).lower())
         yield finding_for(rule, vault, Status.UNKNOWN,
                           f"cannot assess: the vault's certificates could not be read ({reason})" if reason else NOT_READ)
@@ -166,13 +168,15 @@ def lifetime_action(data: Any, settings: CertificateThresholds, _: dict[str, Any
     if not isinstance(actions, list):
         raise TypeError("properties.policy.lifetime_actions is not an array")
     late = []
+    # Key Vault takes 1-99 (percentage) and 1 or more (days); a 0 is a trigger not set (a Terraform
+    # state's unset number) (learn.microsoft.com/rest/api/keyvault/certificates/get-certificate, Trigger)
     for action in actions:
         days = _whole(dig(action, "trigger.days_before_expiry"))
         percentage = _whole(dig(action, "trigger.lifetime_percentage"))
         kind = _text(dig(action, "action.action_type")) or "action"
-        if days is not None and days < settings.min_days_before_expiry:
+        if days and days < settings.min_days_before_expiry:
             late.append(f"{kind} {days} days before expiry (at least {settings.min_days_before_expiry})")
-        if percentage is not None and percentage > settings.max_lifetime_percentage:
+        if percentage and percentage > settings.max_lifetime_percentage:
             late.append(f"{kind} at {percentage}% of the lifetime (at most {settings.max_lifetime_percentage}%)")
     if late:
         return Status.FAIL, "Lifetime action triggers too late: " + "; ".join(late), evidence
