@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from vdcaudit.collectors import azure as azure_source
-from vdcaudit.collectors.azure.keyvault_data import CERTIFICATE_TYPE, Refused, data_plane_url
+from vdcaudit.collectors.azure.keyvault_data import Refused, data_plane_url
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.commands.cli import cli
 from vdcaudit.config import load_config

@@ -26,7 +26,7 @@ from vdcaudit import floors
 from vdcaudit.armdata import dig, props
 from vdcaudit.certificate_thresholds import CertificateThresholds, certificate_thresholds
 from vdcaudit.checks import judge_each, register
-from vdcaudit.collectors.azure.keyvault_data import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
 from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for
 from vdcaudit.inventory import DATA_PLANE, META, UNREAD, Inventory

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from vdcaudit.collectors.azure.keyvault_data import CERTIFICATE_TYPE, VAULT_TYPE
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.emulator.defaults import default_children, locations, shaped, tenant
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vdcaudit.collectors.azure import catalog, generic, keyvault_data
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
 from vdcaudit.collectors.azure.throttle import ThrottleBudgetSpent
@@ -474,14 +475,14 @@ class AzureCollector:
             except keyvault_data.Refused as refused:
                 raise ReadFailed(refused.reason) from None
 
-        vaults = inventory.of_type(keyvault_data.VAULT_TYPE)
+        vaults = inventory.of_type(VAULT_TYPE)
         tasks = [((parse_scope(v["id"])[0] or "", v["id"]), partial(read, v)) for v in vaults]
         found: list[dict[str, Any]] = []
         for (sub, vault_id), result in self._run("key vault certificates", by_turns(tasks)):
             vault = inventory.get(vault_id)
             if isinstance(result, ReadFailed):
-                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, keyvault_data.CERTIFICATE_TYPE,
-                                                      keyvault_data.unread_detail(vault_id)))
+                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, CERTIFICATE_TYPE,
+                                                      unread_detail(vault_id)))
                 if vault is not None:
                     meta(vault).setdefault(UNREAD, {})["certificates"] = result.reason
             else:

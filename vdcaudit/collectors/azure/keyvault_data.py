@@ -39,11 +39,10 @@ from vdcaudit.armdata import dig
 from vdcaudit.collectors.azure.clients import ArmSession, Connection, read_policies
 from vdcaudit.collectors.azure.clouds import is_loopback
 from vdcaudit.collectors.azure.generic import json_object
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE
 from vdcaudit.endpoints import origin
 from vdcaudit.untrusted import safe_text
 
-CERTIFICATE_TYPE = "Microsoft.KeyVault/vaults/certificates"
-VAULT_TYPE = "Microsoft.KeyVault/vaults"
 # The Key Vault REST API version read with (GA; the emulator accepts any 7.x and later)
 API_VERSION = "7.6"
 # Where the emulator serves a vault's data plane: {loopback ARM endpoint}{EMULATOR_PREFIX}/{vault host}
@@ -69,12 +68,6 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def unread_detail(vault_id: str) -> str:
-    """The coverage record's detail for a vault whose certificates could not be read (the checks
-    find the record by it, also in a snapshot)."""
-    return f"for {vault_id}"
 
 
 def data_plane_url(vault_uri: Any, suffix: str, arm_endpoint: str) -> str:
