@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from vdcaudit.collectors import azure as azure_source
-from vdcaudit.collectors.azure.keyvault_data import Refused, data_plane_url
+from vdcaudit.collectors.azure.keyvault_data import Refused, data_plane_url, on_certificate_list
 from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.commands.cli import cli
@@ -233,3 +233,13 @@ def test_terraform_certificates_are_judged_from_their_policy(tmp_path):
         ("VDC-KVC-007", "iot"): "FAIL",
         ("VDC-KVC-008", "web"): "PASS",
     }
+
+
+def test_key_vaults_own_next_links_with_an_explicit_port_are_followed():
+    """Key Vault writes its nextLinks as https://<vault>.vault.azure.net:443/certificates?...: the same
+    origin as the vault; another path or host is not."""
+    base = "https://kv-a.vault.azure.net"
+    assert on_certificate_list(f"{base}:443/certificates?api-version=7.6&$skiptoken=eyJOZXh0", base)
+    assert not on_certificate_list(f"{base}/secrets?api-version=7.6", base)
+    assert not on_certificate_list("https://kv-b.vault.azure.net/certificates?api-version=7.6", base)
+    assert not on_certificate_list("http://kv-a.vault.azure.net/certificates", base)

@@ -92,7 +92,7 @@ def data_plane_url(vault_uri: Any, suffix: str, arm_endpoint: str) -> str:
     return f"https://{host}"
 
 
-def _same_collection(link: str, base: str) -> bool:
+def on_certificate_list(link: str, base: str) -> bool:
     """Whether a nextLink stays on the vault's certificate list (same origin, same path): Key Vault
     writes its links with an explicit :443, which origin() treats as the default port it is."""
     return origin(link) == origin(base) and urlsplit(link).path.rstrip("/") == urlsplit(base).path + "/certificates"
@@ -156,7 +156,7 @@ class CertificateReader:
             link = body.get("nextLink")
             if not link:
                 return names
-            if not isinstance(link, str) or not _same_collection(link, base):
+            if not isinstance(link, str) or not on_certificate_list(link, base):
                 raise Refused(f"nextLink {safe_text(str(link))} leaves the vault's certificate list; refused")
             if link in seen:
                 raise Refused("nextLink repeats an earlier page")
