@@ -26,9 +26,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vdcaudit.collectors.azure import catalog, generic, keyvault_data
-from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
 from vdcaudit.collectors.azure.throttle import ThrottleBudgetSpent
 from vdcaudit.errors import InputError
 from vdcaudit.inventory import API_VERSION, DATA_PLANE, META, UNREAD, Inventory, meta, parse_scope
