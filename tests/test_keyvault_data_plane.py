@@ -76,10 +76,12 @@ def test_live_certificates_equal_the_snapshot_and_are_read_with_get_only(emulato
     # metadata only: the list, and each certificate (policy and attributes); never a secret or a key
     assert all(entry.path.rsplit("/", 2)[-2:][0] == "certificates" or entry.path.endswith("/certificates")
                for entry in requests)
-    # Key Vault's challenge first: each vault's first request carries no token and is answered 401
+    # Key Vault's challenge first: the first request carries no token and is answered 401; the SDK
+    # keeps a challenge per host, and the emulator serves every vault on one host, so later vaults
+    # may send the token at once
+    assert requests[0].status == 401 and {e.status for e in requests} == {401, 200}
     for host in emulator.keyvault.vaults:
-        statuses = [e.status for e in requests if e.path.startswith(f"/keyvault/{host}/")]
-        assert statuses[0] == 401 and set(statuses[1:]) == {200}
+        assert 200 in {e.status for e in requests if e.path.startswith(f"/keyvault/{host}/")}
     # kv-spoke2-data's three certificates came in two pages (nextLink followed)
     assert sum(1 for e in requests if e.path == "/keyvault/kv-spoke2-data.vault.azure.net/certificates"
                and "$skiptoken" in e.query) == 1
