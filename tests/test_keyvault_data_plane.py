@@ -48,7 +48,7 @@ def emulator():
 def live(arm: ArmEmulator, **params: Any) -> Inventory:
     inventory = Inventory()
     azure_source.collect({"arm_endpoint": arm.url, "ca_bundle": arm.ca_path, "credential": "static-token",
-                          "quiet": True, "retry_backoff": 0.01, "request_timeout": 2, "all_subscriptions": True,
+                          "quiet": True, "retry_backoff": 0.01, "request_timeout": 5, "all_subscriptions": True,
                           "keyvault_data_plane": True, **params}, inventory)
     return inventory
 
@@ -105,8 +105,8 @@ def test_forbidden_vault_is_a_coverage_gap_and_the_others_are_judged(emulator, r
 
 
 def test_timeout_on_one_vault_leaves_the_others_read(emulator, rules):
-    emulator.add_fault(Fault.stall(5, times=None, path="^/keyvault/kv-spoke2-data"))
-    inventory = live(emulator, request_retries=0)
+    emulator.add_fault(Fault.stall(6, times=None, path="^/keyvault/kv-spoke2-data"))
+    inventory = live(emulator, request_retries=0, request_timeout=3)
     assert [(c.reason.startswith("timeout"), c.detail) for c in inventory.coverage] == [(True, f"for {SPOKE2_DATA}")]
     assert inventory.get(f"{HUB_KEYS}/certificates/appgw-listener") is not None
 
