@@ -55,7 +55,7 @@ def emulator():
 def live(arm: ArmEmulator, **params: Any) -> Inventory:
     inventory = Inventory()
     base = {"arm_endpoint": arm.url, "ca_bundle": arm.ca_path, "credential": "static-token", "quiet": True,
-            "retry_backoff": 0.01, "graph_page_size": 7, "request_timeout": 5}
+            "retry_backoff": 0.01, "graph_page_size": 7, "request_timeout": 5, "keyvault_data_plane": True}
     if not any(k in params for k in ("subscription", "management_group")):
         base["all_subscriptions"] = True
     azure_source.collect({**base, **params}, inventory)
@@ -295,7 +295,7 @@ def test_static_token_only_for_loopback():
 def test_cli_scan_and_snapshot_round_trip(emulator, tmp_path, snapshot_verdicts):
     runner = CliRunner()
     target = ["--all-subscriptions", "--arm-endpoint", emulator.url, "--ca-bundle", emulator.ca_path,
-              "--credential", "static-token"]
+              "--credential", "static-token", "--keyvault-data-plane"]
     scanned = runner.invoke(cli, ["scan", *target, "--out", str(tmp_path / "live"), "--format", "json",
                                   "--config", str(DEMO / "vdcaudit.yaml"), "--quiet"])
     assert scanned.exit_code == 0, scanned.output
@@ -303,10 +303,14 @@ def test_cli_scan_and_snapshot_round_trip(emulator, tmp_path, snapshot_verdicts)
     saved = runner.invoke(cli, ["snapshot", *target, "--out", str(tmp_path / "evidence.json")])
     assert saved.exit_code == 0, saved.output
     document = json.loads((tmp_path / "evidence.json").read_text())
-    # the one annotation kept: the API version a generic ARM GET read the resource with
+    # the annotations kept: the API version a generic ARM GET read the resource with, and the vaults
+    # whose certificates were read through the data plane
     kept = [r["x_vdcaudit"] for r in document["value"] if "x_vdcaudit" in r]
-    assert kept and all(set(annotation) == {"apiVersion"} for annotation in kept)
-    assert len(document["value"]) == len(emulator.resources())  # children (TDE, role assignments) included
+    assert kept and all(set(annotation) in ({"apiVersion"}, {"dataPlane"}) for annotation in kept)
+    assert sum("dataPlane" in annotation for annotation in kept) == 4  # every demo vault
+    certificates = sum(len(vault) for vault in emulator.keyvault.vaults.values())
+    # children (TDE, role assignments, data-plane certificates) included
+    assert len(document["value"]) == len(emulator.resources()) + certificates == len(emulator.resources()) + 5
     rescanned = runner.invoke(cli, ["scan", "--snapshot", str(tmp_path / "evidence.json"), "--out",
                                     str(tmp_path / "offline"), "--format", "json",
                                     "--config", str(DEMO / "vdcaudit.yaml"), "--quiet"])
@@ -378,7 +382,7 @@ def test_cloud_sets_the_token_scope_the_sdk_asks_for(emulator, monkeypatch, clou
         return original(self, *scopes, **kwargs)
 
     monkeypatch.setattr(StaticTokenCredential, "get_token", recording)
-    live(emulator, subscription=(HUB,), **({"cloud": cloud} if cloud else {}))
+    live(emulator, subscription=(HUB,), keyvault_data_plane=False, **({"cloud": cloud} if cloud else {}))
     assert asked and {s for scopes in asked for s in scopes} == {scope}
 
 
@@ -630,7 +634,8 @@ def test_live_demo_tenant_counts(emulator, rules):
     # +8 children (pool TDE, workspace TLS settings, encryption scopes, Batch pools)
     # 4 bots and alert rules listed; 13 API Management, Data Factory and Automation children and 2
     # activity-log exports (a diagnostic setting, a log profile) read per parent or subscription
-    assert (source["resources"], source["children"], source["counted_only"]) == (176, 73, 7)
+    # and the demo's 5 Key Vault certificates read from the data plane
+    assert (source["resources"], source["children"], source["counted_only"]) == (176, 78, 7)
     # what the scope line adds up: every resource listed or read as a child is in the inventory
     assert source["resources"] + source["children"] == sum(1 for _ in inventory)
 

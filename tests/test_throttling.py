@@ -33,7 +33,8 @@ SMALL = Limits(bucket=6, refill=30.0, graph_quota=4, graph_window=1.0)
 def live(arm: ArmEmulator, pacer: Pacer | None = None, **params: Any) -> Inventory:
     inventory = Inventory()
     base = {"arm_endpoint": arm.url, "ca_bundle": arm.ca_path, "credential": "static-token", "quiet": True,
-            "retry_backoff": 0.01, "graph_page_size": 7, "request_timeout": 5, "all_subscriptions": True}
+            "retry_backoff": 0.01, "graph_page_size": 7, "request_timeout": 5, "all_subscriptions": True,
+            "keyvault_data_plane": True}
     if pacer is not None:
         base["pacer"] = pacer
     azure_source.collect({**base, **params}, inventory)

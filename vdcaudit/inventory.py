@@ -31,6 +31,10 @@ API_VERSION = "apiVersion"
 # x_vdcaudit.unread: {child kind (last type segment, lower-case): why it could not be read}, set by a
 # live source whose read of a parent's child data failed; rules reading that child judge UNKNOWN
 UNREAD = "unread"
+# x_vdcaudit.dataPlane: {child kind: api-version}, child data read through a service's data plane
+# (a vault's certificates, read with --keyvault-data-plane), kept by `vdcaudit snapshot`: it tells
+# "read, and there are none" from "never read"
+DATA_PLANE = "dataPlane"
 
 _View = TypeVar("_View")
 

@@ -81,4 +81,4 @@ from vdcaudit.checks import appgateway, cmk, loganalytics, peering  # noqa: E402
 from vdcaudit.checks import iac  # noqa: E402,F401
 from vdcaudit.checks import vwan  # noqa: E402,F401
 from vdcaudit.checks import storagekeys  # noqa: E402,F401
-from vdcaudit.checks import activitylog, cosmoskeys, datafactory, disksets, kvlifetime  # noqa: E402,F401
+from vdcaudit.checks import activitylog, cosmoskeys, datafactory, disksets, kvcertificates, kvlifetime  # noqa: E402,F401

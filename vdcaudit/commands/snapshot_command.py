@@ -12,7 +12,7 @@ import click
 from vdcaudit import __version__
 from vdcaudit.io.atomic import check_folder, check_replaceable, json_bytes, write_atomically
 from vdcaudit.collectors import azure as azure_source
-from vdcaudit.inventory import API_VERSION, META, Inventory, strip_annotations
+from vdcaudit.inventory import API_VERSION, DATA_PLANE, META, Inventory, strip_annotations
 
 
 def snapshot_document(inventory: Inventory, started: datetime, source: str | None = None) -> dict[str, Any]:
@@ -33,13 +33,15 @@ def snapshot_document(inventory: Inventory, started: datetime, source: str | Non
 
 
 def _as_read(resource: dict[str, Any]) -> dict[str, Any]:
-    """The resource as the source printed it, plus the one annotation the evidence needs later: the
+    """The resource as the source printed it, plus the annotations the evidence needs later: the
     API version it was read with (x_vdcaudit.apiVersion), which decides defaults that changed with
-    the API. Everything else vdcaudit annotates is derived again when the file is read."""
+    the API, and the child data read through a data plane (x_vdcaudit.dataPlane: a vault whose
+    certificates were read, none or some). Everything else vdcaudit annotates is derived again when
+    the file is read."""
     printed = strip_annotations(resource)
-    version = resource.get(META, {}).get(API_VERSION)
-    if version:
-        printed[META] = {API_VERSION: version}
+    kept = {key: resource.get(META, {}).get(key) for key in (API_VERSION, DATA_PLANE)}
+    if any(kept.values()):
+        printed[META] = {key: value for key, value in kept.items() if value}
     return printed
 
 

@@ -12,6 +12,7 @@ are the ones named in the resource ids. Served:
   it lower-cases types and leaves out child settings that ARM serves from separate calls (TDE,
   encryption protectors, role assignments, web app config, server parameters, file services, Front
   Door routes ...) and subscriptions you are refused.
+- Key Vault's certificate endpoints of every vault (emulator/keyvault.py), under `/keyvault/<vault host>`
 - `GET /subscriptions/{id}/resources`: the generic resource list (no `properties`, as in ARM)
 - `GET /subscriptions/{id}/providers/{namespace}`: a provider's resource types and api-versions
 - every other GET under `/subscriptions/`: a resource by id, or a collection — a type in a
@@ -34,11 +35,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE
 from vdcaudit.collectors.snapshot import load_snapshot
 from vdcaudit.emulator.defaults import default_children, locations, shaped, tenant
 from vdcaudit.emulator.httpserver import EmulatedService, EmulatorServer, Request, Response
+from vdcaudit.emulator.keyvault import KeyVaultDataPlane
 from vdcaudit.emulator.throttling import PRESETS, ArmLimiter, Limits
-from vdcaudit.inventory import Inventory, parse_scope, strip_annotations
+from vdcaudit.inventory import DATA_PLANE, META, Inventory, parse_scope, strip_annotations
 
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-0000000e4a70"
 # The api-versions the provider route names (every version is accepted)
@@ -165,8 +168,16 @@ class ArmEmulator(EmulatedService):
         # "true" and no $skipToken (what Resource Graph does to queries it cannot page).
         self.graph_truncate_at: int | None = None
         self._resources: dict[str, dict[str, Any]] = {}
+        # Key Vault certificates are data-plane objects: served by self.keyvault, never by ARM
+        certificates: list[dict[str, Any]] = []
+        # vaults whose certificates the fixture records (x_vdcaudit.dataPlane); the others answer 403
+        recorded = {str(r["id"]).lower() for r in [*inventory, *(resources or [])]
+                    if "certificates" in (r.get(META, {}).get(DATA_PLANE) or {})}
         for resource in [*(strip_annotations(r) for r in inventory), *(resources or [])]:
-            self._add(resource)
+            if str(resource.get("type") or "").lower() == CERTIFICATE_TYPE.lower():
+                certificates.append(resource)
+            else:
+                self._add(resource)
         # the default children ARM serves under every parent (not part of the tenant's resources)
         have = set(self._resources)
         self._defaults = {child["id"].lower(): child for parent in self._resources.values()
@@ -182,6 +193,8 @@ class ArmEmulator(EmulatedService):
         self.limiter = ArmLimiter(limits) if limits else None
         self.server.limiter = self.limiter
         self._routes()
+        self.keyvault = KeyVaultDataPlane(self.server, tenant_id, page_size)
+        self._serve_certificates(certificates, recorded)
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -196,6 +209,23 @@ class ArmEmulator(EmulatedService):
         if "/" in str(served.get("name") or ""):  # Az PowerShell names a child "parent/child"; ARM, "child"
             served["name"] = resource["id"].rstrip("/").rsplit("/", 1)[-1]
         self._resources[resource["id"].lower()] = served
+
+    def _serve_certificates(self, certificates: list[dict[str, Any]], recorded: set[str]) -> None:
+        """Every vault's data plane, with the fixture's certificates. A vault whose certificates the
+        fixture does not record answers 403: an empty list would be evidence nobody collected."""
+        hosts = {}
+        for key, resource in self._resources.items():
+            if resource["type"].lower() == VAULT_TYPE.lower():
+                properties = resource.get("properties")
+                host = self.keyvault.add_vault(properties.get("vaultUri") if isinstance(properties, dict) else None)
+                if host:
+                    hosts[key] = host
+                    if key not in recorded:
+                        self.keyvault.forbidden.add(host)
+        for certificate in certificates:
+            host = hosts.get(certificate["id"].rsplit("/", 2)[0].lower())
+            if host and isinstance(certificate.get("properties"), dict):
+                self.keyvault.add_certificate(host, certificate["id"].rsplit("/", 1)[-1], certificate["properties"])
 
     def _index(self) -> None:
         self._collections: dict[str, list[dict[str, Any]]] = defaultdict(list)

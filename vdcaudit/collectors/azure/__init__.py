@@ -53,6 +53,9 @@ OPTIONS = [
                       "given up as a coverage gap."),
     click.Option(["--no-graph"], is_flag=True,
                  help="Read everything through the per-service SDK clients instead of Resource Graph."),
+    click.Option(["--keyvault-data-plane"], is_flag=True,
+                 help="Also read each Key Vault's certificates (attributes and policy; never keys, secrets or "
+                      "private keys) through Key Vault's data plane: needs certificate get/list on each vault."),
 ]
 
 
@@ -116,7 +119,8 @@ def build(params: dict[str, Any]) -> Any:
         subscriptions=list(params.get("subscription") or ()), all_subscriptions=bool(params.get("all_subscriptions")),
         management_group=params.get("management_group"), use_graph=not params.get("no_graph"),
         graph_page_size=int(params.get("graph_page_size") or 1000),
-        progress=not params.get("quiet"), assessed_types=_assessed_types(params), graph_types=_graph_types(params))
+        progress=not params.get("quiet"), assessed_types=_assessed_types(params), graph_types=_graph_types(params),
+        keyvault_data_plane=bool(params.get("keyvault_data_plane")), keyvault_suffix=cloud.keyvault_suffix)
     return AzureCollector(Clients(connection, params.get("pacer")), settings)
 
 

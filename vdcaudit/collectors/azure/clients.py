@@ -182,6 +182,21 @@ class NoProviderRegistration(HTTPPolicy):  # type: ignore[type-arg]
         return response
 
 
+def read_policies(connection: Connection, endpoint: str) -> dict[str, Any]:
+    """The pipeline settings every client of a collection shares, ARM's and Key Vault's data plane's
+    alike (fresh policy objects: a pipeline links each of its policies to the next one): the retry
+    policy with vdcaudit's rule for 429, the read-only guard, and the endpoint the client may talk to."""
+    c = connection
+    return {
+        "retry_policy": ThrottleRetryPolicy(c.throttle_budget, retry_total=c.retries,
+                                            retry_backoff_factor=c.backoff, retry_backoff_max=30),
+        "raw_request_hook": _read_only,
+        # before the retry and authentication policies: an off-endpoint link is neither
+        # retried nor given the token
+        "per_call_policies": [StayOnEndpoint(endpoint)],
+    }
+
+
 class Clients:
     """Management clients over one pooled transport. Thread-safe; close() when done."""
 
@@ -205,14 +220,8 @@ class Clients:
     def _options(self) -> dict[str, Any]:
         c = self.connection
         return {
+            **read_policies(c, c.endpoint),
             "base_url": c.endpoint, "credential_scopes": [c.scope], "transport": self.transport,
-            # a policy object per client: a pipeline links each of its policies to the next one
-            "retry_policy": ThrottleRetryPolicy(c.throttle_budget, retry_total=c.retries,
-                                                retry_backoff_factor=c.backoff, retry_backoff_max=30),
-            "raw_request_hook": _read_only,
-            # before the retry and authentication policies: an off-endpoint link is neither
-            # retried nor given the token
-            "per_call_policies": [StayOnEndpoint(c.endpoint)],
             "per_retry_policies": [Paced(self.pacer), NoProviderRegistration()],
         }
 

@@ -21,6 +21,10 @@ class Cloud:
     name: str
     arm_endpoint: str
     authority_host: str  # Entra ID login endpoint for azure-identity
+    # The DNS suffix of the cloud's Key Vault endpoints (https://<vault>.<suffix>/), documented in
+    # learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#dns-suffixes-for-object-identifiers:
+    # the only hosts a data-plane read (--keyvault-data-plane) sends a token to
+    keyvault_suffix: str
 
     @property
     def scope(self) -> str:
@@ -29,9 +33,12 @@ class Cloud:
 
 
 CLOUDS = {
-    "AzurePublicCloud": Cloud("AzurePublicCloud", "https://management.azure.com", "login.microsoftonline.com"),
-    "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net", "login.microsoftonline.us"),
-    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
+    "AzurePublicCloud": Cloud("AzurePublicCloud", "https://management.azure.com", "login.microsoftonline.com",
+                              "vault.azure.net"),
+    "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net", "login.microsoftonline.us",
+                               "vault.usgovcloudapi.net"),
+    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn", "login.chinacloudapi.cn",
+                             "vault.azure.cn"),
 }
 
 

@@ -25,12 +25,13 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vdcaudit.collectors.azure import catalog, generic
+from vdcaudit.collectors.azure import catalog, generic, keyvault_data
 from vdcaudit.collectors.azure.catalog import Call
 from vdcaudit.collectors.azure.clients import Clients, LeftEndpoint, ReadOnlyViolation, ResponseRefused, wire
+from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
 from vdcaudit.collectors.azure.throttle import ThrottleBudgetSpent
 from vdcaudit.errors import InputError
-from vdcaudit.inventory import API_VERSION, META, UNREAD, Inventory, meta, parse_scope
+from vdcaudit.inventory import API_VERSION, DATA_PLANE, META, UNREAD, Inventory, meta, parse_scope
 from vdcaudit.model import CoverageRecord
 
 SOURCE = "azure"
@@ -72,6 +73,9 @@ class Settings:
     # Types Resource Graph is asked for (rules' types, what checks read, parents of the child data
     # the catalog reads); None asks for every resource.
     graph_types: set[str] | None = None
+    # --keyvault-data-plane: read each vault's certificates (keyvault_data.py), on this DNS suffix only
+    keyvault_data_plane: bool = False
+    keyvault_suffix: str = "vault.azure.net"
 
 
 class ReadFailed(Exception):
@@ -459,6 +463,34 @@ class AzureCollector:
                 found.extend(result)
         return found
 
+    def certificates(self, inventory: Inventory) -> list[dict[str, Any]]:
+        """Every vault's certificates through Key Vault's data plane. A vault that cannot be read
+        (403, 401, timeout, unreachable behind a private endpoint, a refused vaultUri) is a coverage
+        gap naming it; the others are read all the same."""
+        reader = keyvault_data.CertificateReader(self.clients.connection, self.settings.keyvault_suffix)
+
+        def read(vault: dict[str, Any]) -> list[dict[str, Any]]:
+            try:
+                return reader.read(vault)
+            except keyvault_data.Refused as refused:
+                raise ReadFailed(refused.reason) from None
+
+        vaults = inventory.of_type(VAULT_TYPE)
+        tasks = [((parse_scope(v["id"])[0] or "", v["id"]), partial(read, v)) for v in vaults]
+        found: list[dict[str, Any]] = []
+        for (sub, vault_id), result in self._run("key vault certificates", by_turns(tasks)):
+            vault = inventory.get(vault_id)
+            if isinstance(result, ReadFailed):
+                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, CERTIFICATE_TYPE,
+                                                      unread_detail(vault_id)))
+                if vault is not None:
+                    meta(vault).setdefault(UNREAD, {})["certificates"] = result.reason
+            else:
+                if vault is not None:
+                    meta(vault).setdefault(DATA_PLANE, {})["certificates"] = keyvault_data.API_VERSION
+                found.extend(result)
+        return found
+
     # -- the whole collection ------------------------------------------------------------------
 
     def collect(self, inventory: Inventory) -> None:
@@ -481,6 +513,8 @@ class AzureCollector:
                 inventory.count_uncollected(str(row["subscriptionId"] or ""), str(row["type"]), row["count"])
             inventory.extend((r for r in rows if not r.get(COUNTED)), SOURCE)
             children = self.children(inventory, subscriptions)
+            if self.settings.keyvault_data_plane:
+                children.extend(self.certificates(inventory))
             inventory.extend(children, SOURCE)
         # The inventory counts more than `resources`: the child resources read per parent (a
         # server's databases, a vault's role assignments) and, with Resource Graph, resources of

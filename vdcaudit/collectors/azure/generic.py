@@ -182,7 +182,7 @@ def get_resource(clients: Clients, subscription: str, path: str, api_version: st
     (ResourceNotFoundError when it does not exist). No api-version: the URL carries its own."""
     client = clients.get(ResourceManagementClient, subscription)
     request = HttpRequest("GET", path, params={"api-version": api_version} if api_version else None)
-    return _json_object(client.send_request(request, stream=True), f"GET {urlsplit(path).path}")
+    return json_object(client.send_request(request, stream=True), f"GET {urlsplit(path).path}")
 
 
 def query_graph(clients: Clients, subscriptions: list[str], query: str, top: int, skip_token: str | None) -> dict[str, Any]:
@@ -195,10 +195,10 @@ def query_graph(clients: Clients, subscriptions: list[str], query: str, top: int
                           json={"subscriptions": subscriptions, "query": query, "options": options})
     # this (msrest-generation) client names its raw send `_send_request`; newer ones `send_request`
     client = clients.get(ResourceGraphClient)
-    return _json_object(client._send_request(request, stream=True), "Resource Graph query")
+    return json_object(client._send_request(request, stream=True), "Resource Graph query")
 
 
-def _json_object(response: Any, what: str) -> dict[str, Any]:
+def json_object(response: Any, what: str) -> dict[str, Any]:
     """The response's JSON object; an error status, or a body that is not a JSON object, raises
     (HttpResponseError, so the read becomes a coverage gap). Sent with stream=True only so that
     azure-core does not parse the JSON a second time (ContentDecodePolicy): the clients' session
