@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.certificate_thresholds import certificate_thresholds
+from vdcaudit import thresholds
 from vdcaudit.errors import InputError
 from vdcaudit.ipsec import parse_allowed
 from vdcaudit.services import known_services
@@ -96,7 +96,7 @@ def load_config(path: Path | None) -> Config:
     # `waivers: {max_days: N}` alone sets the cap for a --waivers file and lists no waivers itself
     listed = "waivers" in data and not (isinstance(section, dict) and "list" not in section)
     waivers = parse_waivers(waiver_items(section), path, text) if listed else None
-    certificate_thresholds(data, path)  # a bad block is refused when the file is read, not mid-scan
+    thresholds.check(data, path)  # a bad block is refused when the file is read, not mid-scan
     return Config(path=str(path), key_owners=owners, waivers=waivers, waiver_max_days=max_days(section), raw=data,
                   policies=parse_policies(data, path), report=dict(data.get("report") or {}),
                   ipsec_allowed=parse_allowed((data.get("ipsec") or {}).get("allowed"), path))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vdcaudit import thresholds
 from vdcaudit.armdata import dig, props
 from vdcaudit.checks import register_each
 from vdcaudit.checks.keyage import key_ages
@@ -24,17 +25,6 @@ from vdcaudit.model import Finding, Status
 from vdcaudit.rulepack import Rule
 
 KEYS = ("primaryMasterKey", "secondaryMasterKey", "primaryReadonlyMasterKey", "secondaryReadonlyMasterKey")
-# The policy's parameter maxDaysSinceLastRegeneration defaults to 60
-DEFAULT_MAX_KEY_AGE_DAYS = 60
-
-
-def max_key_age_days(context: ScanContext) -> tuple[int, str]:
-    """The `thresholds.cosmos_db.max_key_age_days` setting (the config schema checks it is a whole
-    number of at least 1), else the policy's default; and where it comes from."""
-    block = ((context.config.raw.get("thresholds") or {}).get("cosmos_db") or {})
-    if "max_key_age_days" in block:
-        return int(block["max_key_age_days"]), "thresholds.cosmos_db.max_key_age_days"
-    return DEFAULT_MAX_KEY_AGE_DAYS, "the policy's default"
 
 
 @register_each("cosmos_key_age")
@@ -45,7 +35,8 @@ def cosmos_key_age(rule: Rule, account: dict[str, Any], inventory: Inventory,
     metadata = dig(props(account), "keysMetadata")
     evidence: dict[str, Any] = {f"properties.keysMetadata.{key}.generationTime": dig(metadata, f"{key}.generationTime")
                                 for key in KEYS}
-    limit, origin = max_key_age_days(context)
+    setting = thresholds.read(context.config.raw, thresholds.COSMOS, "max_key_age_days")
+    limit, origin = setting.value, setting.origin
     ages = key_ages(account, context, {key: dig(metadata, f"{key}.generationTime") for key in KEYS}, limit, "generated")
     if ages.unknown:
         return finding_for(rule, account, Status.UNKNOWN, f"cannot assess: keysMetadata generationTime of "

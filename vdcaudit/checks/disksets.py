@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vdcaudit import thresholds
 from vdcaudit.armdata import dig, props
 from vdcaudit.checks import register_each
 from vdcaudit.context import ScanContext
@@ -26,11 +27,9 @@ SETTING = "thresholds.disks.allowed_disk_encryption_sets"
 
 
 def allowed_sets(context: ScanContext) -> set[str] | None:
-    """The declared disk encryption set ids, lower-case (the config schema checks they are strings);
-    None when the setting is absent."""
-    block = ((context.config.raw.get("thresholds") or {}).get("disks") or {})
-    declared = block.get("allowed_disk_encryption_sets")
-    return None if declared is None else {str(item).strip().rstrip("/").lower() for item in declared}
+    """The declared disk encryption set ids, lower-case; None when the setting is absent."""
+    declared = thresholds.read(context.config.raw, thresholds.DISKS, "allowed_disk_encryption_sets").value
+    return None if declared is None else {item.strip().rstrip("/").lower() for item in declared}
 
 
 @register_each("disk_encryption_set_allowed")

@@ -8,7 +8,7 @@ one finding per certificate, as Azure Policy reports each certificate: a waiver 
 one certificate, and one bad certificate never hides another's verdict. A vault whose certificates
 were not read gets one UNKNOWN per rule instead, naming why: never read (no --keyvault-data-plane),
 or a read that failed (403, timeout, a refused vaultUri: the coverage gap's reason).
-The thresholds come from vdcaudit.yaml (certificate_thresholds.py), with the policies' defaults.
+The thresholds come from vdcaudit.yaml (vdcaudit.thresholds), with their defaults.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import base64
 import binascii
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from vdcaudit import floors
+from vdcaudit import floors, thresholds
 from vdcaudit.armdata import dig, props
-from vdcaudit.certificate_thresholds import CertificateThresholds, certificate_thresholds
 from vdcaudit.checks import judge_each, register
 from vdcaudit.collectors.azure.keyvault_model import CERTIFICATE_TYPE, VAULT_TYPE, unread_detail
 from vdcaudit.context import ScanContext
@@ -42,12 +42,14 @@ EC_TYPES = ("ec", "ec-hsm")
 
 # (status, message, evidence) of one certificate, or None when the rule does not apply to it
 Verdict = tuple[Status, str, dict[str, Any]]
-CertificateJudge = Callable[[Any, CertificateThresholds, dict[str, Any], ScanContext], Verdict | None]
+# `thresholds.key_vault_certificates.<name>`, read when a rule asks for it
+Settings = Callable[[str], thresholds.Setting]
+CertificateJudge = Callable[[Any, Settings, dict[str, Any], ScanContext], Verdict | None]
 
 
 def _undeclared(setting: str, what: str) -> Verdict:
     return (Status.UNKNOWN, f"cannot assess: no {what} declared in vdcaudit.yaml "
-            f"({CertificateThresholds.setting(setting)}; Azure Policy's definition has no default)", {})
+            f"(thresholds.{thresholds.CERTIFICATES}.{setting}; Azure Policy's definition has no default)", {})
 
 
 def _absent(path: str) -> Verdict:
@@ -89,7 +91,7 @@ def certificate_check(name: str) -> Callable[[CertificateJudge], CertificateJudg
     def decorate(judge: CertificateJudge) -> CertificateJudge:
         @register(name)
         def check(rule: Rule, inventory: Inventory, context: ScanContext) -> Iterator[Finding]:
-            settings = certificate_thresholds(context.config.raw)
+            settings: Settings = partial(thresholds.read, context.config.raw, thresholds.CERTIFICATES)
             yield from _unread_vaults(rule, inventory)
 
             def one(rule: Rule, certificate: dict[str, Any], _: Inventory, context: ScanContext) -> Finding | None:
@@ -124,9 +126,9 @@ def _whole(value: Any) -> int | None:
 
 
 @certificate_check("kv_certificate_integrated_ca")
-def integrated_ca(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+def integrated_ca(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
     issuer = _needed(_text(dig(data, "policy.issuer.name")), "properties.policy.issuer.name")
-    return _one_of("The certificate policy's issuer", issuer, settings.integrated_cas,
+    return _one_of("The certificate policy's issuer", issuer, settings("integrated_cas").value,
                    {"properties.policy.issuer.name": issuer})
 
 
@@ -141,24 +143,26 @@ def issuer_common_name(cer: str) -> str:
 
 
 @certificate_check("kv_certificate_non_integrated_ca")
-def non_integrated_ca(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
-    if settings.ca_common_names is None:
+def non_integrated_ca(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
+    allowed = settings("ca_common_names").value
+    if allowed is None:
         return _undeclared("ca_common_names", "allowed CA")
     issuer = issuer_common_name(_needed(_text(dig(data, "cer")), "properties.cer"))
     evidence = {"issuer common name (from properties.cer)": issuer}
     # Azure Policy's `contains` compares case-insensitively
-    match = next((name for name in settings.ca_common_names if name.lower() in issuer.lower()), None)
+    match = next((name for name in allowed if name.lower() in issuer.lower()), None)
     if match:
         return Status.PASS, f"Issued by {issuer!r} (allowed: {match!r})", evidence
     return (Status.FAIL, f"Issued by {issuer!r}, which names none of the allowed CAs "
-            f"({', '.join(settings.ca_common_names)})", evidence)
+            f"({', '.join(allowed)})", evidence)
 
 
 @certificate_check("kv_certificate_lifetime_action")
-def lifetime_action(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
-    if settings.min_days_before_expiry is None or settings.max_lifetime_percentage is None:
-        missing = "min_days_before_expiry" if settings.min_days_before_expiry is None else "max_lifetime_percentage"
-        return _undeclared(missing, "lifetime action threshold")
+def lifetime_action(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
+    min_days, max_percentage = settings("min_days_before_expiry").value, settings("max_lifetime_percentage").value
+    if min_days is None or max_percentage is None:
+        return _undeclared("min_days_before_expiry" if min_days is None else "max_lifetime_percentage",
+                           "lifetime action threshold")
     _needed(dig(data, "policy"), "properties.policy")
     actions = dig(data, "policy.lifetime_actions")
     evidence = {"properties.policy.lifetime_actions": actions}
@@ -174,37 +178,37 @@ def lifetime_action(data: Any, settings: CertificateThresholds, _: dict[str, Any
         days = _whole(dig(action, "trigger.days_before_expiry"))
         percentage = _whole(dig(action, "trigger.lifetime_percentage"))
         kind = _text(dig(action, "action.action_type")) or "action"
-        if days and days < settings.min_days_before_expiry:
-            late.append(f"{kind} {days} days before expiry (at least {settings.min_days_before_expiry})")
-        if percentage and percentage > settings.max_lifetime_percentage:
-            late.append(f"{kind} at {percentage}% of the lifetime (at most {settings.max_lifetime_percentage}%)")
+        if days and days < min_days:
+            late.append(f"{kind} {days} days before expiry (at least {min_days})")
+        if percentage and percentage > max_percentage:
+            late.append(f"{kind} at {percentage}% of the lifetime (at most {max_percentage}%)")
     if late:
         return Status.FAIL, "Lifetime action triggers too late: " + "; ".join(late), evidence
     return Status.PASS, "Every lifetime action triggers within the thresholds", evidence
 
 
 @certificate_check("kv_certificate_validity")
-def validity(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+def validity(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
     months = _needed(_whole(dig(data, "policy.x509_props.validity_months")), "properties.policy.x509_props.validity_months")
     evidence = {"properties.policy.x509_props.validity_months": months}
-    if months > settings.max_validity_months:
-        return Status.FAIL, f"Valid for {months} months, longer than {settings.max_validity_months}", evidence
-    return Status.PASS, f"Valid for {months} months (at most {settings.max_validity_months})", evidence
+    maximum = settings("max_validity_months").value
+    if months > maximum:
+        return Status.FAIL, f"Valid for {months} months, longer than {maximum}", evidence
+    return Status.PASS, f"Valid for {months} months (at most {maximum})", evidence
 
 
 @certificate_check("kv_certificate_expiry")
-def expiry(data: Any, settings: CertificateThresholds, certificate: dict[str, Any], context: ScanContext) -> Verdict:
-    if settings.min_days_to_expiry is None:
-        return _undeclared("min_days_to_expiry", "number of days")
+def expiry(data: Any, settings: Settings, certificate: dict[str, Any], context: ScanContext) -> Verdict:
+    minimum = settings("min_days_to_expiry")
     expires = _needed(_whole(dig(data, "attributes.exp")), "properties.attributes.exp")
     on, basis = floors.evidence_date(certificate, context)
     when = datetime.fromtimestamp(expires, timezone.utc)
     evidence = {"properties.attributes.exp": expires, "expires": when.isoformat()}
-    limit = datetime(on.year, on.month, on.day, tzinfo=timezone.utc) + timedelta(days=settings.min_days_to_expiry)
+    limit = datetime(on.year, on.month, on.day, tzinfo=timezone.utc) + timedelta(days=minimum.value)
     if when <= limit:
-        return (Status.FAIL, f"Expires {when.date().isoformat()}, within {settings.min_days_to_expiry} days of "
+        return (Status.FAIL, f"Expires {when.date().isoformat()}, within {minimum.value} days ({minimum.origin}) of "
                 f"{on.isoformat()} ({basis})", evidence)
-    return (Status.PASS, f"Expires {when.date().isoformat()}, more than {settings.min_days_to_expiry} days after "
+    return (Status.PASS, f"Expires {when.date().isoformat()}, more than {minimum.value} days ({minimum.origin}) after "
             f"{on.isoformat()} ({basis})", evidence)
 
 
@@ -221,26 +225,27 @@ def _key_type_among(data: Any, kinds: tuple[str, ...]) -> str:
 
 
 @certificate_check("kv_certificate_key_type")
-def key_type(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+def key_type(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
     kty = _needed(_key_type(data), "properties.policy.key_props.kty")
-    return _one_of("Key type", kty, settings.key_types, {"properties.policy.key_props.kty": kty})
+    return _one_of("Key type", kty, settings("key_types").value, {"properties.policy.key_props.kty": kty})
 
 
 @certificate_check("kv_certificate_ec_curve")
-def ec_curve(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+def ec_curve(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
     kty = _key_type_among(data, EC_TYPES)
     curve = _needed(_text(dig(data, "policy.key_props.crv")), "properties.policy.key_props.crv")
     evidence = {"properties.policy.key_props.kty": kty, "properties.policy.key_props.crv": curve}
-    return _one_of("Curve", curve, settings.ec_curves, evidence)
+    return _one_of("Curve", curve, settings("ec_curves").value, evidence)
 
 
 @certificate_check("kv_certificate_rsa_size")
-def rsa_size(data: Any, settings: CertificateThresholds, _: dict[str, Any], __: ScanContext) -> Verdict:
+def rsa_size(data: Any, settings: Settings, _: dict[str, Any], __: ScanContext) -> Verdict:
     kty = _key_type_among(data, RSA_TYPES)
-    if settings.min_rsa_key_size is None:
+    minimum = settings("min_rsa_key_size").value
+    if minimum is None:
         return _undeclared("min_rsa_key_size", "minimum RSA key size")
     size = _needed(_whole(dig(data, "policy.key_props.key_size")), "properties.policy.key_props.key_size")
     evidence = {"properties.policy.key_props.kty": kty, "properties.policy.key_props.key_size": size}
-    if size < settings.min_rsa_key_size:
-        return Status.FAIL, f"RSA key of {size} bits, smaller than {settings.min_rsa_key_size}", evidence
-    return Status.PASS, f"RSA key of {size} bits (at least {settings.min_rsa_key_size})", evidence
+    if size < minimum:
+        return Status.FAIL, f"RSA key of {size} bits, smaller than {minimum}", evidence
+    return Status.PASS, f"RSA key of {size} bits (at least {minimum})", evidence

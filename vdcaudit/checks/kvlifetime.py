@@ -6,7 +6,7 @@ ARM) prints each object's `properties.attributes` {enabled, nbf, exp, created, u
 and leaves `nbf` and `exp` out when they are not set; Terraform plans give RFC 3339 dates; templates
 epoch seconds. Dates are judged on the day the evidence describes (vdcaudit.floors.evidence_date:
 --as-of, a snapshot's collection time, else the scan time), so a scan of the same evidence gives the
-same verdicts. Thresholds come from vdcaudit.yaml (vdcaudit.kv_key_secret_thresholds).
+same verdicts. Thresholds come from vdcaudit.yaml (vdcaudit.thresholds).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from vdcaudit import floors
-from vdcaudit import kv_key_secret_thresholds as thresholds
+from vdcaudit import thresholds
 from vdcaudit.armdata import dig, props
 from vdcaudit.checks import register_each
 from vdcaudit.context import ScanContext
@@ -32,6 +32,7 @@ EC_TYPES = {"EC", "EC-HSM"}
 ATTRIBUTES = "properties.attributes"
 Verdict = tuple[Status, str, dict[str, Any]]  # status, message, evidence
 Judge = Callable[[dict[str, Any], ScanContext], Optional[Verdict]]
+AREAS = {"microsoft.keyvault/vaults/keys": thresholds.KEYS, "microsoft.keyvault/vaults/secrets": thresholds.SECRETS}
 
 
 def _day(value: Any) -> date | None:
@@ -101,9 +102,10 @@ def _allowed_value(rule: Rule, key: dict[str, Any], path: str, setting: str, wha
     if value is None:
         reason = note(key, [path]) or f"{path} absent from the resource data"
         return finding_for(rule, key, Status.UNKNOWN, f"cannot assess: {reason}", evidence)
-    allowed = thresholds.allowed(context.config, setting)
-    listed = ", ".join(sorted(allowed.value))
-    if str(value).upper() in allowed.value:
+    allowed = thresholds.read(context.config.raw, thresholds.KEYS, setting)
+    names = {name.upper() for name in allowed.value}
+    listed = ", ".join(sorted(names))
+    if str(value).upper() in names:
         return finding_for(rule, key, Status.PASS, f"{what} {value} is allowed ({allowed.origin}: {listed})", evidence)
     return finding_for(rule, key, Status.FAIL, f"{what} {value} is not allowed ({allowed.origin}: {listed})", evidence)
 
@@ -124,11 +126,15 @@ def key_curve(rule: Rule, key: dict[str, Any], inventory: Inventory, context: Sc
     return _allowed_value(rule, key, "properties.curveName", "allowed_curve_names", "Curve", context)
 
 
+def _days(resource: dict[str, Any], context: ScanContext, name: str) -> thresholds.Setting:
+    return thresholds.read(context.config.raw, AREAS[resource["type"].lower()], name)
+
+
 def _before_expiry(resource: dict[str, Any], context: ScanContext) -> Verdict | None:
     expires = _attribute(resource, "exp")
     if expires is None:
         return None  # as the definition: only objects with an expiry date are judged (VDC-KV-006/008 ask for one)
-    minimum = thresholds.days(context.config, resource["type"], "min_days_before_expiry")
+    minimum = _days(resource, context, "min_days_before_expiry")
     on, basis = floors.evidence_date(resource, context)
     left = (expires - on).days
     evidence = _evidence(resource, "exp")
@@ -139,7 +145,7 @@ def _before_expiry(resource: dict[str, Any], context: ScanContext) -> Verdict | 
 
 
 def _validity(resource: dict[str, Any], context: ScanContext) -> Verdict:
-    maximum = thresholds.days(context.config, resource["type"], "max_validity_days")
+    maximum = _days(resource, context, "max_validity_days")
     evidence = _evidence(resource, "created", "exp")
     expires = _attribute(resource, "exp")
     if expires is None:
@@ -161,7 +167,7 @@ def _validity(resource: dict[str, Any], context: ScanContext) -> Verdict:
 
 
 def _active(resource: dict[str, Any], context: ScanContext) -> Verdict:
-    maximum = thresholds.days(context.config, resource["type"], "max_active_days")
+    maximum = _days(resource, context, "max_active_days")
     evidence = _evidence(resource, "nbf", "created")
     start, since = _attribute(resource, "nbf"), "active from"  # the definition: nbf, else created
     if start is None:
