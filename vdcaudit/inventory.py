@@ -21,7 +21,6 @@ from vdcaudit.armdata import ArmObject, wrap_resource
 from vdcaudit.errors import InputError
 from vdcaudit.model import CoverageRecord
 from vdcaudit.secret_values import drop_secret_values
-from vdcaudit.untrusted import safe_text
 
 META = "x_vdcaudit"
 # x_vdcaudit keys: when the source collected the resource (a `vdcaudit snapshot` file's collection

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from vdcaudit import floors
 from vdcaudit import thresholds
-from vdcaudit.armdata import dig, props
+from vdcaudit.armdata import dig
 from vdcaudit.checks import register_each
 from vdcaudit.context import ScanContext
 from vdcaudit.findings import finding_for

@@ -10,7 +10,6 @@ import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from vdcaudit.history.diff import ALERTING, CLASSES, Change, ScanDiff
+from vdcaudit.history.diff import CLASSES, Change, ScanDiff
 from vdcaudit.history.records import FindingRecord, ScanRecord
 from vdcaudit.model import SEVERITY_ORDER
 
