@@ -150,6 +150,54 @@ def wrap_resource(resource: dict[str, Any], reserved: str) -> tuple[ArmObject, l
     return wrapped, ambiguous, coerced
 
 
+class _Unusual(Exception):
+    """Raised by _copy_plain: the value holds something only _wrap reports (a name spelt twice, a
+    non-string name, a value ARM coerces, the depth limit)."""
+
+
+# Key layouts seen to be plain: string names, none spelt twice in any case. Resources of one kind
+# share a few layouts; the set is bounded like the fold tables (FOLD_CACHE_KEYS names in all).
+_plain_layouts: set[tuple[Any, ...]] = set()
+_plain_keys = 0
+
+
+def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
+    """_wrap of a value with nothing to report, at a fraction of its cost (no paths are spelt, most
+    objects are copied at C speed): what nearly every resource holds. Raises _Unusual otherwise,
+    and the caller wraps the value with _wrap, which says why (lists already visited hold
+    ArmObjects then, which _wrap copies again the same)."""
+    global _plain_keys
+    if depth >= MAX_DEPTH:
+        raise _Unusual
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            kind = type(item)
+            if kind is dict or kind is ArmObject or kind is list:
+                value[index] = _copy_plain(item, depth + 1, coerce)
+            elif isinstance(item, (dict, list)) or (coerce and _coerced("", item) is not item):
+                raise _Unusual
+        return value
+    keys = tuple(value)
+    if keys not in _plain_layouts:
+        table = _fold_table(keys)
+        if len(table) != len(keys):
+            raise _Unusual
+        if _plain_keys + len(keys) <= FOLD_CACHE_KEYS:
+            _plain_layouts.add(keys)
+            _plain_keys += len(keys)
+    result = ArmObject(value)
+    for key, item in value.items():
+        kind = type(item)
+        if kind is dict or kind is ArmObject or kind is list:
+            dict.__setitem__(result, key, _copy_plain(item, depth + 1, coerce))
+        elif kind is str or kind is bool or item is None:
+            if coerce and kind is str and len(item) in (4, 5) and _coerced("", item) is not item:
+                raise _Unusual
+        elif isinstance(item, (dict, list)) or (coerce and _coerced(key.lower(), item) is not item):
+            raise _Unusual
+    return result
+
+
 def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str],
           reserved: str | None = None) -> Any:
     """`reserved` (at the top of a resource only): the key kept unwrapped; there, coercion starts
@@ -175,7 +223,8 @@ def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str],
                 if reserved is not None:
                     below = lowered == "properties"
             if isinstance(item, (dict, list)) and (reserved is None or key != reserved):
-                item = _wrap(item, f"{path}.{key}" if path else str(key), depth + 1, below, ambiguous, coerced)
+                item = _wrap_child(item, f"{path}.{key}" if path else str(key), depth + 1, below, ambiguous,
+                                   coerced, fast=reserved is not None)
             elif depth == MAX_DEPTH:  # a value one level below the limit is as deep as a container there
                 raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path}.{key}")
             dict.__setitem__(result, key, item)
@@ -194,6 +243,17 @@ def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str],
                         value[index] = read
         return value
     return value
+
+
+def _wrap_child(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str],
+                fast: bool) -> Any:
+    """_wrap of a container; with `fast` (a resource's top-level values), _copy_plain first."""
+    if fast:
+        try:
+            return _copy_plain(value, depth, coerce)
+        except _Unusual:
+            pass
+    return _wrap(value, path, depth, coerce, ambiguous, coerced)
 
 
 def _coerced(name: str, value: Any) -> Any:

@@ -115,9 +115,11 @@ def add_collection(inventory: Inventory, collection: str, entries: list[Any], fa
 def add_hosts(inventory: Inventory, fabric: str, host_dir: Path) -> int:
     files = [p for p in sorted(host_dir.iterdir()) if is_host_file(p)] if host_dir.is_dir() else []
     hosts = load_host_inventories(files)
+    first_file: dict[str, str] = {}  # host name (lower-case) -> the first of its files
+    for path in files:
+        first_file.setdefault(path.stem.lower(), str(path))
     for name, properties in hosts.items():
-        origin_file = next((str(p) for p in files if p.stem.lower() == name), str(host_dir))
-        inventory.add(host_resource(fabric, properties), SOURCE, {"file": origin_file})
+        inventory.add(host_resource(fabric, properties), SOURCE, {"file": first_file.get(name, str(host_dir))})
     return len(hosts)
 
 
