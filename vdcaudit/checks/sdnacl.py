@@ -582,18 +582,30 @@ def render_addresses(intervals: list[Interval], subnet_prefix: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _render_addresses(merged: tuple[Interval, ...], subnet_prefix: str) -> str:
-    """Rendered once per distinct address set (subnets of one fabric repeat them)."""
+    """Rendered once per distinct address set and subnet."""
     intervals = list(merged)
-    inside = network_interval(ipaddress.ip_network(subnet_prefix, strict=False))
+    inside = _prefix_interval(subnet_prefix)
     if intervals == complement([inside], *family_of(inside)):
         return f"any address outside {subnet_prefix}"
-    nets = [n for lo, hi in intervals for n in _to_networks(lo, hi)]
-    with_subnet = [n for lo, hi in merge(intervals + [inside]) for n in _to_networks(lo, hi)]
+    nets = _networks(merged)
+    with_subnet = _networks(tuple(merge(intervals + [inside])))
     if len(nets) > 4 and len(with_subnet) <= 4 and not any(lo <= inside[0] <= hi for lo, hi in intervals):
         return ", ".join(str(n) for n in with_subnet) + f" except {subnet_prefix}"
     if len(nets) <= 4:
         return ", ".join(str(n) for n in nets)
     return ", ".join(f"{n[0]}-{n[-1]}" for lo, hi in intervals for n in [_range_ends(lo, hi)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _prefix_interval(prefix: str) -> Interval:
+    return network_interval(ipaddress.ip_network(prefix, strict=False))
+
+
+@functools.lru_cache(maxsize=4096)
+def _networks(merged: tuple[Interval, ...]) -> list[Network]:
+    """The networks that make up an address set, worked out once per set (the subnets of one fabric
+    repeat the same remote sets, each under its own prefix); callers only read the list."""
+    return [n for lo, hi in merged for n in _to_networks(lo, hi)]
 
 
 def _range_ends(lo: int, hi: int) -> tuple[str, str]:

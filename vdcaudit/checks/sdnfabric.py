@@ -80,6 +80,7 @@ class Subnet:
 class FabricView:
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
+        self._of_type: dict[str, list[dict[str, Any]]] = {}  # type (lower-case) -> the fabric's resources of it
         self.subnets: list[Subnet] = []
         self.malformed: dict[str, str] = {}  # resource id (lower-case) -> why its data cannot be read
         self._subnet_by_id: dict[str, Subnet] = {}
@@ -134,12 +135,19 @@ class FabricView:
 
     def malformed_of(self, *types: str) -> list[tuple[dict[str, Any], str]]:
         """(resource, why) for the malformed resources of these types."""
+        if not self.malformed:
+            return []
         return [(resource, self.malformed[resource["id"].lower()]) for t in types for resource in self.of_type(t)
                 if resource["id"].lower() in self.malformed]
 
     # -- lookups -------------------------------------------------------------------------------
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
-        return [r for r in self.inventory.of_type(resource_type) if r.get(META, {}).get("source") == SOURCE]
+        """The fabric's resources of one type (listed once per view; callers only read the list)."""
+        kind = resource_type.lower()
+        if kind not in self._of_type:
+            self._of_type[kind] = [r for r in self.inventory.of_type(resource_type)
+                                   if r.get(META, {}).get("source") == SOURCE]
+        return self._of_type[kind]
 
     def resolve(self, origin: dict[str, Any], ref: str | None) -> dict[str, Any] | None:
         return self.inventory.get(sdn_id(fabric_of(origin), ref)) if ref else None
