@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 # String-typed ARM properties whose values look like numbers, so authors write them as numbers
@@ -161,6 +162,24 @@ _plain_layouts: set[tuple[Any, ...]] = set()
 _plain_keys = 0
 
 
+# While a large source is read (shared_strings), equal strings among the values copied are kept
+# once: a fabric repeats its states, timestamps and references in every NIC (a third of its memory).
+_shared: dict[str, str] | None = None
+
+
+@contextmanager
+def shared_strings() -> Iterator[None]:
+    """Within this block, resources wrapped keep one object per distinct string value (strings are
+    immutable, so nothing else changes); the table goes when the block ends."""
+    global _shared
+    outer = _shared
+    _shared = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
 def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
     """_wrap of a value with nothing to report, at a fraction of its cost (no paths are spelt, most
     objects are copied at C speed): what nearly every resource holds. Raises _Unusual otherwise,
@@ -169,6 +188,7 @@ def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
     global _plain_keys
     if depth >= MAX_DEPTH:
         raise _Unusual
+    texts = _shared
     if isinstance(value, list):
         for index, item in enumerate(value):
             kind = type(item)
@@ -176,6 +196,8 @@ def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
                 value[index] = _copy_plain(item, depth + 1, coerce)
             elif isinstance(item, (dict, list)) or (coerce and _coerced("", item) is not item):
                 raise _Unusual
+            elif kind is str and texts is not None:
+                value[index] = texts.setdefault(item, item)
         return value
     keys = tuple(value)
     if keys not in _plain_layouts:
@@ -193,6 +215,8 @@ def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
         elif kind is str or kind is bool or item is None:
             if coerce and kind is str and len(item) in (4, 5) and _coerced("", item) is not item:
                 raise _Unusual
+            if kind is str and texts is not None and (kept := texts.setdefault(item, item)) is not item:
+                dict.__setitem__(result, key, kept)
         elif isinstance(item, (dict, list)) or (coerce and _coerced(key.lower(), item) is not item):
             raise _Unusual
     return result
