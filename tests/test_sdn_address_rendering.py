@@ -1,0 +1,34 @@
+"""Address sets are rendered as the fewest CIDR networks, worked out on integers: differential-tested
+against the standard library's ipaddress.summarize_address_range, in both address families."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+from vdcaudit.checks.sdnacl import V6_BASE, _to_networks
+
+
+def _reference(lo: int, hi: int) -> list[str]:
+    nets: list[str] = []
+    if lo < V6_BASE:
+        last = ipaddress.IPv4Address(min(hi, V6_BASE - 1))
+        nets += map(str, ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), last))
+    if hi >= V6_BASE:
+        first, last6 = ipaddress.IPv6Address(max(lo, V6_BASE) - V6_BASE), ipaddress.IPv6Address(hi - V6_BASE)
+        nets += map(str, ipaddress.summarize_address_range(first, last6))
+    return nets
+
+
+def test_networks_are_what_the_standard_library_summarises() -> None:
+    rng = random.Random(25)
+    cases = [(0, 2**32 - 1), (0, 0), (2**32 - 1, 2**32 - 1), (V6_BASE, V6_BASE + 2**128 - 1),
+             (V6_BASE - 3, V6_BASE + 3), (167772160, 167772415)]  # 10.0.0.0/24
+    for _ in range(500):
+        first = rng.randrange(2**32)
+        cases.append((first, rng.randrange(first, 2**32)))
+        cases.append((first, min(first + rng.randrange(600), 2**32 - 1)))
+        first6 = rng.randrange(2**128)
+        cases.append((V6_BASE + first6, V6_BASE + rng.randrange(first6, 2**128)))
+    for lo, hi in cases:
+        assert _to_networks(lo, hi) == _reference(lo, hi), (lo, hi)
