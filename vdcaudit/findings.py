@@ -93,9 +93,12 @@ def capped_text(text: str) -> str:
 def capped_evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
     if not evidence:
         return {}
-    if len(evidence) <= ITEMS_LIMIT and all(_short_text(path) and _fits(value, VALUE_BUDGET, 0) is not None
-                                            for path, value in evidence.items()):
-        return dict(evidence)  # the common case, checked without copying: nothing to cut
+    if len(evidence) <= ITEMS_LIMIT:
+        for path, value in evidence.items():
+            if not _short_text(path) or _fits(value, VALUE_BUDGET, 0) is None:
+                break
+        else:
+            return dict(evidence)  # the common case, checked without copying: nothing to cut
     capped = {}
     for index, (path, value) in enumerate(evidence.items()):
         if index == ITEMS_LIMIT:
