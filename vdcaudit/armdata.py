@@ -210,14 +210,15 @@ def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
     result = ArmObject(value)
     for key, item in value.items():
         kind = type(item)
-        if kind is dict or kind is ArmObject or kind is list:
-            dict.__setitem__(result, key, _copy_plain(item, depth + 1, coerce))
-        elif kind is str or kind is bool or item is None:
-            if coerce and kind is str and len(item) in (4, 5) and _coerced("", item) is not item:
+        if kind is str:
+            if coerce and len(item) in (4, 5) and _coerced("", item) is not item:
                 raise _Unusual
-            if kind is str and texts is not None and (kept := texts.setdefault(item, item)) is not item:
+            if texts is not None and (kept := texts.setdefault(item, item)) is not item:
                 dict.__setitem__(result, key, kept)
-        elif isinstance(item, (dict, list)) or (coerce and _coerced(key.lower(), item) is not item):
+        elif kind is dict or kind is ArmObject or kind is list:
+            dict.__setitem__(result, key, _copy_plain(item, depth + 1, coerce))
+        elif kind is not bool and item is not None and (
+                isinstance(item, (dict, list)) or (coerce and _coerced(key.lower(), item) is not item)):
             raise _Unusual
     return result
 

@@ -3,6 +3,7 @@ engine produce exactly the same shape."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from vdcaudit.inventory import META, parse_scope
@@ -26,9 +27,19 @@ def finding_for(rule: Rule, resource: dict[str, Any], status: Status, message: s
         status=status, severity=rule.severity, category=rule.category, message=capped_text(message),
         evidence=capped_evidence(evidence), source=annotations.get("source", ""),
         subscription=subscription, resource_group=group,
-        location={k: origin[k] for k in ("file", "line") if k in origin} or None,
+        location=_location(origin.get("file", _NONE), origin.get("line", _NONE)),
         property_line=_property_line(origin.get("lines"), evidence),
     )
+
+
+_NONE = object()  # a key the origin does not have (None is a value it may hold)
+
+
+@functools.lru_cache(maxsize=4096)
+def _location(file: Any, line: Any) -> dict[str, Any] | None:
+    """A finding's {file, line}, one object per distinct place, shared by the findings there and
+    only read (80,000 NICs of one snapshot file would otherwise hold 80,000 equal dicts)."""
+    return {k: v for k, v in (("file", file), ("line", line)) if v is not _NONE} or None
 
 
 def _property_line(lines: dict[str, int] | None, evidence: dict[str, Any] | None) -> int | None:

@@ -74,7 +74,9 @@ class _Fingerprint:
         if finding is None:
             return self
         value = fingerprint(finding.rule_id, finding.resource_id)
-        finding.__dict__["fingerprint"] = value
+        # An attribute set (not a write to __dict__, which would make Python build a dict for
+        # each finding beside its compact attribute storage): later reads find it first.
+        object.__setattr__(finding, "fingerprint", value)
         return value
 
 

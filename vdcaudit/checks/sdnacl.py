@@ -611,11 +611,6 @@ def _render_addresses(merged: tuple[Interval, ...], subnet_prefix: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _prefix_interval(prefix: str) -> Interval:
-    return network_interval(ipaddress.ip_network(prefix, strict=False))
-
-
-@functools.lru_cache(maxsize=4096)
 def _networks(merged: tuple[Interval, ...]) -> list[str]:
     """The networks that make up an address set, worked out once per set (the subnets of one fabric
     repeat the same remote sets, each under its own prefix); callers only read the list."""

@@ -59,9 +59,11 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _read_utf8_json(path: Path) -> Any:
-    """The document of a UTF-8 file orjson accepts, parsed from its bytes (no text copy of a large
-    snapshot is made); _NOT_READ for anything else, which read_text and decode then read or refuse
-    with their own words (another encoding, NaN, malformed JSON, a FIFO, an unreadable file)."""
+    """The document of a UTF-8 file, or _NOT_READ for anything the text path below must read or
+    refuse in its own words and order (another encoding, malformed or too deep JSON, a FIFO, an
+    unreadable file). Parsed by the standard library, not orjson: orjson first builds a document
+    of its own for the whole file, and on a 48 MB snapshot that adds 95 MB to the peak memory,
+    while the standard library builds the values directly (at about 1.25x orjson's CPU there)."""
     if path.exists() and not path.is_file():
         return _NOT_READ
     try:
@@ -70,13 +72,17 @@ def _read_utf8_json(path: Path) -> Any:
         return _NOT_READ
     if raw.startswith(_UTF8_BOM):
         raw = raw[len(_UTF8_BOM):]
-    try:
-        value = orjson.loads(raw)  # refuses what is not UTF-8 (a UTF-16 file too)
-    except orjson.JSONDecodeError:
-        return _NOT_READ
     if _bytes_nested_deeper_than(raw, MAX_DEPTH):
-        raise InputError(TOO_DEEP, path)
-    return value
+        return _NOT_READ
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _NOT_READ
+    del raw  # the text alone is kept while the values are built
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return _NOT_READ
 
 
 def decode(text: str, loads: Callable[[str], Any] = json.loads) -> Any:
