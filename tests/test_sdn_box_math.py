@@ -1,12 +1,13 @@
-"""Address sets are rendered as the fewest CIDR networks, worked out on integers: differential-tested
-against the standard library's ipaddress.summarize_address_range, in both address families."""
+"""The boundary check's arithmetic, differential-tested: address sets rendered as the fewest CIDR
+networks (worked out on integers) against the standard library's ipaddress.summarize_address_range,
+in both address families; box intersection (written out per dimension) against a plain loop."""
 
 from __future__ import annotations
 
 import ipaddress
 import random
 
-from vdcaudit.checks.sdnacl import V6_BASE, _to_networks
+from vdcaudit.checks.sdnacl import V6_BASE, _to_networks, intersect
 
 
 def _reference(lo: int, hi: int) -> list[str]:
@@ -32,3 +33,17 @@ def test_networks_are_what_the_standard_library_summarises() -> None:
         cases.append((V6_BASE + first6, V6_BASE + rng.randrange(first6, 2**128)))
     for lo, hi in cases:
         assert _to_networks(lo, hi) == _reference(lo, hi), (lo, hi)
+
+
+def test_boxes_intersect_as_a_loop_over_their_dimensions_says() -> None:
+    rng = random.Random(14)
+
+    def box() -> tuple:
+        ends = [sorted((rng.randrange(20), rng.randrange(20))) for _ in range(5)]
+        return tuple((lo, hi) for lo, hi in ends)
+
+    for _ in range(3000):
+        a, b = box(), box()
+        dims = [(max(alo, blo), min(ahi, bhi)) for (alo, ahi), (blo, bhi) in zip(a, b)]
+        expected = None if any(lo > hi for lo, hi in dims) else tuple(dims)
+        assert intersect(a, b) == expected, (a, b)
