@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vdcaudit.armdata import as_bool, objects, props
+from vdcaudit.checks import shared_view
 from vdcaudit.collectors.sdn.fabric import SOURCE, sdn_id
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, looks_like_thumbprint, normalise_thumbprint
 from vdcaudit.inventory import META, Inventory
@@ -253,6 +254,7 @@ def certificates(record: dict[str, Any], store: str) -> list[dict[str, Any]] | N
     return value if isinstance(value, list) else None
 
 
+@shared_view
 def fabric_view(inventory: Inventory) -> FabricView:
     """The SDN fabric of the inventory, built once and shared by the SDN checks and the report section."""
     return inventory.derived("sdn-fabric", FabricView)
