@@ -1,6 +1,6 @@
 """The boundary check's arithmetic, differential-tested: address sets rendered as the fewest CIDR
 networks (worked out on integers) against the standard library's ipaddress.summarize_address_range,
-in both address families; box intersection (written out per dimension) against a plain loop."""
+in both address families; box intersection against the per-dimension maximum and minimum."""
 
 from __future__ import annotations
 

@@ -254,30 +254,15 @@ def complement(intervals: list[Interval], low: int, high: int) -> list[Interval]
 
 
 def intersect(a: Box, b: Box) -> Box | None:
-    # Written out per dimension, with comparisons rather than min()/max(): the boundary check makes
-    # hundreds of thousands of these, and a loop over the five dimensions took twice as long.
-    a0, a1, a2, a3, a4 = a
-    b0, b1, b2, b3, b4 = b
-    lo, hi = (a0[0] if a0[0] > b0[0] else b0[0]), (a0[1] if a0[1] < b0[1] else b0[1])
-    if lo > hi:
-        return None
-    d0 = (lo, hi)
-    lo, hi = (a1[0] if a1[0] > b1[0] else b1[0]), (a1[1] if a1[1] < b1[1] else b1[1])
-    if lo > hi:
-        return None
-    d1 = (lo, hi)
-    lo, hi = (a2[0] if a2[0] > b2[0] else b2[0]), (a2[1] if a2[1] < b2[1] else b2[1])
-    if lo > hi:
-        return None
-    d2 = (lo, hi)
-    lo, hi = (a3[0] if a3[0] > b3[0] else b3[0]), (a3[1] if a3[1] < b3[1] else b3[1])
-    if lo > hi:
-        return None
-    d3 = (lo, hi)
-    lo, hi = (a4[0] if a4[0] > b4[0] else b4[0]), (a4[1] if a4[1] < b4[1] else b4[1])
-    if lo > hi:
-        return None
-    return (d0, d1, d2, d3, (lo, hi))
+    # Comparisons rather than min()/max(): the boundary check makes hundreds of thousands of these.
+    out = []
+    for (alo, ahi), (blo, bhi) in zip(a, b):
+        lo = alo if alo > blo else blo
+        hi = ahi if ahi < bhi else bhi
+        if lo > hi:
+            return None
+        out.append((lo, hi))
+    return (out[0], out[1], out[2], out[3], out[4])
 
 
 def subtract(a: Box, b: Box) -> list[Box]:
