@@ -11,8 +11,9 @@ from the virtual network and the corporate range, denies, and padding rules of t
     python benchmarks/sdn_fabric.py --scale 4 --rules 20 --out /tmp/sdn-4x --runs 3
 
 With --runs N the script then runs `python -m vdcaudit sdn --snapshot DIR --format json` N times
-under /usr/bin/time -v and prints min and median of wall seconds and peak RSS (MiB), with the load
-average at start (the machine may be shared).
+under /usr/bin/time -v and prints min and median of wall seconds, CPU seconds (user + system) and
+peak RSS (MiB), with the load average at each start (the machine may be shared). --root TREE...
+times other source trees too (an earlier version unpacked with `git archive`), alternating runs.
 """
 
 from __future__ import annotations
@@ -135,17 +136,20 @@ def generate(out: Path, scale: int, rules: int) -> dict[str, int]:
             "ACLs": len(acls), "rules per ACL": len(acls[0]["properties"]["aclRules"])}
 
 
-def _timed_run(snapshot: Path, out: Path) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of one `vdcaudit sdn` run, from /usr/bin/time -v."""
+def _timed_run(snapshot: Path, out: Path, root: Path) -> tuple[float, float, float, int]:
+    """(wall seconds, CPU seconds (user + system, the command and its worker), peak RSS MiB, exit
+    code) of one `vdcaudit sdn` run from the source tree `root`, from /usr/bin/time -v."""
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "vdcaudit", "sdn", "--snapshot", str(snapshot),
                "--format", "json", "--out", str(out), "--quiet"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    if not wall or not rss:
+    cpu = [re.search(rf"{kind} time \(seconds\): ([\d.]+)", done.stderr) for kind in ("User", "System")]
+    if not wall or not rss or not all(cpu):
         raise SystemExit(f"could not read /usr/bin/time output:\n{done.stderr[-2000:]}")
     hours, minutes, seconds = int(wall.group(1) or 0), int(wall.group(2)), float(wall.group(3))
-    return hours * 3600 + minutes * 60 + seconds, int(rss.group(1)) / 1024, done.returncode
+    return (hours * 3600 + minutes * 60 + seconds, sum(float(m.group(1)) for m in cpu if m),
+            int(rss.group(1)) / 1024, done.returncode)
 
 
 def main() -> None:
@@ -154,15 +158,25 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=20, help="rules per ACL (at least 8)")
     parser.add_argument("--out", type=Path, required=True, help="snapshot folder to write")
     parser.add_argument("--runs", type=int, default=0, help="time this many `vdcaudit sdn` runs")
+    parser.add_argument("--root", type=Path, nargs="+", default=[ROOT], metavar="TREE",
+                        help="time vdcaudit from these source trees (another version, to compare); with "
+                             "several, their runs alternate")
     args = parser.parse_args()
     print(json.dumps(generate(args.out, args.scale, args.rules)))
     if args.runs:
-        print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
         with tempfile.TemporaryDirectory() as reports:
-            runs = [_timed_run(args.out, Path(reports)) for _ in range(args.runs)]
-        walls, peaks = [r[0] for r in runs], [r[1] for r in runs]
-        print(f"exit codes {sorted({r[2] for r in runs})}; wall s min {min(walls):.2f} median "
-              f"{statistics.median(walls):.2f}; peak RSS MiB min {min(peaks):.0f} median {statistics.median(peaks):.0f}")
+            runs: dict[Path, list[tuple[float, float, float, int]]] = {root: [] for root in args.root}
+            loads = []
+            for _ in range(args.runs):
+                for root in args.root:
+                    loads.append(os.getloadavg()[0])
+                    runs[root].append(_timed_run(args.out, Path(reports), root))
+        print(f"load average at each start: {min(loads):.1f} to {max(loads):.1f} ({os.cpu_count()} cores)")
+        for root, timed in runs.items():
+            walls, cpus, peaks = ([r[i] for r in timed] for i in range(3))
+            print(f"{root}: exit codes {sorted({r[3] for r in timed})}; wall s min {min(walls):.2f} median "
+                  f"{statistics.median(walls):.2f}; CPU s min {min(cpus):.2f} median {statistics.median(cpus):.2f}; "
+                  f"peak RSS MiB min {min(peaks):.0f} median {statistics.median(peaks):.0f}")
 
 
 if __name__ == "__main__":

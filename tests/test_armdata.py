@@ -77,6 +77,20 @@ def test_coercions_are_recorded() -> None:
     assert len(site[META]["coerced"]) == 2
 
 
+def test_what_is_deep_inside_lists_is_reported_with_its_path() -> None:
+    # Most resources are copied the fast way; one that holds something to report (deep inside a
+    # list, after plain items already copied) is wrapped again the way that names the path.
+    plain = {"name": "a", "rules": [{"port": 1}, {"port": 2}]}
+    resource, ambiguous, coerced = wrap_resource(
+        {"id": "x", "properties": {"acl": [plain, {"Items": [{"on": "TRUE", "tlsVersion": 1.2}]}],
+                                   "nested": {"Name": 1, "name": 2}}, "tags": {"on": "true"}}, META)
+    assert coerced == ["properties.acl[1].Items[0].on: 'TRUE' read as True",
+                       "properties.acl[1].Items[0].tlsVersion: 1.2 read as '1.2'"]
+    assert ambiguous == ["properties.nested.name"]
+    assert resource["properties"]["acl"][0] == plain and type(resource["properties"]["acl"][0]["rules"][1]) is ArmObject
+    assert resource["tags"]["on"] == "true"  # coercion applies inside properties only
+
+
 def test_accessor_helpers_refuse_malformed_data() -> None:
     with pytest.raises(TypeError):
         props({"properties": "a string"})

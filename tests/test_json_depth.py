@@ -49,3 +49,31 @@ def test_text_depth_agrees_with_the_parsed_depth(seed: int) -> None:
 def test_brackets_inside_strings_are_text() -> None:
     assert not nested_deeper_than(json.dumps({"a": "[[[[[[" * 50, "b": "\\\"[[[["}), 2)
     assert nested_deeper_than(json.dumps([[["\\"]]]), 2)
+
+
+@pytest.mark.parametrize("encoding, prefix", [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")])
+def test_files_read_the_same_whichever_way_they_are_parsed(tmp_path: Any, encoding: str, prefix: bytes) -> None:
+    # UTF-8 files are parsed from their bytes, anything else from their text: the same value, and
+    # the same depth limit.
+    from vdcaudit.errors import InputError
+    from vdcaudit.io.jsonfile import MAX_DEPTH, read_json
+
+    document = {"value": [{"name": "caf\u00e9 \U0001f512", "n": 1.5, "deep": [[["x"]]]}]}
+    path = tmp_path / "doc.json"
+    path.write_bytes(prefix + json.dumps(document, ensure_ascii=False).encode(encoding))
+    assert read_json(path) == document
+    path.write_bytes(prefix + ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)).encode(encoding))
+    with pytest.raises(InputError, match="nested deeper than"):
+        read_json(path)
+
+
+def test_what_orjson_refuses_is_read_or_refused_as_before(tmp_path: Any) -> None:
+    from vdcaudit.errors import InputError
+    from vdcaudit.io.jsonfile import read_json
+
+    path = tmp_path / "doc.json"
+    path.write_bytes(b'{"n": NaN}')
+    assert str(read_json(path)["n"]) == "nan"
+    path.write_bytes(b'{"name": "\xff"}')
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_json(path)

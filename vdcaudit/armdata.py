@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 # String-typed ARM properties whose values look like numbers, so authors write them as numbers
@@ -150,6 +151,78 @@ def wrap_resource(resource: dict[str, Any], reserved: str) -> tuple[ArmObject, l
     return wrapped, ambiguous, coerced
 
 
+class _Unusual(Exception):
+    """Raised by _copy_plain: the value holds something only _wrap reports (a name spelt twice, a
+    non-string name, a value ARM coerces, the depth limit)."""
+
+
+# Key layouts seen to be plain: string names, none spelt twice in any case. Resources of one kind
+# share a few layouts; the set is bounded like the fold tables (FOLD_CACHE_KEYS names in all).
+_plain_layouts: set[tuple[Any, ...]] = set()
+_plain_keys = 0
+
+
+# While a large source is read (shared_strings), equal strings among the values copied are kept
+# once: a fabric repeats its states, timestamps and references in every NIC (a third of its memory).
+_shared: dict[str, str] | None = None
+
+
+@contextmanager
+def shared_strings() -> Iterator[None]:
+    """Within this block, resources wrapped keep one object per distinct string value (strings are
+    immutable, so nothing else changes); the table goes when the block ends."""
+    global _shared
+    outer = _shared
+    _shared = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
+def _copy_plain(value: Any, depth: int, coerce: bool) -> Any:
+    """_wrap of a value with nothing to report, at a fraction of its cost (no paths are spelt, most
+    objects are copied at C speed): what nearly every resource holds. Raises _Unusual otherwise,
+    and the caller wraps the value with _wrap, which says why (lists already visited hold
+    ArmObjects then, which _wrap copies again the same)."""
+    global _plain_keys
+    if depth >= MAX_DEPTH:
+        raise _Unusual
+    texts = _shared
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            kind = type(item)
+            if kind is dict or kind is ArmObject or kind is list:
+                value[index] = _copy_plain(item, depth + 1, coerce)
+            elif isinstance(item, (dict, list)) or (coerce and _coerced("", item) is not item):
+                raise _Unusual
+            elif kind is str and texts is not None:
+                value[index] = texts.setdefault(item, item)
+        return value
+    keys = tuple(value)
+    if keys not in _plain_layouts:
+        table = _fold_table(keys)
+        if len(table) != len(keys):
+            raise _Unusual
+        if _plain_keys + len(keys) <= FOLD_CACHE_KEYS:
+            _plain_layouts.add(keys)
+            _plain_keys += len(keys)
+    result = ArmObject(value)
+    for key, item in value.items():
+        kind = type(item)
+        if kind is str:
+            if coerce and len(item) in (4, 5) and _coerced("", item) is not item:
+                raise _Unusual
+            if texts is not None and (kept := texts.setdefault(item, item)) is not item:
+                dict.__setitem__(result, key, kept)
+        elif kind is dict or kind is ArmObject or kind is list:
+            dict.__setitem__(result, key, _copy_plain(item, depth + 1, coerce))
+        elif kind is not bool and item is not None and (
+                isinstance(item, (dict, list)) or (coerce and _coerced(key.lower(), item) is not item)):
+            raise _Unusual
+    return result
+
+
 def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str],
           reserved: str | None = None) -> Any:
     """`reserved` (at the top of a resource only): the key kept unwrapped; there, coercion starts
@@ -175,7 +248,8 @@ def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str],
                 if reserved is not None:
                     below = lowered == "properties"
             if isinstance(item, (dict, list)) and (reserved is None or key != reserved):
-                item = _wrap(item, f"{path}.{key}" if path else str(key), depth + 1, below, ambiguous, coerced)
+                item = _wrap_child(item, f"{path}.{key}" if path else str(key), depth + 1, below, ambiguous,
+                                   coerced, fast=reserved is not None)
             elif depth == MAX_DEPTH:  # a value one level below the limit is as deep as a container there
                 raise ValueError(f"nested deeper than {MAX_DEPTH} levels at {path}.{key}")
             dict.__setitem__(result, key, item)
@@ -194,6 +268,17 @@ def _wrap(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str],
                         value[index] = read
         return value
     return value
+
+
+def _wrap_child(value: Any, path: str, depth: int, coerce: bool, ambiguous: list[str], coerced: list[str],
+                fast: bool) -> Any:
+    """_wrap of a container; with `fast` (a resource's top-level values), _copy_plain first."""
+    if fast:
+        try:
+            return _copy_plain(value, depth, coerce)
+        except _Unusual:
+            pass
+    return _wrap(value, path, depth, coerce, ambiguous, coerced)
 
 
 def _coerced(name: str, value: Any) -> Any:

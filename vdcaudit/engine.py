@@ -59,6 +59,10 @@ def _judge_all(rules: list[Rule], inventory: Inventory, context: ScanContext) ->
 
     if len(inventory) < PARALLEL_FROM_RESOURCES or len(rules) < 2 or not forking.available():
         return judge(list(range(len(rules))))
+    from vdcaudit.checks import SHARED_VIEWS
+
+    for build in SHARED_VIEWS:  # built once here, and read by the worker too (copy-on-write)
+        build(inventory)
     here, there = _split(rules, inventory)
     worker = forking.Forked(lambda: judge(there), "the worker judging rules")
     try:

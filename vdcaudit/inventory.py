@@ -52,6 +52,8 @@ def meta(resource: dict[str, Any]) -> dict[str, Any]:
 
 def parse_scope(resource_id: str) -> tuple[str | None, str | None]:
     """(subscription id, resource group) named by an ARM id, either may be None."""
+    if "subscriptions" not in resource_id.lower() and "resourcegroups" not in resource_id.lower():
+        return None, None  # an id outside ARM's scopes (an SDN resource, say): most of a fabric's findings
     parts = resource_id.strip("/").split("/")
     lowered = [p.lower() for p in parts]
     subscription = parts[lowered.index("subscriptions") + 1] if "subscriptions" in lowered[:-1] else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from functools import cached_property
 from typing import Any
 
 
@@ -66,6 +65,21 @@ class Waiver:
     created: str | None = None  # ISO date
 
 
+class _Fingerprint:
+    """Finding.fingerprint: hashed on first read and then kept on the finding (every writer prints
+    it). What functools.cached_property does, without the lock it takes on every first read in
+    Python 3.11 (a scan reads a fingerprint per finding, hundreds of thousands)."""
+
+    def __get__(self, finding: "Finding | None", owner: type | None = None) -> Any:
+        if finding is None:
+            return self
+        value = fingerprint(finding.rule_id, finding.resource_id)
+        # An attribute set (not a write to __dict__, which would make Python build a dict for
+        # each finding beside its compact attribute storage): later reads find it first.
+        object.__setattr__(finding, "fingerprint", value)
+        return value
+
+
 @dataclass
 class Finding:
     rule_id: str
@@ -87,9 +101,7 @@ class Finding:
     # line of the property the verdict read, in location's file (template / plan), for SARIF regions
     property_line: int | None = None
 
-    @cached_property
-    def fingerprint(self) -> str:  # every writer prints it: hashed once
-        return fingerprint(self.rule_id, self.resource_id)
+    fingerprint = _Fingerprint()  # not a field: derived from rule_id and resource_id
 
 
 @dataclass

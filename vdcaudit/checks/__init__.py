@@ -13,7 +13,7 @@ keeps its verdict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from vdcaudit.findings import finding_for, malformed
 from vdcaudit.model import Finding, Status
@@ -28,6 +28,17 @@ CheckFunction = Callable[["Rule", "Inventory", "ScanContext"], Iterable[Finding]
 ResourceJudge = Callable[["Rule", dict[str, Any], "Inventory", "ScanContext"],
                          Union[Finding, Iterable[Finding], None]]
 CHECKS: dict[str, CheckFunction] = {}
+_View = TypeVar("_View")
+
+
+# Views of the whole inventory that several checks read (Inventory.derived): the engine builds them
+# before it splits the rules between two processes, so each is built once and shared.
+SHARED_VIEWS: list[Callable[["Inventory"], object]] = []
+
+
+def shared_view(build: Callable[["Inventory"], _View]) -> Callable[["Inventory"], _View]:
+    SHARED_VIEWS.append(build)
+    return build
 
 
 def register(name: str) -> Callable[[CheckFunction], CheckFunction]:

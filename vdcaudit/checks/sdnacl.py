@@ -566,14 +566,28 @@ def boundary_leaks(acls: list[list[tuple[Box, dict[str, Any]]] | None],
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def _to_networks(lo: int, hi: int) -> list[Network]:
-    nets: list[Network] = []
+def _to_networks(lo: int, hi: int) -> list[str]:
+    """The fewest CIDR networks covering lo..hi, as text: what ipaddress.summarize_address_range
+    gives, worked out on the integers (it builds an address object per step, which a fabric's
+    thousands of address sets made slow)."""
+    nets: list[str] = []
     if lo < V6_BASE:
-        nets += ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), ipaddress.IPv4Address(min(hi, V6_BASE - 1)))
+        nets += (f"{first >> 24}.{first >> 16 & 255}.{first >> 8 & 255}.{first & 255}/{length}"
+                 for first, length in _blocks(lo, min(hi, V6_BASE - 1), 32))
     if hi >= V6_BASE:
-        nets += ipaddress.summarize_address_range(ipaddress.IPv6Address(max(lo, V6_BASE) - V6_BASE),
-                                                  ipaddress.IPv6Address(hi - V6_BASE))
+        nets += (f"{ipaddress.IPv6Address(first)}/{length}"
+                 for first, length in _blocks(max(lo, V6_BASE) - V6_BASE, hi - V6_BASE, 128))
     return nets
+
+
+def _blocks(first: int, last: int, bits: int) -> Iterator[tuple[int, int]]:
+    """(first address, prefix length) of each aligned block, largest first, from first to last."""
+    while first <= last:
+        size = (last - first + 1).bit_length() - 1  # the largest block that fits what is left...
+        if first:
+            size = min(size, (first & -first).bit_length() - 1)  # ...and starts on its own boundary
+        yield first, bits - size
+        first += 1 << size
 
 
 def render_addresses(intervals: list[Interval], subnet_prefix: str) -> str:
@@ -582,18 +596,25 @@ def render_addresses(intervals: list[Interval], subnet_prefix: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _render_addresses(merged: tuple[Interval, ...], subnet_prefix: str) -> str:
-    """Rendered once per distinct address set (subnets of one fabric repeat them)."""
+    """Rendered once per distinct address set and subnet."""
     intervals = list(merged)
-    inside = network_interval(ipaddress.ip_network(subnet_prefix, strict=False))
+    inside = _prefix_interval(subnet_prefix)
     if intervals == complement([inside], *family_of(inside)):
         return f"any address outside {subnet_prefix}"
-    nets = [n for lo, hi in intervals for n in _to_networks(lo, hi)]
-    with_subnet = [n for lo, hi in merge(intervals + [inside]) for n in _to_networks(lo, hi)]
+    nets = _networks(merged)
+    with_subnet = _networks(tuple(merge(intervals + [inside])))
     if len(nets) > 4 and len(with_subnet) <= 4 and not any(lo <= inside[0] <= hi for lo, hi in intervals):
-        return ", ".join(str(n) for n in with_subnet) + f" except {subnet_prefix}"
+        return ", ".join(with_subnet) + f" except {subnet_prefix}"
     if len(nets) <= 4:
-        return ", ".join(str(n) for n in nets)
+        return ", ".join(nets)
     return ", ".join(f"{n[0]}-{n[-1]}" for lo, hi in intervals for n in [_range_ends(lo, hi)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _networks(merged: tuple[Interval, ...]) -> list[str]:
+    """The networks that make up an address set, worked out once per set (the subnets of one fabric
+    repeat the same remote sets, each under its own prefix); callers only read the list."""
+    return [n for lo, hi in merged for n in _to_networks(lo, hi)]
 
 
 def _range_ends(lo: int, hi: int) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vdcaudit.armdata import as_bool, objects, props
+from vdcaudit.checks import shared_view
 from vdcaudit.collectors.sdn.fabric import SOURCE, sdn_id
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, looks_like_thumbprint, normalise_thumbprint
 from vdcaudit.inventory import META, Inventory
@@ -80,6 +81,7 @@ class Subnet:
 class FabricView:
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
+        self._of_type: dict[str, list[dict[str, Any]]] = {}  # type (lower-case) -> the fabric's resources of it
         self.subnets: list[Subnet] = []
         self.malformed: dict[str, str] = {}  # resource id (lower-case) -> why its data cannot be read
         self._subnet_by_id: dict[str, Subnet] = {}
@@ -134,12 +136,19 @@ class FabricView:
 
     def malformed_of(self, *types: str) -> list[tuple[dict[str, Any], str]]:
         """(resource, why) for the malformed resources of these types."""
+        if not self.malformed:
+            return []
         return [(resource, self.malformed[resource["id"].lower()]) for t in types for resource in self.of_type(t)
                 if resource["id"].lower() in self.malformed]
 
     # -- lookups -------------------------------------------------------------------------------
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
-        return [r for r in self.inventory.of_type(resource_type) if r.get(META, {}).get("source") == SOURCE]
+        """The fabric's resources of one type (listed once per view; callers only read the list)."""
+        kind = resource_type.lower()
+        if kind not in self._of_type:
+            self._of_type[kind] = [r for r in self.inventory.of_type(resource_type)
+                                   if r.get(META, {}).get("source") == SOURCE]
+        return self._of_type[kind]
 
     def resolve(self, origin: dict[str, Any], ref: str | None) -> dict[str, Any] | None:
         return self.inventory.get(sdn_id(fabric_of(origin), ref)) if ref else None
@@ -245,6 +254,7 @@ def certificates(record: dict[str, Any], store: str) -> list[dict[str, Any]] | N
     return value if isinstance(value, list) else None
 
 
+@shared_view
 def fabric_view(inventory: Inventory) -> FabricView:
     """The SDN fabric of the inventory, built once and shared by the SDN checks and the report section."""
     return inventory.derived("sdn-fabric", FabricView)

@@ -14,6 +14,7 @@ from vdcaudit.collectors import sdn as sdn_source
 from vdcaudit.commands.command_options import finish, output_options
 from vdcaudit.config import load_config
 from vdcaudit.console import console
+from vdcaudit.gcpause import collector_paused
 from vdcaudit.context import ScanContext
 from vdcaudit.history.recording import HistoryRequest, recording_options
 from vdcaudit.commands.output import check_targets
@@ -48,17 +49,19 @@ def sdn(snapshot: str | None, save_snapshot: Path | None, formats: list[str], ou
     check_targets(formats, out_dir)
     started = datetime.now(timezone.utc)
     rules = [rule for rule in load_rules() if "sdn" in rule.sources]
-    inventory = Inventory()
     options = {**params, "sdn_snapshot": (snapshot,) if snapshot else (), "quiet": quiet}
-    sdn_source.collect(options, inventory, hosts_key="hosts", save_to=save_snapshot)
-    result = run_scan(inventory, rules, ScanContext(config=load_config(None), options=options), started=started)
-    result.report = report_facts({}, None)
-    result.inputs = scan_inputs(result.sources, None, None, None)
-    if not quiet:
-        print_overview(result)
-        if save_snapshot:
-            click.echo(f"saved snapshot to {save_snapshot}")
-    finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error, allow_empty=allow_empty)
+    with collector_paused():  # as in `scan`: a fabric is many long-lived objects and next to no cycles
+        inventory = Inventory()
+        sdn_source.collect(options, inventory, hosts_key="hosts", save_to=save_snapshot)
+        result = run_scan(inventory, rules, ScanContext(config=load_config(None), options=options), started=started)
+        result.report = report_facts({}, None)
+        result.inputs = scan_inputs(result.sources, None, None, None)
+        if not quiet:
+            print_overview(result)
+            if save_snapshot:
+                click.echo(f"saved snapshot to {save_snapshot}")
+        finish(result, formats, out_dir, fail_on, quiet, history, fail_on_error=fail_on_error,
+               allow_empty=allow_empty)
 
 
 def print_overview(result: ScanResult) -> None:

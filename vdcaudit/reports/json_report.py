@@ -111,7 +111,7 @@ def write_json(result: ScanResult, stream: BinaryIO) -> None:
         refs.append(number)
     top = dumps_pretty(head(result))
     stream.write(top[:-1].rstrip())  # the object without its closing brace
-    _write_array(stream, "resources", [resource_record(f) for f in firsts], last=False)
+    _write_array(stream, "resources", (resource_record(f) for f in firsts), last=False)
     messages = {rule.id: rule.messages for rule in result.rules}
     _write_array(stream, "findings", (finding_record(f, ref, messages.get(f.rule_id, {}))
                                       for f, ref in zip(findings, refs)), last=True)

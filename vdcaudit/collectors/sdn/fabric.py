@@ -27,7 +27,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from vdcaudit.armdata import ArmObject
+from vdcaudit.armdata import ArmObject, shared_strings
 from vdcaudit.io.atomic import FileSet, json_bytes
 from vdcaudit.collectors.sdn.hostcerts import HOST_CERT_TYPE, is_host_file, load_host_inventories
 from vdcaudit.errors import InputError
@@ -106,18 +106,25 @@ def host_resource(fabric: str, properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_collection(inventory: Inventory, collection: str, entries: list[Any], fabric: str,
-                   origin: dict[str, Any]) -> None:
+                   origin: dict[str, Any], release: bool = False) -> None:
+    """With `release`, each entry is dropped from `entries` once added (the inventory holds its own
+    copy): a parsed snapshot file is not needed again, and it would otherwise double the memory
+    the fabric takes while it is read."""
     where = origin.get("file") or origin.get("url") or collection
     for index, entry in enumerate(entries):
         inventory.add(to_resource(collection, entry, fabric, where), SOURCE, {**origin, "index": index})
+        if release:
+            entries[index] = None
 
 
 def add_hosts(inventory: Inventory, fabric: str, host_dir: Path) -> int:
     files = [p for p in sorted(host_dir.iterdir()) if is_host_file(p)] if host_dir.is_dir() else []
     hosts = load_host_inventories(files)
+    first_file: dict[str, str] = {}  # host name (lower-case) -> the first of its files
+    for path in files:
+        first_file.setdefault(path.stem.lower(), str(path))
     for name, properties in hosts.items():
-        origin_file = next((str(p) for p in files if p.stem.lower() == name), str(host_dir))
-        inventory.add(host_resource(fabric, properties), SOURCE, {"file": origin_file})
+        inventory.add(host_resource(fabric, properties), SOURCE, {"file": first_file.get(name, str(host_dir))})
     return len(hosts)
 
 
@@ -136,8 +143,10 @@ def load_fabric_snapshot(folder: Path, inventory: Inventory, fabric: str | None 
     recorded = [d[META]["fabric"] for d in documents.values()
                 if isinstance(d, dict) and isinstance(d.get(META), dict) and isinstance(d[META].get("fabric"), str)]
     fabric = fabric or (recorded[0] if recorded else folder.resolve().name)
-    for name, entries in loaded.items():
-        add_collection(inventory, name, entries, fabric, {"file": str(present[name])})
+    del documents
+    with shared_strings():  # a fabric repeats its values in every NIC
+        for name, entries in loaded.items():
+            add_collection(inventory, name, entries, fabric, {"file": str(present[name])}, release=True)
     for name, rtype in COLLECTIONS.items():
         if name not in loaded:
             inventory.add_coverage(CoverageRecord(SOURCE, f"sdn://{fabric}", f"{name}.json missing from the snapshot",
