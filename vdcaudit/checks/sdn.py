@@ -636,7 +636,6 @@ def _leaks(boundaries: _Boundaries, subnet: Subnet, nic_acls: list[tuple[str, st
            readings: dict[str | None, sdnacl.Evaluation]) -> list[sdnacl.Leak]:
     """Boundary-crossing traffic every applicable ACL allows, grouped by direction and deciding
     rules; NICs sharing an ACL are computed once."""
-    prefix = subnet.prefix or ""
     # Without NICs yet, the subnet ACL alone decides.
     by_acl: dict[str | None, list[str]] = {None: []} if not nic_acls else {}
     for nic_name, nic_ref in nic_acls:

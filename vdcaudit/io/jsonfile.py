@@ -68,7 +68,7 @@ def _read_utf8_json(path: Path) -> Any:
     if path.exists() and not path.is_file():
         return _NOT_READ
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)  # once, and logged: what is parsed is what the scan's provenance hashes
     except OSError:
         return _NOT_READ
     if raw.startswith(_UTF8_BOM):
