@@ -83,14 +83,15 @@ class ArmObject(dict):  # type: ignore[type-arg]
                 return dict.__getitem__(self, stored)
         return default
 
-    def __getitem__(self, key: Any) -> Any:
+    def __missing__(self, key: Any) -> Any:
+        # dict's own [] finds the exact spelling at C speed and asks here only for another one
         stored = self._spelling(key)
         if stored is None:
             raise KeyError(key)
         return dict.__getitem__(self, stored)
 
     def __contains__(self, key: object) -> bool:
-        return self._spelling(key) is not None
+        return dict.__contains__(self, key) or self._spelling(key) is not None  # exact spelling: one call
 
     def __setitem__(self, key: Any, value: Any) -> None:
         # Writing `subscriptionId` into a resource printed with `SubscriptionId` updates that key.

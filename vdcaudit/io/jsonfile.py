@@ -23,7 +23,9 @@ TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels"
 _STRUCTURE = b'[]{}"'
 _DROPPED = bytes(sorted(set(range(256)) - set(_STRUCTURE)))
 _STRING = re.compile(rb'"[^"]*"')  # a string, once only quotes and brackets are left of it
-_EMPTY_PAIR = re.compile(rb"\{\}|\[\]")
+# Marks an empty pair while a pass removes them: a byte the depth check has already dropped, so it
+# cannot be in the structure, and a `[{}]` does not become `[]` (two levels) within one pass.
+_PEELED = b"x"
 
 
 class TooDeep(ValueError):
@@ -118,7 +120,8 @@ def _bytes_nested_deeper_than(encoded: bytes, limit: int) -> bool:
     for _ in range(limit):
         if not brackets:
             return False
-        brackets = _EMPTY_PAIR.sub(b"", brackets)
+        # every {} and [] of this pass at once (as a regex alternation would, at memory speed)
+        brackets = brackets.replace(b"{}", _PEELED).replace(b"[]", _PEELED).replace(_PEELED, b"")
     return bool(brackets)
 
 
