@@ -58,6 +58,15 @@ def read_with(version: str, resources: list[dict[str, Any]]) -> list[dict[str, A
     return resources
 
 
+def _unread(inventory: Inventory, sub: str, reason: str, child_type: str, detail: str, parent_id: str) -> None:
+    """A child read that failed: a coverage gap, and a mark on the parent so the rules that read
+    this child (named by the type's last segment) judge it UNKNOWN with the reason."""
+    inventory.add_coverage(CoverageRecord(SOURCE, sub, reason, child_type, detail))
+    parent = inventory.get(parent_id)
+    if parent is not None:
+        meta(parent).setdefault(UNREAD, {})[child_type.rsplit("/", 1)[-1].lower()] = reason
+
+
 @dataclass
 class Settings:
     subscriptions: list[str] = field(default_factory=list)
@@ -455,10 +464,7 @@ class AzureCollector:
         found: list[dict[str, Any]] = []
         for (sub, call, parent), result in self._run("child data", by_turns(tasks)):
             if isinstance(result, ReadFailed):
-                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, call.type, f"for {parent}"))
-                holder = inventory.get(parent)
-                if holder is not None:  # the rules that read this child judge the parent UNKNOWN
-                    meta(holder).setdefault(UNREAD, {})[call.type.rsplit("/", 1)[-1].lower()] = result.reason
+                _unread(inventory, sub, result.reason, call.type, f"for {parent}", parent)
             else:
                 found.extend(result)
         return found
@@ -479,13 +485,10 @@ class AzureCollector:
         tasks = [((parse_scope(v["id"])[0] or "", v["id"]), partial(read, v)) for v in vaults]
         found: list[dict[str, Any]] = []
         for (sub, vault_id), result in self._run("key vault certificates", by_turns(tasks)):
-            vault = inventory.get(vault_id)
             if isinstance(result, ReadFailed):
-                inventory.add_coverage(CoverageRecord(SOURCE, sub, result.reason, CERTIFICATE_TYPE,
-                                                      unread_detail(vault_id)))
-                if vault is not None:
-                    meta(vault).setdefault(UNREAD, {})["certificates"] = result.reason
+                _unread(inventory, sub, result.reason, CERTIFICATE_TYPE, unread_detail(vault_id), vault_id)
             else:
+                vault = inventory.get(vault_id)
                 if vault is not None:
                     meta(vault).setdefault(DATA_PLANE, {})["certificates"] = keyvault_data.API_VERSION
                 found.extend(result)
